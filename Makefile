@@ -1,0 +1,51 @@
+# mlops-levels: one command vocabulary for people, CI and hooks. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.8
+UV := .tools/uv/bin/uv
+PY := .venv/bin/python
+RUN := $(UV) run --frozen --no-sync
+
+# No telemetry, quiet bars, state kept in the project (entry points set the same defaults).
+export MLFLOW_DISABLE_TELEMETRY ?= true
+export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR ?= false
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
+export GX_ANALYTICS_ENABLED ?= false
+export DO_NOT_TRACK ?= 1
+export UV_COMPILE_BYTECODE := 1
+
+.PHONY: help setup lint format test level0 level1
+
+help: ## List every target with what it does
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(UV):
+	@echo "installing uv $(UV_VERSION) into .tools/ (project-local)"
+	python3 -m pip install --quiet --disable-pip-version-check --target .tools/uv "uv==$(UV_VERSION)"
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --compile-bytecode
+	@touch $@
+
+setup: .venv/.synced ## Install uv if missing and the locked environment (.venv)
+
+lint: setup ## Lint, format check, type check, lock check
+	$(UV) lock --check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+
+format: setup ## Apply ruff's fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+test: setup ## Run the whole test suite
+	$(RUN) pytest
+
+level0: setup ## Level 0: run the manual notebook-style script; writes a hand-off model file
+	$(RUN) python -m level0_manual.notebook
+
+level1: setup ## Level 1: run the training pipeline once (not built yet)
+	@echo "level 1 is not built yet: see issue 'Level 1: an automated training pipeline'"; exit 1

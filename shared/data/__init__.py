@@ -1,0 +1,1 @@
+"""The data source every level reads: a seeded churn simulator and a loader for your own files."""

@@ -1,0 +1,26 @@
+"""Process-level defaults for entry points: no telemetry, quiet progress bars, local state."""
+
+from __future__ import annotations
+
+import os
+
+from shared.settings import Settings
+
+PRIVATE_AND_QUIET = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    "GX_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+}
+
+
+def prepare_process(settings: Settings) -> None:
+    """Called by entry points only: turn telemetry off and keep Prefect's home in the state folder.
+
+    Values already in the environment win, so users can point at real servers.
+    """
+    for key, value in PRIVATE_AND_QUIET.items():
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("PREFECT_HOME", str(settings.state_path / "prefect"))

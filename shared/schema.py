@@ -1,0 +1,186 @@
+"""The one declaration of the churn features, and the check that data honours it.
+
+The same declaration drives the Great Expectations suite (level 1), the service's request model
+and the monitor's column mapping (level 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pandas as pd
+
+
+class Kind(StrEnum):
+    INTEGER = "integer"
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One model input: its type and the values it may take."""
+
+    name: str
+    kind: Kind
+    description: str
+    minimum: float | None = None
+    maximum: float | None = None
+    categories: tuple[str, ...] = ()
+    nullable: bool = False
+
+    @property
+    def is_categorical(self) -> bool:
+        return self.kind is Kind.CATEGORICAL
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("tenure_months", Kind.INTEGER, "Months since sign-up.", 0, 120),
+    Feature("monthly_charges", Kind.NUMERIC, "Current monthly bill.", 0.0, 500.0),
+    Feature("support_calls_30d", Kind.INTEGER, "Support calls in the last 30 days.", 0, 50),
+    Feature("usage_hours_30d", Kind.NUMERIC, "Hours of use in the last 30 days.", 0.0, 720.0),
+    Feature(
+        "days_since_last_login",
+        Kind.NUMERIC,
+        "Days between the last login and the event date; null if never logged in.",
+        0.0,
+        3650.0,
+        nullable=True,
+    ),
+    Feature("contract", Kind.CATEGORICAL, "Contract type.", categories=("month-to-month", "one-year", "two-year")),
+    Feature(
+        "payment_method",
+        Kind.CATEGORICAL,
+        "How the customer pays.",
+        categories=("card", "bank-transfer", "electronic-check", "mailed-check"),
+    ),
+    Feature("plan", Kind.CATEGORICAL, "Product tier.", categories=("basic", "standard", "premium")),
+)
+
+ID_COLUMN = "customer_id"
+TIME_COLUMN = "event_time"
+LABEL_COLUMN = "churned"
+
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+NUMERIC_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if not f.is_categorical)
+CATEGORICAL_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if f.is_categorical)
+
+
+def feature(name: str) -> Feature:
+    """The declaration of one feature by name."""
+    for spec in FEATURES:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"unknown feature {name!r}; known: {', '.join(FEATURE_NAMES)}")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: which column, which rule, and some offending values."""
+
+    column: str
+    rule: str
+    count: int = 0
+    examples: tuple[object, ...] = ()
+
+    def __str__(self) -> str:
+        shown = f" (e.g. {', '.join(repr(v) for v in self.examples)})" if self.examples else ""
+        counted = f"{self.count} rows: " if self.count else ""
+        return f"column {self.column!r}: {counted}{self.rule}{shown}"
+
+
+class SchemaError(ValueError):
+    """Data that does not honour the schema; lists every violation found."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        self.violations = violations
+        lines = "\n".join(f"  - {v}" for v in violations)
+        super().__init__(f"data violates the schema ({len(violations)} problems):\n{lines}")
+
+    @property
+    def columns(self) -> list[str]:
+        return [v.column for v in self.violations]
+
+
+def _examples(values: pd.Series, limit: int = 3) -> tuple[object, ...]:
+    return tuple(v.item() if hasattr(v, "item") else v for v in values.drop_duplicates().head(limit))
+
+
+def _check_numeric(spec: Feature, column: pd.Series) -> list[Violation]:
+    numeric = pd.to_numeric(column, errors="coerce")
+    not_numbers = column[numeric.isna() & column.notna()]
+    if len(not_numbers):
+        return [Violation(spec.name, f"must be {spec.kind.value}", len(not_numbers), _examples(not_numbers))]
+    found: list[Violation] = []
+    if spec.kind is Kind.INTEGER:
+        fractional = numeric[numeric.notna() & (numeric % 1 != 0)]
+        if len(fractional):
+            found.append(Violation(spec.name, "must be a whole number", len(fractional), _examples(fractional)))
+    low = numeric[numeric < spec.minimum] if spec.minimum is not None else numeric.iloc[:0]
+    high = numeric[numeric > spec.maximum] if spec.maximum is not None else numeric.iloc[:0]
+    outside = pd.concat([low, high])
+    if len(outside):
+        rule = f"must be between {spec.minimum} and {spec.maximum}"
+        found.append(Violation(spec.name, rule, len(outside), _examples(outside)))
+    return found
+
+
+def _check_categorical(spec: Feature, column: pd.Series) -> list[Violation]:
+    present = column[column.notna()]
+    unknown = present[~present.isin(spec.categories)]
+    if len(unknown):
+        rule = f"must be one of {', '.join(spec.categories)}"
+        return [Violation(spec.name, rule, len(unknown), _examples(unknown))]
+    return []
+
+
+def check_feature(spec: Feature, column: pd.Series) -> list[Violation]:
+    """Every rule of one feature that a column breaks."""
+    found: list[Violation] = []
+    nulls = int(column.isna().sum())
+    if nulls and not spec.nullable:
+        found.append(Violation(spec.name, "must not be null", nulls))
+    checker = _check_categorical if spec.is_categorical else _check_numeric
+    return found + checker(spec, column)
+
+
+def find_violations(frame: pd.DataFrame, require_label: bool = False) -> list[Violation]:
+    """All schema violations of a frame of features (and optionally the label)."""
+    found: list[Violation] = []
+    for spec in FEATURES:
+        if spec.name not in frame.columns:
+            found.append(Violation(spec.name, "is missing"))
+            continue
+        found.extend(check_feature(spec, frame[spec.name]))
+    if require_label:
+        found.extend(_check_label(frame))
+    unexpected = sorted(set(frame.columns) - set(FEATURE_NAMES) - {ID_COLUMN, TIME_COLUMN, LABEL_COLUMN})
+    found.extend(Violation(name, "is not in the schema") for name in unexpected)
+    return found
+
+
+def _check_label(frame: pd.DataFrame) -> list[Violation]:
+    if LABEL_COLUMN not in frame.columns:
+        return [Violation(LABEL_COLUMN, "is missing")]
+    labels = frame[LABEL_COLUMN].dropna()
+    wrong = labels[~labels.isin([0, 1])]
+    return [Violation(LABEL_COLUMN, "must be 0 or 1", len(wrong), _examples(wrong))] if len(wrong) else []
+
+
+def conform(frame: pd.DataFrame, require_label: bool = False) -> pd.DataFrame:
+    """Return the frame with schema dtypes, or raise SchemaError naming every broken rule."""
+    violations = find_violations(frame, require_label=require_label)
+    if violations:
+        raise SchemaError(violations)
+    typed = frame.copy()
+    for spec in FEATURES:
+        if spec.is_categorical:
+            typed[spec.name] = typed[spec.name].astype("object")
+        else:
+            typed[spec.name] = pd.to_numeric(typed[spec.name]).astype("float64")
+    if LABEL_COLUMN in typed.columns:
+        typed[LABEL_COLUMN] = typed[LABEL_COLUMN].astype("Int64")
+    if TIME_COLUMN in typed.columns:
+        typed[TIME_COLUMN] = pd.to_datetime(typed[TIME_COLUMN])
+    return typed

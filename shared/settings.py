@@ -1,0 +1,69 @@
+"""One typed, frozen settings object for every level; overridable by environment.
+
+Nothing happens at import: paths are only computed, never created, until an entry point asks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where state lives and the defaults of the simulated world.
+
+    Every field can be set by an ``MLOPS_<FIELD>`` environment variable; the tracking URI also
+    honours MLflow's own ``MLFLOW_TRACKING_URI``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MLOPS_", frozen=True, extra="forbid")
+
+    state_dir: Path = Field(default=Path("state"), description="Project-local folder for all generated state.")
+    seed: int = Field(default=42, description="Seed of the simulated world.")
+    rows_per_day: int = Field(default=2000, gt=0, description="Rows the simulator produces per day.")
+    scenario: str = Field(default="none", description="Simulator scenario: none, covariate_drift, ...")
+    scenario_start_day: int = Field(default=30, ge=0, description="Day the scenario starts changing the world.")
+    label_delay_days: int = Field(default=3, ge=0, description="Days until a row's label is known.")
+    train_days: int = Field(default=21, gt=2, description="Days of data in one training window.")
+    last_day: int = Field(default=27, ge=0, description="Last day of the default training window.")
+    model_name: str = Field(default="churn-model", description="Registered model name.")
+    experiment_name: str = Field(default="churn-training", description="MLflow experiment name.")
+    tracking_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MLOPS_TRACKING_URI", "MLFLOW_TRACKING_URI"),
+        description="MLflow tracking URI; defaults to a SQLite file under state_dir.",
+    )
+    training_policy_file: Path = Field(
+        default=Path("config/training_policy.yaml"), description="Model-gate thresholds (versioned)."
+    )
+
+    @property
+    def state_path(self) -> Path:
+        """Absolute state folder (not created here)."""
+        return self.state_dir.expanduser().resolve()
+
+    @property
+    def level0_dir(self) -> Path:
+        return self.state_path / "level0"
+
+    @property
+    def mlflow_dir(self) -> Path:
+        return self.state_path / "mlflow"
+
+    @property
+    def resolved_tracking_uri(self) -> str:
+        """The tracking URI to use: the configured one or a SQLite file in the state folder."""
+        if self.tracking_uri:
+            return self.tracking_uri
+        return f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+
+    @property
+    def artifact_root(self) -> Path:
+        return self.mlflow_dir / "artifacts"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, with explicit overrides winning."""
+    return Settings(**overrides)  # type: ignore[arg-type]

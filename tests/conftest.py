@@ -1,0 +1,27 @@
+"""Suite-wide fixtures: tiny seeded data, private and quiet processes."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+from shared.data.simulator import ChurnSimulator
+from shared.runtime import PRIVATE_AND_QUIET
+
+for _key, _value in PRIVATE_AND_QUIET.items():
+    os.environ.setdefault(_key, _value)
+
+SMALL_ROWS_PER_DAY = 300
+
+
+@pytest.fixture(scope="session")
+def small_simulator() -> ChurnSimulator:
+    return ChurnSimulator(seed=7, rows_per_day=SMALL_ROWS_PER_DAY)
+
+
+@pytest.fixture(scope="session")
+def small_window(small_simulator: ChurnSimulator) -> pd.DataFrame:
+    """Fourteen days of clean, labelled data (4,200 rows)."""
+    return small_simulator.window(0, 13)

@@ -47,5 +47,5 @@ test: setup ## Run the whole test suite
 level0: setup ## Level 0: run the manual notebook-style script; writes a hand-off model file
 	$(RUN) python -m level0_manual.notebook
 
-level1: setup ## Level 1: run the training pipeline once (not built yet)
-	@echo "level 1 is not built yet: see issue 'Level 1: an automated training pipeline'"; exit 1
+level1: setup ## Level 1: run the training pipeline once on embedded defaults (SQLite MLflow, local Prefect)
+	$(RUN) python -m level1_pipeline run

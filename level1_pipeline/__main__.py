@@ -1,0 +1,5 @@
+import sys
+
+from level1_pipeline.cli import main
+
+sys.exit(main())

@@ -1,0 +1,107 @@
+"""Command line of level 1: run the flow once, serve it on a schedule, trigger, roll back."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from shared.runtime import prepare_process
+from shared.settings import Settings, load_settings
+
+DEPLOYMENT = "daily-training"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m level1_pipeline", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the training flow once (experiments use the same path)")
+    run.add_argument("--last-day", type=int, help="last simulated day of the training window")
+    run.add_argument("--days", type=int, help="days in the training window")
+    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="hyperparameter override")
+    run.add_argument("--experiment", help="MLflow experiment name (default from settings)")
+    run.add_argument("--scenario", help="simulator scenario, e.g. data_quality")
+    serve = commands.add_parser("serve", help="serve the flow as a Prefect deployment on a cron schedule")
+    serve.add_argument("--cron", default="0 6 * * *", help="cron schedule (default daily at 06:00)")
+    commands.add_parser("trigger", help="trigger one run of the served deployment")
+    commands.add_parser("rollback", help="point `champion` back at `previous`")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if getattr(args, "experiment", None):
+        found["experiment_name"] = args.experiment
+    if getattr(args, "scenario", None):
+        found["scenario"] = args.scenario
+    return found
+
+
+def run_once(args: argparse.Namespace, settings: Settings) -> int:
+    from level1_pipeline.data_gate import DataGateFailed
+    from level1_pipeline.flow import training_flow
+    from level1_pipeline.steps import parse_param_overrides
+
+    params = parse_param_overrides(args.param)
+    try:
+        outcome = training_flow(
+            last_day=args.last_day, days=args.days, params=params, settings_overrides=_overrides(args)
+        )
+    except DataGateFailed as failed:
+        print(f"\n{failed.report.summary()}\nNothing was trained; the champion is unchanged.", file=sys.stderr)
+        return 3
+    verdict = "PROMOTED to champion" if outcome.promoted else "registered but NOT promoted"
+    print(f"\nLevel 1 run {outcome.run_id}: days {outcome.window[0]}-{outcome.window[1]}")
+    print(f"  model version {outcome.version}: {verdict}")
+    for reason in outcome.gate_reasons:
+        print(f"  gate: {reason}")
+    print(f"  holdout ROC AUC {outcome.metrics['roc_auc']:.4f}, F1 {outcome.metrics['f1']:.4f}")
+    print(f"  champion now: version {outcome.champion_version} (previous: {outcome.previous_version})")
+    print("\nLook at it:")
+    print(f"  .venv/bin/mlflow ui --backend-store-uri {settings.resolved_tracking_uri} --host 127.0.0.1 --port 5000")
+    print(f"  PREFECT_HOME={settings.state_path / 'prefect'} .venv/bin/prefect server start --host 127.0.0.1")
+    return 0
+
+
+def serve(cron: str) -> int:
+    from level1_pipeline.flow import training_flow
+
+    training_flow.serve(name=DEPLOYMENT, cron=cron, parameters={"newest_window": True})
+    return 0
+
+
+def trigger() -> int:
+    from prefect.deployments import run_deployment
+
+    flow_run = run_deployment(f"level1-training/{DEPLOYMENT}", timeout=0)
+    print(f"triggered flow run {flow_run.name} ({flow_run.id}) of level1-training/{DEPLOYMENT}")
+    return 0
+
+
+def rollback(settings: Settings) -> int:
+    from level1_pipeline.registry import Registry
+    from level1_pipeline.tracking import connect
+
+    connect(settings)
+    print(f"champion is now version {Registry(settings.model_name).rollback()}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from level1_pipeline.policy import PolicyError
+    from level1_pipeline.tracking import TrackingUnavailable
+
+    try:
+        settings = load_settings(**_overrides(args))
+        prepare_process(settings)
+        if args.command == "run":
+            return run_once(args, settings)
+        if args.command == "serve":
+            return serve(args.cron)
+        if args.command == "trigger":
+            return trigger()
+        return rollback(settings)
+    except (TrackingUnavailable, PolicyError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

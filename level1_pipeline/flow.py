@@ -1,0 +1,226 @@
+"""The level 1 training flow: Prefect only wires the steps; each step is a task.
+
+ingest -> validate data (gate) -> split -> train -> evaluate -> validate model (gate)
+-> register every model -> promote only a model that passed every gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from level1_pipeline import plots
+from level1_pipeline.data_gate import DataGateFailed, DataGateReport, validate_frame
+from level1_pipeline.model_gate import GateResult, judge_candidate
+from level1_pipeline.policy import TrainingPolicy, load_training_policy
+from level1_pipeline.registry import Registry
+from level1_pipeline.steps import TrainedModel, evaluate, ingest_window, model_input_example, split_window, train
+from level1_pipeline.tracking import TrainingRun, code_version, connect
+from shared.data.windows import DataWindow, TimeSplit
+from shared.model import ModelParams
+from shared.schema import LABEL_COLUMN, conform
+from shared.settings import Settings, load_settings
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """What one run did, for people (printed) and for callers (tests, the level 2 loop)."""
+
+    run_id: str
+    version: str
+    promoted: bool
+    champion_version: str | None
+    previous_version: str | None
+    metrics: dict[str, float]
+    champion_metrics: dict[str, float] | None
+    gate_reasons: list[str] = field(default_factory=list)
+    window: tuple[int, int] = (0, 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def newest_labelled_day(settings: Settings, today: date) -> int:
+    """The newest simulated day whose labels have all arrived, for scheduled runs."""
+    from shared.data.simulator import ChurnSimulator
+
+    return max(0, (today - ChurnSimulator().start_date).days - settings.label_delay_days - 1)
+
+
+@task(name="ingest", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def ingest_task(settings: Settings, window: DataWindow) -> pd.DataFrame:
+    return ingest_window(settings, window)
+
+
+@task(name="validate-data", cache_policy=NO_CACHE)
+def validate_data_task(frame: pd.DataFrame, policy: TrainingPolicy, run: TrainingRun) -> DataGateReport:
+    report = validate_frame(frame, policy.data_gate)
+    run.log_dict(report.raw, "data_validation/result.json")
+    run.set_tags({"data_gate": "passed" if report.success else "failed"})
+    create_markdown_artifact(f"```\n{report.summary()}\n```", key="data-gate", description="Data gate")
+    if not report.success:
+        raise DataGateFailed(report)
+    return report
+
+
+@task(name="split", cache_policy=NO_CACHE)
+def split_task(frame: pd.DataFrame, policy: TrainingPolicy, run: TrainingRun) -> tuple[TimeSplit, str]:
+    split = split_window(conform(frame, require_label=True), policy.split)
+    digest = run.log_dataset(split.train, name="train", context="training")
+    run.log_dataset(split.holdout, name="holdout", context="evaluation")
+    return split, digest
+
+
+@task(name="train", cache_policy=NO_CACHE)
+def train_task(split: TimeSplit, params: ModelParams, run: TrainingRun) -> TrainedModel:
+    trained = train(split, params)
+    run.log_params({**params.model_dump(), "threshold": trained.threshold})
+    return trained
+
+
+@task(name="evaluate", cache_policy=NO_CACHE)
+def evaluate_task(trained: TrainedModel, holdout: pd.DataFrame, run: TrainingRun) -> dict[str, float]:
+    from shared.model import predict_proba
+
+    metrics = evaluate(trained.model, holdout, trained.threshold)
+    run.log_metrics(metrics, prefix="holdout_")
+    labels, probabilities = holdout[LABEL_COLUMN], predict_proba(trained.model, holdout)
+    run.log_figures(
+        {
+            "plots/roc_curve.png": plots.roc_figure(labels, probabilities),
+            "plots/confusion_matrix.png": plots.confusion_figure(labels, probabilities, trained.threshold),
+            "plots/calibration.png": plots.calibration_figure(labels, probabilities),
+        }
+    )
+    return metrics
+
+
+@task(name="evaluate-champion", cache_policy=NO_CACHE)
+def evaluate_champion_task(registry: Registry, holdout: pd.DataFrame, run: TrainingRun) -> dict[str, float] | None:
+    champion = registry.load_champion()
+    if champion is None:
+        return None
+    metrics = evaluate(champion.model, holdout, champion.threshold)
+    run.log_metrics(metrics, prefix="champion_holdout_")
+    run.set_tags({"compared_with_champion_version": champion.version})
+    return metrics
+
+
+@task(name="validate-model", cache_policy=NO_CACHE)
+def validate_model_task(
+    metrics: dict[str, float], champion: dict[str, float] | None, policy: TrainingPolicy, run: TrainingRun
+) -> GateResult:
+    gate = judge_candidate(metrics["roc_auc"], champion["roc_auc"] if champion else None, policy.model_gate)
+    run.set_tags(gate.as_tags())
+    run.log_dict({"passed": gate.passed, "checks": gate.checks, "reasons": list(gate.reasons)}, "model_gate.json")
+    return gate
+
+
+@task(name="register", cache_policy=NO_CACHE)
+def register_task(
+    trained: TrainedModel, split: TimeSplit, tags: dict[str, str], registry: Registry, run: TrainingRun
+) -> str:
+    model_uri = run.log_model(trained.model, model_input_example(split.holdout))
+    return str(registry.register(model_uri, run.run_id, tags).version)
+
+
+@task(name="promote", cache_policy=NO_CACHE)
+def promote_task(registry: Registry, version: str, gate: GateResult) -> tuple[str | None, str | None]:
+    """Move `champion` only when every gate passed; returns (champion now, previous)."""
+    current = registry.champion_version()
+    if not gate.passed:
+        return (str(current.version) if current else None), None
+    return version, registry.promote(version)
+
+
+@flow(name="level1-training", log_prints=True)
+def training_flow(
+    last_day: int | None = None,
+    days: int | None = None,
+    params: dict[str, Any] | None = None,
+    settings_overrides: dict[str, Any] | None = None,
+    newest_window: bool = False,
+) -> TrainingOutcome:
+    """Train, gate, register and (if it earns it) promote one model on one data window."""
+    settings = load_settings(**(settings_overrides or {}))
+    policy = load_training_policy(settings.training_policy_file)
+    if newest_window:
+        end = newest_labelled_day(settings, date.today())
+    else:
+        end = settings.last_day if last_day is None else last_day
+    window = DataWindow.ending_on(end, days or settings.train_days)
+    model_params = ModelParams(**(params or {}))
+    experiment_id = connect(settings)
+    registry = Registry(settings.model_name)
+    run = TrainingRun.start(experiment_id, f"train-{window.first_day}-{window.last_day}", _run_tags(settings, window))
+    try:
+        outcome = _train_and_gate(settings, policy, window, model_params, registry, run)
+    except BaseException:
+        run.finish(succeeded=False)
+        raise
+    run.finish(succeeded=True)
+    _report(outcome)
+    return outcome
+
+
+def _train_and_gate(
+    settings: Settings,
+    policy: TrainingPolicy,
+    window: DataWindow,
+    params: ModelParams,
+    registry: Registry,
+    run: TrainingRun,
+) -> TrainingOutcome:
+    frame = ingest_task(settings, window)
+    validate_data_task(frame, policy, run)
+    split, digest = split_task(frame, policy, run)
+    trained = train_task(split, params, run)
+    metrics = evaluate_task(trained, split.holdout, run)
+    champion_metrics = evaluate_champion_task(registry, split.holdout, run)
+    gate = validate_model_task(metrics, champion_metrics, policy, run)
+    tags = _version_tags(window, digest, trained, gate)
+    version = register_task(trained, split, tags, registry, run)
+    champion, previous = promote_task(registry, version, gate)
+    return TrainingOutcome(
+        run_id=run.run_id,
+        version=version,
+        promoted=gate.passed,
+        champion_version=champion,
+        previous_version=previous,
+        metrics=metrics,
+        champion_metrics=champion_metrics,
+        gate_reasons=list(gate.reasons),
+        window=(window.first_day, window.last_day),
+    )
+
+
+def _run_tags(settings: Settings, window: DataWindow) -> dict[str, str]:
+    return {
+        "data_window": f"{window.first_day}-{window.last_day}",
+        "scenario": settings.scenario,
+        "seed": str(settings.seed),
+        "code_version": code_version(),
+        "level": "1",
+    }
+
+
+def _version_tags(window: DataWindow, digest: str, trained: TrainedModel, gate: GateResult) -> dict[str, str]:
+    return {
+        "data_window": f"{window.first_day}-{window.last_day}",
+        "data_digest": digest,
+        "code_version": code_version(),
+        "threshold": f"{trained.threshold:.2f}",
+        **gate.as_tags(),
+    }
+
+
+def _report(outcome: TrainingOutcome) -> None:
+    logger = get_run_logger()
+    verdict = "promoted to champion" if outcome.promoted else "registered, NOT promoted"
+    logger.info("version %s %s; champion is version %s", outcome.version, verdict, outcome.champion_version)

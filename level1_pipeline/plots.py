@@ -1,0 +1,56 @@
+"""Evaluation plots as matplotlib figures: ROC curve, confusion matrix, calibration."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
+def _figure() -> tuple[Figure, Axes]:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(4.5, 4), dpi=100)
+    return figure, figure.add_subplot()
+
+
+def roc_figure(labels: pd.Series, probabilities: pd.Series) -> Figure:
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    fpr, tpr, _ = roc_curve(labels.astype(int), probabilities)
+    figure, ax = _figure()
+    ax.plot(fpr, tpr, label=f"AUC {roc_auc_score(labels.astype(int), probabilities):.3f}")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (holdout)")
+    ax.legend(loc="lower right")
+    return figure
+
+
+def confusion_figure(labels: pd.Series, probabilities: pd.Series, threshold: float) -> Figure:
+    from sklearn.metrics import confusion_matrix
+
+    matrix = confusion_matrix(labels.astype(int), probabilities >= threshold, labels=[0, 1])
+    figure, ax = _figure()
+    ax.imshow(matrix, cmap="Blues")
+    for (row, col), count in np.ndenumerate(matrix):
+        ax.text(col, row, str(count), ha="center", va="center")
+    ax.set(
+        xticks=[0, 1], yticks=[0, 1], xlabel="predicted", ylabel="actual", title=f"Confusion (threshold {threshold:.2f})"
+    )
+    return figure
+
+
+def calibration_figure(labels: pd.Series, probabilities: pd.Series) -> Figure:
+    from sklearn.calibration import calibration_curve
+
+    observed, predicted = calibration_curve(labels.astype(int), probabilities, n_bins=10, strategy="quantile")
+    figure, ax = _figure()
+    ax.plot(predicted, observed, marker="o")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey")
+    ax.set(xlabel="predicted probability", ylabel="observed churn rate", title="Calibration (holdout)")
+    return figure

@@ -1,0 +1,58 @@
+"""The gate policy of the training pipeline, read from a versioned YAML file and validated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DataGatePolicy(_Strict):
+    min_rows: int = Field(ge=1)
+    max_null_share: float = Field(ge=0, le=1)
+
+
+class SplitPolicy(_Strict):
+    validation_share: float = Field(gt=0, lt=1)
+    holdout_share: float = Field(gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _leaves_training_rows(self) -> SplitPolicy:
+        if self.validation_share + self.holdout_share >= 0.9:
+            raise ValueError("validation_share + holdout_share must leave at least 10% for training")
+        return self
+
+
+class ModelGatePolicy(_Strict):
+    min_roc_auc: float = Field(ge=0, le=1)
+    max_auc_drop_vs_champion: float = Field(ge=0, le=1)
+
+
+class TrainingPolicy(_Strict):
+    version: int = Field(ge=1)
+    data_gate: DataGatePolicy
+    split: SplitPolicy
+    model_gate: ModelGatePolicy
+
+
+class PolicyError(ValueError):
+    """A policy file that is missing, unreadable or breaks a rule; names the file and the field."""
+
+
+def load_training_policy(path: Path) -> TrainingPolicy:
+    """Read and validate the policy file; raise PolicyError naming the file and each bad field."""
+    if not path.is_file():
+        raise PolicyError(f"{path}: training policy file not found")
+    try:
+        raw = yaml.safe_load(path.read_text())
+        return TrainingPolicy.model_validate(raw)
+    except yaml.YAMLError as error:
+        raise PolicyError(f"{path}: not valid YAML: {error}") from None
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+        raise PolicyError(f"{path}: {problems}") from None

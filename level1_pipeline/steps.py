@@ -1,0 +1,70 @@
+"""The pipeline's steps as plain functions: pure logic wired to the adapters, no orchestration.
+
+The Prefect flow (``flow.py``) wraps each in a task; tests can call them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from shared.data.source import simulator_from
+from shared.data.windows import DataWindow, TimeSplit, split_by_time
+from shared.metrics import choose_threshold, classification_metrics
+from shared.model import ModelParams, fit_model, predict_proba
+from shared.schema import FEATURE_NAMES, LABEL_COLUMN
+from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+    from level1_pipeline.policy import SplitPolicy
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    model: Pipeline
+    threshold: float
+    params: ModelParams
+
+
+def ingest_window(settings: Settings, window: DataWindow) -> pd.DataFrame:
+    """The raw rows of the window, as the source delivers them (validated next, not here)."""
+    return simulator_from(settings).window(window.first_day, window.last_day)
+
+
+def split_window(frame: pd.DataFrame, policy: SplitPolicy) -> TimeSplit:
+    return split_by_time(frame, policy.validation_share, policy.holdout_share)
+
+
+def train(split: TimeSplit, params: ModelParams) -> TrainedModel:
+    """Fit the recipe on the train window and choose the threshold on the validation window."""
+    model = fit_model(split.train, params)
+    threshold = choose_threshold(split.validation[LABEL_COLUMN], predict_proba(model, split.validation))
+    return TrainedModel(model, threshold, params)
+
+
+def evaluate(model: Pipeline, holdout: pd.DataFrame, threshold: float) -> dict[str, float]:
+    return classification_metrics(holdout[LABEL_COLUMN], predict_proba(model, holdout), threshold)
+
+
+def model_input_example(frame: pd.DataFrame, rows: int = 5) -> pd.DataFrame:
+    """A few complete rows of features, for the model's signature and input example."""
+    return frame[list(FEATURE_NAMES)].dropna().head(rows).reset_index(drop=True)
+
+
+def parse_param_overrides(pairs: list[str]) -> dict[str, Any]:
+    """``["max_depth=3", "learning_rate=0.1"]`` -> validated hyperparameter overrides."""
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--param {pair!r}: expected NAME=VALUE")
+        overrides[key.strip()] = value.strip()
+    known = set(ModelParams.model_fields)
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown hyperparameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return ModelParams.model_validate(overrides).model_dump(include=set(overrides))

@@ -1,0 +1,164 @@
+"""MLflow tracking adapter: connect (failing fast and clearly), and find the experiment."""
+
+from __future__ import annotations
+
+import subprocess
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from shared.schema import LABEL_COLUMN
+from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from sklearn.pipeline import Pipeline
+
+
+class TrackingUnavailable(RuntimeError):
+    """The tracking server cannot be reached; the message names the URI."""
+
+
+def _probe_http(uri: str, timeout: float = 3.0) -> None:
+    import httpx
+
+    try:
+        response = httpx.get(f"{uri.rstrip('/')}/health", timeout=timeout)
+        response.raise_for_status()
+    except httpx.HTTPError as error:
+        raise TrackingUnavailable(f"MLflow tracking server at {uri} is unreachable: {error}") from None
+
+
+def connect(settings: Settings) -> str:
+    """Point MLflow at the configured tracking URI and return the experiment id.
+
+    HTTP servers are probed first (a few seconds at most) instead of letting MLflow's client
+    retry for minutes; a local SQLite store gets its folder created.
+    """
+    import mlflow
+
+    uri = settings.resolved_tracking_uri
+    if uri.startswith(("http://", "https://")):
+        _probe_http(uri)
+    elif uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    return ensure_experiment(settings)
+
+
+def ensure_experiment(settings: Settings) -> str:
+    """The experiment's id, creating it with an absolute artifact location when local."""
+    import mlflow
+
+    existing = mlflow.get_experiment_by_name(settings.experiment_name)
+    if existing is not None:
+        return str(existing.experiment_id)
+    location = None
+    if not settings.resolved_tracking_uri.startswith(("http://", "https://")):
+        settings.artifact_root.mkdir(parents=True, exist_ok=True)
+        location = settings.artifact_root.as_uri()
+    return str(mlflow.create_experiment(settings.experiment_name, artifact_location=location))
+
+
+def code_version() -> str:
+    """The git commit of the working tree (with '-dirty' when it has changes), or 'unknown'."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=5)
+        status = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
+
+
+# Types inside our own recipe that skops (MLflow's safe default format) must be told to load.
+SKOPS_TRUSTED_TYPES = ["numpy.dtype", "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
+
+
+class TrainingRun:
+    """One MLflow run, addressed by id so any thread or task can log to it."""
+
+    def __init__(self, run_id: str) -> None:
+        from mlflow import MlflowClient
+
+        self.run_id = run_id
+        self.client = MlflowClient()
+
+    @classmethod
+    def start(cls, experiment_id: str, run_name: str, tags: dict[str, str]) -> TrainingRun:
+        from mlflow import MlflowClient
+
+        run = MlflowClient().create_run(experiment_id, run_name=run_name, tags=tags)
+        return cls(run.info.run_id)
+
+    def log_params(self, params: dict[str, object]) -> None:
+        from mlflow.entities import Param
+
+        self.client.log_batch(self.run_id, params=[Param(k, str(v)) for k, v in params.items()])
+
+    def log_metrics(self, metrics: dict[str, float], prefix: str = "") -> None:
+        from mlflow.entities import Metric
+
+        now = _now_ms()
+        batch = [Metric(f"{prefix}{k}", float(v), now, 0) for k, v in metrics.items() if v == v]
+        self.client.log_batch(self.run_id, metrics=batch)
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        from mlflow.entities import RunTag
+
+        self.client.log_batch(self.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+
+    def log_dataset(self, frame: pd.DataFrame, name: str, context: str) -> str:
+        """Log the frame as a run input; returns its digest."""
+        import mlflow.data
+        from mlflow.entities import DatasetInput, InputTag
+
+        with warnings.catch_warnings():  # the label is a complete 0/1 integer column, as intended
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
+            dataset = mlflow.data.from_pandas(frame, name=name, targets=LABEL_COLUMN)
+        entry = DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", context)])
+        self.client.log_inputs(self.run_id, datasets=[entry])
+        return str(dataset.digest)
+
+    def log_dict(self, payload: dict[str, Any], path: str) -> None:
+        self.client.log_dict(self.run_id, payload, path)
+
+    def log_figures(self, figures: dict[str, Figure]) -> None:
+        for path, figure in figures.items():
+            self.client.log_figure(self.run_id, figure, path)
+
+    def log_model(self, model: Pipeline, example: pd.DataFrame) -> str:
+        """Log the pipeline with signature, example and explicit requirements; returns its URI."""
+        import mlflow
+        import mlflow.sklearn
+        from mlflow.models import infer_signature
+
+        signature = infer_signature(example, model.predict_proba(example))
+        with mlflow.start_run(run_id=self.run_id):
+            info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                signature=signature,
+                input_example=example,
+                pip_requirements=model_requirements(),
+                pyfunc_predict_fn="predict_proba",
+                skops_trusted_types=SKOPS_TRUSTED_TYPES,
+            )
+        return str(info.model_uri)
+
+    def finish(self, succeeded: bool) -> None:
+        self.client.set_terminated(self.run_id, "FINISHED" if succeeded else "FAILED")
+
+
+def model_requirements() -> list[str]:
+    """Pinned requirements of the logged model, given explicitly (inference costs seconds)."""
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in ("mlflow", "scikit-learn", "pandas", "numpy", "skops")]
+
+
+def _now_ms() -> int:
+    import time
+
+    return int(time.time() * 1000)

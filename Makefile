@@ -16,7 +16,7 @@ export GX_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup lint format test level0 level1
+.PHONY: help setup lint format test level0 level1 level1-serve level1-trigger level1-rollback prefect-server mlflow-ui
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -49,3 +49,18 @@ level0: setup ## Level 0: run the manual notebook-style script; writes a hand-of
 
 level1: setup ## Level 1: run the training pipeline once on embedded defaults (SQLite MLflow, local Prefect)
 	$(RUN) python -m level1_pipeline run
+
+level1-serve: setup ## Level 1: serve the training flow as a Prefect deployment on a daily cron (Ctrl-C stops)
+	$(RUN) python -m level1_pipeline serve
+
+level1-trigger: setup ## Level 1: trigger one run of the served deployment (needs PREFECT_API_URL of a server)
+	$(RUN) python -m level1_pipeline trigger
+
+level1-rollback: setup ## Level 1: point the `champion` alias back at `previous`
+	$(RUN) python -m level1_pipeline rollback
+
+prefect-server: setup ## Start a local Prefect server on 127.0.0.1:4200 with state in state/prefect
+	PREFECT_HOME=$(CURDIR)/state/prefect $(RUN) prefect server start --host 127.0.0.1 --port 4200
+
+mlflow-ui: setup ## Open the MLflow UI on 127.0.0.1:5000 over the local SQLite store
+	$(RUN) mlflow ui --backend-store-uri sqlite:///$(CURDIR)/state/mlflow/mlflow.db --host 127.0.0.1 --port 5000

@@ -38,16 +38,20 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_once(args: argparse.Namespace, settings: Settings) -> int:
-    from level1_pipeline.data_gate import DataGateFailed
-    from level1_pipeline.flow import training_flow
     from level1_pipeline.steps import parse_param_overrides
+    from level1_pipeline.tracking import check_reachable
 
     params = parse_param_overrides(args.param)
+    check_reachable(settings)  # before Prefect starts: a wrong URI costs seconds, not a server start-up
+
+    from level1_pipeline.data_gate import DataGateError
+    from level1_pipeline.flow import training_flow
+
     try:
         outcome = training_flow(
             last_day=args.last_day, days=args.days, params=params, settings_overrides=_overrides(args)
         )
-    except DataGateFailed as failed:
+    except DataGateError as failed:
         print(f"\n{failed.report.summary()}\nNothing was trained; the champion is unchanged.", file=sys.stderr)
         return 3
     verdict = "PROMOTED to champion" if outcome.promoted else "registered but NOT promoted"
@@ -71,9 +75,11 @@ def serve(cron: str) -> int:
 
 
 def trigger() -> int:
+    from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
 
     flow_run = run_deployment(f"level1-training/{DEPLOYMENT}", timeout=0)
+    assert isinstance(flow_run, FlowRun)  # called from sync code: not a coroutine
     print(f"triggered flow run {flow_run.name} ({flow_run.id}) of level1-training/{DEPLOYMENT}")
     return 0
 
@@ -90,7 +96,7 @@ def rollback(settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from level1_pipeline.policy import PolicyError
-    from level1_pipeline.tracking import TrackingUnavailable
+    from level1_pipeline.tracking import TrackingUnavailableError
 
     try:
         settings = load_settings(**_overrides(args))
@@ -102,6 +108,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "trigger":
             return trigger()
         return rollback(settings)
-    except (TrackingUnavailable, PolicyError, ValueError) as error:
+    except (TrackingUnavailableError, PolicyError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

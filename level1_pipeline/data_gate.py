@@ -45,7 +45,7 @@ class DataGateReport:
         return f"data gate FAILED on {self.rows} rows ({len(self.failures)} expectations):\n{lines}"
 
 
-class DataGateFailed(RuntimeError):
+class DataGateError(RuntimeError):
     """Raised by the pipeline when the data gate fails; carries the report."""
 
     def __init__(self, report: DataGateReport) -> None:
@@ -101,7 +101,9 @@ def validate_frame(frame: pd.DataFrame, policy: DataGatePolicy) -> DataGateRepor
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch_definition = (
-        context.data_sources.add_pandas("window").add_dataframe_asset("batch").add_batch_definition_whole_dataframe("all")
+        context.data_sources.add_pandas("window")
+        .add_dataframe_asset("batch")
+        .add_batch_definition_whole_dataframe("all")
     )
     suite = context.suites.add(gx.ExpectationSuite(name="churn_schema", expectations=build_expectations(policy)))
     result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(suite, result_format="SUMMARY")

@@ -16,7 +16,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from level1_pipeline import plots
-from level1_pipeline.data_gate import DataGateFailed, DataGateReport, validate_frame
+from level1_pipeline.data_gate import DataGateError, DataGateReport, validate_frame
 from level1_pipeline.model_gate import GateResult, judge_candidate
 from level1_pipeline.policy import TrainingPolicy, load_training_policy
 from level1_pipeline.registry import Registry
@@ -65,7 +65,7 @@ def validate_data_task(frame: pd.DataFrame, policy: TrainingPolicy, run: Trainin
     run.set_tags({"data_gate": "passed" if report.success else "failed"})
     create_markdown_artifact(f"```\n{report.summary()}\n```", key="data-gate", description="Data gate")
     if not report.success:
-        raise DataGateFailed(report)
+        raise DataGateError(report)
     return report
 
 

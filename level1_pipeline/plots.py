@@ -39,9 +39,8 @@ def confusion_figure(labels: pd.Series, probabilities: pd.Series, threshold: flo
     ax.imshow(matrix, cmap="Blues")
     for (row, col), count in np.ndenumerate(matrix):
         ax.text(col, row, str(count), ha="center", va="center")
-    ax.set(
-        xticks=[0, 1], yticks=[0, 1], xlabel="predicted", ylabel="actual", title=f"Confusion (threshold {threshold:.2f})"
-    )
+    title = f"Confusion (threshold {threshold:.2f})"
+    ax.set(xticks=[0, 1], yticks=[0, 1], xlabel="predicted", ylabel="actual", title=title)
     return figure
 
 

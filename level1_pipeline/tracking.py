@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 
-class TrackingUnavailable(RuntimeError):
+class TrackingUnavailableError(RuntimeError):
     """The tracking server cannot be reached; the message names the URI."""
 
 
@@ -28,7 +28,14 @@ def _probe_http(uri: str, timeout: float = 3.0) -> None:
         response = httpx.get(f"{uri.rstrip('/')}/health", timeout=timeout)
         response.raise_for_status()
     except httpx.HTTPError as error:
-        raise TrackingUnavailable(f"MLflow tracking server at {uri} is unreachable: {error}") from None
+        raise TrackingUnavailableError(f"MLflow tracking server at {uri} is unreachable: {error}") from None
+
+
+def check_reachable(settings: Settings) -> None:
+    """Fail within seconds, naming the URI, when a remote tracking server does not answer."""
+    uri = settings.resolved_tracking_uri
+    if uri.startswith(("http://", "https://")):
+        _probe_http(uri)
 
 
 def connect(settings: Settings) -> str:
@@ -40,9 +47,8 @@ def connect(settings: Settings) -> str:
     import mlflow
 
     uri = settings.resolved_tracking_uri
-    if uri.startswith(("http://", "https://")):
-        _probe_http(uri)
-    elif uri.startswith("sqlite:///"):
+    check_reachable(settings)
+    if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
     return ensure_experiment(settings)
@@ -111,13 +117,13 @@ class TrainingRun:
 
     def log_dataset(self, frame: pd.DataFrame, name: str, context: str) -> str:
         """Log the frame as a run input; returns its digest."""
-        import mlflow.data
+        from mlflow.data.pandas_dataset import from_pandas
         from mlflow.entities import DatasetInput, InputTag
 
         with warnings.catch_warnings():  # the label is a complete 0/1 integer column, as intended
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
-            dataset = mlflow.data.from_pandas(frame, name=name, targets=LABEL_COLUMN)
-        entry = DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", context)])
+            dataset = from_pandas(frame, name=name, targets=LABEL_COLUMN)
+            entry = DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", context)])
         self.client.log_inputs(self.run_id, datasets=[entry])
         return str(dataset.digest)
 

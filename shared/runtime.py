@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from shared.settings import Settings
 
@@ -23,4 +24,5 @@ def prepare_process(settings: Settings) -> None:
     """
     for key, value in PRIVATE_AND_QUIET.items():
         os.environ.setdefault(key, value)
-    os.environ.setdefault("PREFECT_HOME", str(settings.state_path / "prefect"))
+    prefect_home = Path(os.environ.setdefault("PREFECT_HOME", str(settings.state_path / "prefect")))
+    prefect_home.mkdir(parents=True, exist_ok=True)  # Prefect does not create missing parents

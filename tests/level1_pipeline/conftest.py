@@ -1,0 +1,40 @@
+"""Level 1 fixtures: a real Prefect test API for the session, a real SQLite MLflow per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pytest
+
+SMALL = {"rows_per_day": 300, "train_days": 10}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_api() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Settings for a private state folder (its own MLflow SQLite store) and small data."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLOPS_TRACKING_URI", raising=False)
+    yield {"state_dir": str(tmp_path / "state"), **SMALL}
+    mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def train(overrides: dict[str, Any]) -> Callable[..., Any]:
+    """Run the real training flow with the test's settings plus extra overrides."""
+    from level1_pipeline.flow import training_flow
+
+    def run(params: dict[str, Any] | None = None, last_day: int | None = None, **extra: Any) -> Any:
+        return training_flow(last_day=last_day, params=params, settings_overrides={**overrides, **extra})
+
+    return run

@@ -1,0 +1,50 @@
+"""`make level1`'s command, as a user meets it: a real process, embedded defaults."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from level1_pipeline.cli import main
+
+
+@pytest.fixture(autouse=True)
+def own_prefect_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """In-process CLI calls set process defaults; keep them from leaking into other tests."""
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-home"))
+
+
+def test_level1_command_runs_end_to_end_on_embedded_defaults(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "PREFECT_HOME", "MLFLOW_TRACKING"))}
+    env |= {"MLOPS_STATE_DIR": str(tmp_path / "state"), "MLOPS_ROWS_PER_DAY": "300", "MLOPS_TRAIN_DAYS": "10"}
+    done = subprocess.run(
+        [sys.executable, "-m", "level1_pipeline", "run"], env=env, capture_output=True, text=True, timeout=400
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "model version 1: PROMOTED to champion" in done.stdout
+    assert (tmp_path / "state" / "mlflow" / "mlflow.db").is_file()
+    assert (tmp_path / "state" / "prefect").is_dir()  # Prefect's home stays in the state folder
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_unreachable_tracking_server_fails_fast_naming_the_uri(monkeypatch, tmp_path: Path, capsys) -> None:
+    uri = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path))
+    assert main(["run"]) == 2
+    assert f"MLflow tracking server at {uri} is unreachable" in capsys.readouterr().err
+
+
+def test_unknown_hyperparameter_is_refused_with_the_known_ones(capsys) -> None:
+    assert main(["run", "--param", "depth=3"]) == 2
+    assert "unknown hyperparameter(s) depth" in capsys.readouterr().err

@@ -1,0 +1,41 @@
+from pathlib import Path
+
+import pytest
+
+from level1_pipeline.policy import PolicyError, load_training_policy
+
+SHIPPED = Path(__file__).parents[2] / "config" / "training_policy.yaml"
+
+
+def test_shipped_policy_is_valid() -> None:
+    policy = load_training_policy(SHIPPED)
+    assert 0 < policy.model_gate.min_roc_auc < 1
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_unknown_key_is_named(tmp_path: Path) -> None:
+    text = SHIPPED.read_text().replace("min_roc_auc:", "min_auc:")
+    with pytest.raises(PolicyError, match=r"model_gate\.min_auc: Extra inputs are not permitted"):
+        load_training_policy(write(tmp_path, text))
+
+
+def test_out_of_range_value_is_named(tmp_path: Path) -> None:
+    text = SHIPPED.read_text().replace("max_null_share: 0.10", "max_null_share: 1.5")
+    with pytest.raises(PolicyError, match=r"data_gate\.max_null_share"):
+        load_training_policy(write(tmp_path, text))
+
+
+def test_split_must_leave_training_rows(tmp_path: Path) -> None:
+    text = SHIPPED.read_text().replace("holdout_share: 0.15", "holdout_share: 0.8")
+    with pytest.raises(PolicyError, match="at least 10% for training"):
+        load_training_policy(write(tmp_path, text))
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match=r"nope\.yaml: training policy file not found"):
+        load_training_policy(tmp_path / "nope.yaml")

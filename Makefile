@@ -64,3 +64,6 @@ prefect-server: setup ## Start a local Prefect server on 127.0.0.1:4200 with sta
 
 mlflow-ui: setup ## Open the MLflow UI on 127.0.0.1:5000 over the local SQLite store
 	$(RUN) mlflow ui --backend-store-uri sqlite:///$(CURDIR)/state/mlflow/mlflow.db --host 127.0.0.1 --port 5000
+
+bench-level1: setup ## Benchmark `make level1` against `make level0` and append the figures to docs/benchmarks.md
+	$(RUN) python -m bench.level1_timing --write

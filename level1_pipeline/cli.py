@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.runtime import prepare_process
 from shared.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from level1_pipeline.flow import TrainingOutcome
 
 DEPLOYMENT = "daily-training"
 
@@ -44,16 +47,24 @@ def run_once(args: argparse.Namespace, settings: Settings) -> int:
     params = parse_param_overrides(args.param)
     check_reachable(settings)  # before Prefect starts: a wrong URI costs seconds, not a server start-up
 
-    from level1_pipeline.data_gate import DataGateError
-    from level1_pipeline.flow import training_flow
+    from level1_pipeline.warmup import orchestration_ready
 
-    try:
-        outcome = training_flow(
-            last_day=args.last_day, days=args.days, params=params, settings_overrides=_overrides(args)
-        )
-    except DataGateError as failed:
-        print(f"\n{failed.report.summary()}\nNothing was trained; the champion is unchanged.", file=sys.stderr)
-        return 3
+    with orchestration_ready(settings):
+        from level1_pipeline.data_gate import DataGateError
+        from level1_pipeline.flow import training_flow
+
+        try:
+            outcome = training_flow(
+                last_day=args.last_day, days=args.days, params=params, settings_overrides=_overrides(args)
+            )
+        except DataGateError as failed:
+            print(f"\n{failed.report.summary()}\nNothing was trained; the champion is unchanged.", file=sys.stderr)
+            return 3
+    _print_outcome(outcome, settings)
+    return 0
+
+
+def _print_outcome(outcome: TrainingOutcome, settings: Settings) -> None:
     verdict = "PROMOTED to champion" if outcome.promoted else "registered but NOT promoted"
     print(f"\nLevel 1 run {outcome.run_id}: days {outcome.window[0]}-{outcome.window[1]}")
     print(f"  model version {outcome.version}: {verdict}")
@@ -64,7 +75,6 @@ def run_once(args: argparse.Namespace, settings: Settings) -> int:
     print("\nLook at it:")
     print(f"  .venv/bin/mlflow ui --backend-store-uri {settings.resolved_tracking_uri} --host 127.0.0.1 --port 5000")
     print(f"  PREFECT_HOME={settings.state_path / 'prefect'} .venv/bin/prefect server start --host 127.0.0.1")
-    return 0
 
 
 def serve(cron: str) -> int:

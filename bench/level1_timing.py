@@ -1,0 +1,146 @@
+"""Benchmark: wall time of `make level1` vs `make level0` on one data window, and where it goes.
+
+Run with `make bench-level1`. Prints a Markdown section; `--write` appends it to docs/benchmarks.md.
+Each command runs in a fresh process (as a user meets it) in a throw-away state folder, twice:
+the first run creates the MLflow/Prefect databases, the second finds them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+IMPORTS = {
+    "scikit-learn": "import sklearn.ensemble, sklearn.pipeline",
+    "prefect": "import prefect",
+    "mlflow": "import mlflow, mlflow.sklearn",
+    "great_expectations": "import great_expectations",
+    "level 1 CLI start (what `run` imports before the flow)": "import level1_pipeline.cli",
+}
+
+
+def _env(state: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API_URL", "MLFLOW_TRACKING_URI"))}
+    env.pop("PREFECT_HOME", None)
+    return env | {"MLOPS_STATE_DIR": str(state)}
+
+
+def wall(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def import_cost(statement: str) -> float:
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def orchestration_startup(state: Path) -> float:
+    """First flow call of a fresh process on an existing Prefect database (temporary local server)."""
+    code = (
+        "import time\nfrom prefect import flow\n@flow\ndef noop():\n    return 1\n"
+        "t = time.perf_counter(); noop(); print(time.perf_counter() - t)"
+    )
+    env = _env(state) | {"PREFECT_HOME": str(state / "prefect"), "PREFECT_LOGGING_LEVEL": "WARNING"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def in_process_steps(state: Path) -> dict[str, float]:
+    """Validation, training and tracking of the default window, timed in one warm process."""
+    from level1_pipeline.data_gate import validate_frame
+    from level1_pipeline.policy import load_training_policy
+    from level1_pipeline.registry import Registry
+    from level1_pipeline.steps import ingest_window, model_input_example, split_window, train
+    from level1_pipeline.tracking import TrainingRun, connect
+    from shared.data.windows import DataWindow
+    from shared.model import ModelParams
+    from shared.schema import conform
+    from shared.settings import load_settings
+
+    settings = load_settings(state_dir=state / "steps")
+    policy = load_training_policy(ROOT / settings.training_policy_file)
+    window = DataWindow.ending_on(settings.last_day, settings.train_days)
+    timings: dict[str, float] = {}
+
+    def timed(name: str, fn, *args):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        value = fn(*args)
+        timings[name] = time.perf_counter() - start
+        return value
+
+    frame = timed("ingest (simulate the window)", ingest_window, settings, window)
+    timed("data validation (GX, first call)", validate_frame, frame, policy.data_gate)
+    timed("data validation (GX, again)", validate_frame, frame, policy.data_gate)
+    split = split_window(conform(frame, require_label=True), policy.split)
+    trained = timed("training", train, split, ModelParams())
+    experiment = timed("tracking: connect + create SQLite DB", connect, settings)
+    run = TrainingRun.start(experiment, "bench", {})
+    timed("tracking: log datasets", lambda: (run.log_dataset(split.train, "train", "training"), None))
+    uri = timed("tracking: log model (explicit requirements)", run.log_model, trained.model, model_input_example(frame))
+    timed("registry: register version", Registry(settings.model_name).register, uri, run.run_id, {})
+    return timings
+
+
+def measure() -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(tmp)
+        level0 = [wall([sys.executable, "-m", "level0_manual.notebook"], _env(state / "l0")) for _ in range(2)]
+        level1 = [wall([sys.executable, "-m", "level1_pipeline", "run"], _env(state / "l1")) for _ in range(2)]
+        startup = orchestration_startup(state / "l1")
+        imports = {name: import_cost(stmt) for name, stmt in IMPORTS.items()}
+        steps = in_process_steps(state)
+    lines = [
+        f"## Level 1 vs level 0 wall time ({datetime.now(UTC):%Y-%m-%d})",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}. Default window (21 days x 2,000 rows).",
+        "",
+        "| command | first run (new state) | second run |",
+        "| --- | --- | --- |",
+        f"| `make level0` (python -m level0_manual.notebook) | {level0[0]:.1f} s | {level0[1]:.1f} s |",
+        f"| `make level1` (python -m level1_pipeline run) | {level1[0]:.1f} s | {level1[1]:.1f} s |",
+        f"| difference | {level1[0] - level0[0]:+.1f} s | {level1[1] - level0[1]:+.1f} s |",
+        "",
+        "| where level 1's time goes | seconds |",
+        "| --- | --- |",
+        *(f"| import {name} (fresh process) | {cost:.2f} |" for name, cost in imports.items()),
+        f"| orchestration start-up: first flow call, temporary local Prefect server | {startup:.2f} |",
+        *(f"| {name} | {cost:.2f} |" for name, cost in steps.items()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--write", action="store_true", help="append the result to docs/benchmarks.md")
+    args = parser.parse_args()
+    report = measure()
+    print(report)
+    if args.write:
+        target = ROOT / "docs" / "benchmarks.md"
+        target.parent.mkdir(exist_ok=True)
+        if not target.exists():
+            target.write_text("# Benchmarks\n\nFigures measured by the scripts under `bench/`.\n\n")
+        with target.open("a") as out:
+            out.write(report + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +39,15 @@ class Settings(BaseSettings):
         default=Path("config/training_policy.yaml"), description="Model-gate thresholds (versioned)."
     )
 
+    prediction_store_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the prediction log; defaults to SQLite under state_dir."
+    )
+    store_flush_seconds: float = Field(default=0.2, gt=0, description="Longest a prediction waits to be written.")
+    model_poll_seconds: float = Field(default=5.0, gt=0, description="How often the service checks the alias.")
+    admin_token: SecretStr | None = Field(default=None, description="Bearer token of POST /admin/reload.")
+    batch_max_rows: int = Field(default=64, ge=1, description="Most rows scored in one model call.")
+    batch_max_wait_ms: float = Field(default=1.0, ge=0, description="Longest a request waits for others to batch.")
+
     @property
     def state_path(self) -> Path:
         """Absolute state folder (not created here)."""
@@ -58,6 +67,12 @@ class Settings(BaseSettings):
         if self.tracking_uri:
             return self.tracking_uri
         return f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+
+    @property
+    def resolved_prediction_store_url(self) -> str:
+        if self.prediction_store_url:
+            return self.prediction_store_url
+        return f"sqlite:///{self.state_path / 'level2' / 'predictions.db'}"
 
     @property
     def artifact_root(self) -> Path:

@@ -1,0 +1,68 @@
+"""Prometheus metrics of the service, in a registry of its own (one per app)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class ServiceMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests by path and status.", ["path", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Request latency by path.",
+            ["path"],
+            buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
+        self.model_version = Gauge("model_version", "Registry version of the served model.", registry=self.registry)
+        self.predictions = Counter(
+            "predictions_total", "Predictions served by predicted class.", ["prediction"], registry=self.registry
+        )
+        self.probability = Histogram(
+            "prediction_probability",
+            "Distribution of predicted churn probabilities.",
+            buckets=tuple(round(0.1 * i, 1) for i in range(1, 11)),
+            registry=self.registry,
+        )
+
+
+class MetricsMiddleware:
+    """Pure ASGI middleware (no per-request task overhead) counting requests and timing them."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics, known_paths: frozenset[str]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.known_paths = known_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = {"code": 500}
+
+        async def record_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            path = scope["path"] if scope["path"] in self.known_paths else "other"  # bounded label values
+            self.metrics.requests.labels(path, str(status["code"])).inc()
+            self.metrics.latency.labels(path).observe(time.perf_counter() - start)

@@ -1,0 +1,110 @@
+"""The model being served: loaded from the registry's `champion` alias, swapped atomically."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from level2_cicd.service.fast_scorer import CompiledScorer, compile_scorer
+from shared.schema import FEATURE_NAMES
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+log = logging.getLogger("level2.model")
+
+CHAMPION = "champion"
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One immutable served model: swapping means replacing the whole object."""
+
+    name: str
+    version: str
+    run_id: str
+    threshold: float
+    data_window: str
+    model: Pipeline
+    loaded_at: str
+    fast: CompiledScorer | None = None
+
+    def score(self, rows: list[dict[str, Any]]) -> np.ndarray:
+        """Churn probabilities of raw feature rows, by the lean path when the recipe allows it."""
+        if self.fast is not None:
+            return self.fast.score(rows)
+        frame = pd.DataFrame.from_records(rows, columns=list(FEATURE_NAMES))
+        return np.asarray(self.model.predict_proba(frame)[:, 1])
+
+
+class ModelHolder:
+    """Holds the current champion; reloads when the alias moves, keeps the old one on failure."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.current: LoadedModel | None = None
+        self.last_error: str | None = None
+        self._lock = threading.Lock()  # one load at a time; readers never take it
+
+    def champion_version(self) -> str | None:
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return str(MlflowClient().get_model_version_by_alias(self.name, CHAMPION).version)
+        except MlflowException:
+            return None
+
+    def refresh(self) -> bool:
+        """Load the champion if it differs from the served model; True when a swap happened."""
+        with self._lock:
+            try:
+                return self._refresh()
+            except Exception as error:  # any failure: keep serving what we have, and say why
+                self.last_error = f"loading the champion of {self.name!r} failed: {error}"
+                log.error(self.last_error)
+                return False
+
+    def _refresh(self) -> bool:
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+
+        client = MlflowClient()
+        try:
+            version = client.get_model_version_by_alias(self.name, CHAMPION)
+        except MlflowException:
+            if self.current is None:
+                self.last_error = f"no model {self.name!r} with a {CHAMPION!r} alias in the registry yet"
+            return False
+        if self.current is not None and self.current.version == str(version.version):
+            return False
+        loaded = _load(self.name, version)
+        old = self.current.version if self.current else None
+        self.current = loaded  # a single reference assignment: requests see the old or the new model
+        self.last_error = None
+        log.warning("serving %s version %s (was %s)", self.name, loaded.version, old)
+        return True
+
+
+def _load(name: str, version: object) -> LoadedModel:
+    import mlflow.sklearn
+
+    tags = getattr(version, "tags", {}) or {}
+    number = str(getattr(version, "version"))  # noqa: B009
+    model = mlflow.sklearn.load_model(f"models:/{name}/{number}")
+    return LoadedModel(
+        name=name,
+        version=number,
+        run_id=str(getattr(version, "run_id")),  # noqa: B009
+        threshold=float(tags.get("threshold", 0.5)),
+        data_window=str(tags.get("data_window", "")),
+        model=model,
+        fast=compile_scorer(model),
+        loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )

@@ -1,0 +1,92 @@
+"""HTTP request and response models, generated from the shared feature schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from shared.schema import FEATURES, Feature, Kind
+
+MAX_ROWS = 1000
+
+
+def _field(spec: Feature) -> tuple[Any, Any]:
+    annotation: Any
+    if spec.kind is Kind.CATEGORICAL:
+        annotation = Literal[spec.categories]
+        constraints: dict[str, Any] = {}
+    else:
+        annotation = int if spec.kind is Kind.INTEGER else float
+        constraints = {"ge": spec.minimum, "le": spec.maximum, "allow_inf_nan": False}
+    if spec.nullable:
+        return annotation | None, Field(default=None, description=spec.description, **constraints)
+    return annotation, Field(description=spec.description, **constraints)
+
+
+FeatureRow: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "FeatureRow",
+    __config__=ConfigDict(extra="forbid", frozen=True),
+    **{spec.name: _field(spec) for spec in FEATURES},
+)
+
+
+class PredictRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rows: list[FeatureRow] = Field(min_length=1, max_length=MAX_ROWS)  # type: ignore[valid-type]
+    event_time: datetime | None = Field(
+        default=None, description="When the rows' events happened, if not now (replays and simulations)."
+    )
+
+
+class Prediction(BaseModel):
+    request_id: str
+    prediction: int
+    probability: float
+    model_version: str
+
+
+class PredictResponse(BaseModel):
+    predictions: list[Prediction]
+
+
+class DataframeSplit(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    columns: list[str]
+    data: list[list[Any]] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+class InvocationsRequest(BaseModel):
+    """MLflow's scoring protocol: exactly one of ``dataframe_split`` or ``dataframe_records``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataframe_split: DataframeSplit | None = None
+    dataframe_records: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=MAX_ROWS)
+
+
+class Label(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: str = Field(min_length=1, max_length=64)
+    label: Literal[0, 1]
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[Label] = Field(min_length=1, max_length=10_000)
+
+
+class ModelInfo(BaseModel):
+    name: str
+    ready: bool
+    version: str | None = None
+    run_id: str | None = None
+    data_window: str | None = None
+    threshold: float | None = None
+    loaded_at: str | None = None
+    last_error: str | None = None

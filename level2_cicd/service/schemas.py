@@ -35,7 +35,7 @@ FeatureRow: type[BaseModel] = create_model(  # type: ignore[call-overload]
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rows: list[FeatureRow] = Field(min_length=1, max_length=MAX_ROWS)  # type: ignore[valid-type]
+    rows: list[FeatureRow] = Field(min_length=1, max_length=MAX_ROWS)
     event_time: datetime | None = Field(
         default=None, description="When the rows' events happened, if not now (replays and simulations)."
     )

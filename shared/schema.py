@@ -184,3 +184,18 @@ def conform(frame: pd.DataFrame, require_label: bool = False) -> pd.DataFrame:
     if TIME_COLUMN in typed.columns:
         typed[TIME_COLUMN] = pd.to_datetime(typed[TIME_COLUMN])
     return typed
+
+
+def to_records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """Feature rows as plain JSON-ready dicts: None for missing values, ints for integer features."""
+    integers = {f.name for f in FEATURES if f.kind is Kind.INTEGER}
+    columns = {name: frame[name].tolist() for name in FEATURE_NAMES}
+    return [
+        {name: _plain_value(columns[name][i], name in integers) for name in FEATURE_NAMES} for i in range(len(frame))
+    ]
+
+
+def _plain_value(value: object, integer: bool) -> object:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return int(value) if integer else value  # type: ignore[call-overload]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pandas as pd
 import pytest
@@ -25,3 +26,12 @@ def small_simulator() -> ChurnSimulator:
 def small_window(small_simulator: ChurnSimulator) -> pd.DataFrame:
     """Fourteen days of clean, labelled data (4,200 rows)."""
     return small_simulator.window(0, 13)
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """A real Prefect API for the whole session (started once, ~17 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -130,12 +130,16 @@ def rows_from_invocation(body: InvocationsRequest) -> list[dict[str, Any]]:
     else:
         raw = body.dataframe_records or []
         where = "dataframe_records"
-    try:
-        return [FeatureRow.model_validate(row).model_dump() for row in raw]
-    except ValidationError as error:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", where, *e["loc"])} for e in error.errors(include_url=False)]
-        ) from None
+    rows: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for index, row in enumerate(raw):
+        try:
+            rows.append(FeatureRow.model_validate(row).model_dump())
+        except ValidationError as error:
+            errors += [{**e, "loc": ("body", where, index, *e["loc"])} for e in error.errors(include_url=False)]
+    if errors:
+        raise RequestValidationError(errors)
+    return rows
 
 
 def create_app(settings: Settings) -> FastAPI:

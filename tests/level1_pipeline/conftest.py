@@ -12,12 +12,9 @@ import pytest
 SMALL = {"rows_per_day": 300, "train_days": 10}
 
 
-@pytest.fixture(scope="session", autouse=True)
-def prefect_api() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+@pytest.fixture(autouse=True)
+def _with_prefect_api(prefect_api: None) -> None:
+    """Every level 1 test runs against the session's real Prefect API."""
 
 
 @pytest.fixture

@@ -1,0 +1,90 @@
+"""The service as users meet it: a real uvicorn process on a loopback port, talked to over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from typing import Any
+
+import httpx
+import mlflow
+import pandas as pd
+import sqlalchemy as sa
+
+from level1_pipeline.registry import Registry
+from level2_cicd.service.store import read_log
+from shared.data.simulator import ChurnSimulator
+from shared.schema import to_records
+from tests.level2_cicd.conftest import LiveService, TrainedRegistry
+
+REQUESTS = 2000
+CONNECTIONS = 16
+
+
+def request_rows(count: int) -> list[dict[str, Any]]:
+    return to_records(ChurnSimulator(seed=5, rows_per_day=count).day(50))
+
+
+async def send_all(base: str, rows: list[dict[str, Any]], on_halfway: threading.Event) -> list[dict[str, Any]]:
+    """POST each row once over a bounded pool of connections; returns every prediction."""
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    for row in rows:
+        queue.put_nowait(row)
+    results: list[dict[str, Any]] = []
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            row = queue.get_nowait()
+            response = await client.post("/predict", json={"rows": [row]})
+            assert response.status_code == 200, response.text
+            results.extend(response.json()["predictions"])
+            if len(results) == len(rows) // 2:
+                on_halfway.set()
+            else:
+                await asyncio.sleep(0.002 if on_halfway.is_set() else 0)  # keep load on during the swap
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        await asyncio.gather(*(worker(client) for _ in range(CONNECTIONS)))
+    return results
+
+
+def stop(live: LiveService) -> None:
+    live.process.terminate()  # graceful: uvicorn runs the lifespan shutdown, which flushes the log
+    assert live.process.wait(timeout=30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
+
+
+def test_every_prediction_is_logged_once_with_its_version_across_a_champion_swap(
+    live_service: LiveService, trained_registry: TrainedRegistry
+) -> None:
+    mlflow.set_tracking_uri(trained_registry.tracking_uri)
+    registry = Registry("churn-model")
+    halfway = threading.Event()
+    swapper = threading.Thread(target=lambda: halfway.wait(120) and registry.promote("2"))
+    swapper.start()
+    try:
+        results = asyncio.run(send_all(live_service.base_url, request_rows(REQUESTS), halfway))
+        swapper.join()
+        feedback = [{"request_id": p["request_id"], "label": 1} for p in results[:100]]
+        assert httpx.post(f"{live_service.base_url}/feedback", json={"labels": feedback}).status_code == 200
+        model_now = httpx.get(f"{live_service.base_url}/model").json()
+    finally:
+        registry.promote("1")  # the session's registry goes back to its starting state
+    stop(live_service)
+
+    # no failed request, and the service switched versions while under load
+    assert len(results) == REQUESTS
+    assert {p["model_version"] for p in results} == {"1", "2"}
+    assert model_now["version"] == "2"
+    # every prediction is in the log exactly once, with the version that answered it
+    log = read_log(sa.create_engine(live_service.store_url))
+    assert len(log) == REQUESTS
+    answered = pd.Series({p["request_id"]: p["model_version"] for p in results})
+    assert log.set_index("request_id")["model_version"].sort_index().equals(answered.sort_index())
+    # the switch is atomic: once version 2 answered, version 1 never did again
+    versions = log.sort_values("served_at", kind="stable")["model_version"].tolist()
+    first_two = versions.index("2")
+    assert set(versions[first_two:]) == {"2"}
+    # labels join to their predictions
+    assert log["label"].notna().sum() == 100

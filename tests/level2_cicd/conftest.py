@@ -67,6 +67,7 @@ def live_service(trained_registry: TrainedRegistry, tmp_path_factory: pytest.Tem
     env = {
         **os.environ,
         "MLOPS_STATE_DIR": str(trained_registry.state_dir),
+        "MLFLOW_TRACKING_URI": trained_registry.tracking_uri,
         "MLOPS_PREDICTION_STORE_URL": f"sqlite:///{store}",
         "MLOPS_ADMIN_TOKEN": TOKEN,
         "MLOPS_MODEL_POLL_SECONDS": "0.3",

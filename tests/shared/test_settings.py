@@ -7,6 +7,7 @@ from shared.settings import Settings
 
 
 def test_environment_overrides_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # mlflow.set_tracking_uri exports it
     monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "s"))
     monkeypatch.setenv("MLOPS_SEED", "9")
     settings = Settings()

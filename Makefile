@@ -70,3 +70,6 @@ bench-level1: setup ## Benchmark `make level1` against `make level0` and append 
 
 serve: setup ## Level 2: serve the registry's champion with FastAPI/uvicorn on 127.0.0.1:8000 (run `make level1` first)
 	$(RUN) python -m level2_cicd.service --host 127.0.0.1 --port 8000
+
+bench-serving: setup ## Benchmark the level 2 service against `mlflow models serve` (needs Debian's wrk)
+	$(RUN) python -m bench.serving --write

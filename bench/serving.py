@@ -1,0 +1,178 @@
+"""Benchmark: the level 2 service against `mlflow models serve` of the same model version.
+
+Single-row requests, 8 concurrent connections, one uvicorn worker each, loopback only, measured
+with `wrk` (Debian package `wrk`). Prints a Markdown section; `--write` appends it to
+docs/benchmarks.md. Every server is bound to 127.0.0.1 on a free port and stopped, also on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+from shared.data.simulator import ChurnSimulator
+from shared.schema import FEATURE_NAMES, to_records
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], ready_url: str, timeout: float = 120) -> Iterator[None]:
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[:4]} exited with {process.returncode}")
+            try:
+                if httpx.get(ready_url, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{ready_url} not ready after {timeout} s")
+            time.sleep(0.3)
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+WARM_UP_SECONDS = 3
+
+
+def wrk(url: str, body: dict[str, object], seconds: int, workdir: Path) -> dict[str, float]:
+    """Warm the endpoint up (figures discarded, requests counted), then measure it."""
+    warm = _wrk(url, body, WARM_UP_SECONDS, workdir)["requests"]
+    return _wrk(url, body, seconds, workdir) | {"warm_up_requests": warm}
+
+
+def _wrk(url: str, body: dict[str, object], seconds: int, workdir: Path) -> dict[str, float]:
+    script = workdir / "post.lua"
+    script.write_text(
+        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        f"wrk.body = {json.dumps(json.dumps(body))}\n"
+    )
+    done = subprocess.run(
+        ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    )
+    out = done.stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "requests": float(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        "errors": float(non_2xx.group(1)) if non_2xx else 0.0,
+    }
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def measure(seconds: int) -> str:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian) and run again")
+    row = to_records(ChurnSimulator(seed=1).day(40).dropna().head(1))[0]
+    predict_body = {"rows": [row]}
+    invocations_body = {"dataframe_split": {"columns": list(FEATURE_NAMES), "data": [[row[c] for c in FEATURE_NAMES]]}}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        env = {**os.environ, "MLOPS_STATE_DIR": str(work / "state"), "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
+        env = {k: v for k, v in env.items() if k not in ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "PREFECT_HOME")}
+        subprocess.run([sys.executable, "-m", "level1_pipeline", "run"], env=env, cwd=ROOT, check=True, capture_output=True)
+        env["MLFLOW_TRACKING_URI"] = f"sqlite:///{work / 'state' / 'mlflow' / 'mlflow.db'}"
+        results: dict[str, dict[str, float]] = {}
+
+        port = free_port()
+        mlflow_cmd = [str(VENV_BIN / "mlflow"), "models", "serve", "-m", "models:/churn-model/1", "--env-manager"]
+        mlflow_cmd += ["local", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+        with server(mlflow_cmd, env, f"http://127.0.0.1:{port}/ping"):
+            results["`mlflow models serve` /invocations"] = wrk(
+                f"http://127.0.0.1:{port}/invocations", invocations_body, seconds, work
+            )
+
+        store = work / "predictions.db"
+        service_env = env | {"MLOPS_PREDICTION_STORE_URL": f"sqlite:///{store}"}
+        port = free_port()
+        service_cmd = [sys.executable, "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
+        with server(service_cmd, service_env, f"http://127.0.0.1:{port}/ready"):
+            results["level 2 service /predict"] = wrk(f"http://127.0.0.1:{port}/predict", predict_body, seconds, work)
+            results["level 2 service /invocations"] = wrk(
+                f"http://127.0.0.1:{port}/invocations", invocations_body, seconds, work
+            )
+        with sa.create_engine(f"sqlite:///{store}").connect() as conn:
+            logged = conn.execute(sa.text("select count(*) from predictions")).scalar_one()
+    sent = sum(r["requests"] + r["warm_up_requests"] for name, r in results.items() if name.startswith("level 2"))
+    baseline = results["`mlflow models serve` /invocations"]["rps"]
+    lines = [
+        f"## Serving: level 2 service vs `mlflow models serve` ({datetime.now(timezone.utc):%Y-%m-%d})",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+        f"wrk, 8 connections, {WARM_UP_SECONDS} s warm-up then {seconds} s per line, single-row requests, one uvicorn worker, loopback; "
+        "prediction logging on (SQLite).",
+        "",
+        "| server | req/s | p50 | p99 | non-2xx | vs mlflow |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *(
+            f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | {r['errors']:.0f} | "
+            f"{r['rps'] / baseline:.1f}x |"
+            for name, r in results.items()
+        ),
+        "",
+        f"Prediction log: {logged} rows for {sent:.0f} requests completed by wrk "
+        "(wrk's count leaves out requests still in flight when it stops, which the service answered and logged).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--write", action="store_true", help="append the result to docs/benchmarks.md")
+    args = parser.parse_args()
+    report = measure(args.seconds)
+    print(report)
+    if args.write:
+        with (ROOT / "docs" / "benchmarks.md").open("a") as out:
+            out.write(report + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

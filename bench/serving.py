@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -114,7 +114,8 @@ def measure(seconds: int) -> str:
         work = Path(tmp)
         env = {**os.environ, "MLOPS_STATE_DIR": str(work / "state"), "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
         env = {k: v for k, v in env.items() if k not in ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "PREFECT_HOME")}
-        subprocess.run([sys.executable, "-m", "level1_pipeline", "run"], env=env, cwd=ROOT, check=True, capture_output=True)
+        train = [sys.executable, "-m", "level1_pipeline", "run"]
+        subprocess.run(train, env=env, cwd=ROOT, check=True, capture_output=True)
         env["MLFLOW_TRACKING_URI"] = f"sqlite:///{work / 'state' / 'mlflow' / 'mlflow.db'}"
         results: dict[str, dict[str, float]] = {}
 
@@ -137,10 +138,11 @@ def measure(seconds: int) -> str:
             )
         with sa.create_engine(f"sqlite:///{store}").connect() as conn:
             logged = conn.execute(sa.text("select count(*) from predictions")).scalar_one()
-    sent = sum(r["requests"] + r["warm_up_requests"] for name, r in results.items() if name.startswith("level 2"))
+    ours = [r for name, r in results.items() if name.startswith("level 2")]
+    sent = sum(r["requests"] + r["warm_up_requests"] for r in ours)
     baseline = results["`mlflow models serve` /invocations"]["rps"]
     lines = [
-        f"## Serving: level 2 service vs `mlflow models serve` ({datetime.now(timezone.utc):%Y-%m-%d})",
+        f"## Serving: level 2 service vs `mlflow models serve` ({datetime.now(UTC):%Y-%m-%d})",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
         f"wrk, 8 connections, {WARM_UP_SECONDS} s warm-up then {seconds} s per line, single-row requests, one uvicorn worker, loopback; "

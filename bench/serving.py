@@ -145,7 +145,8 @@ def measure(seconds: int) -> str:
         f"## Serving: level 2 service vs `mlflow models serve` ({datetime.now(UTC):%Y-%m-%d})",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
-        f"wrk, 8 connections, {WARM_UP_SECONDS} s warm-up then {seconds} s per line, single-row requests, one uvicorn worker, loopback; "
+        f"wrk, 8 connections, {WARM_UP_SECONDS} s warm-up then {seconds} s per line, single-row requests, "
+        "one uvicorn worker, loopback; "
         "prediction logging on (SQLite).",
         "",
         "| server | req/s | p50 | p99 | non-2xx | vs mlflow |",

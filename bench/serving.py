@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,13 +69,13 @@ def server(command: list[str], env: dict[str, str], ready_url: str, timeout: flo
 WARM_UP_SECONDS = 3
 
 
-def wrk(url: str, body: dict[str, object], seconds: int, workdir: Path) -> dict[str, float]:
+def wrk(url: str, body: Mapping[str, object], seconds: int, workdir: Path) -> dict[str, float]:
     """Warm the endpoint up (figures discarded, requests counted), then measure it."""
     warm = _wrk(url, body, WARM_UP_SECONDS, workdir)["requests"]
     return _wrk(url, body, seconds, workdir) | {"warm_up_requests": warm}
 
 
-def _wrk(url: str, body: dict[str, object], seconds: int, workdir: Path) -> dict[str, float]:
+def _wrk(url: str, body: Mapping[str, object], seconds: int, workdir: Path) -> dict[str, float]:
     script = workdir / "post.lua"
     script.write_text(
         'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'

@@ -24,7 +24,7 @@ from level1_pipeline.steps import TrainedModel, evaluate, ingest_window, model_i
 from level1_pipeline.tracking import TrainingRun, code_version, connect
 from shared.data.windows import DataWindow, TimeSplit
 from shared.model import ModelParams
-from shared.schema import LABEL_COLUMN, conform
+from shared.schema import FEATURE_NAMES, LABEL_COLUMN, conform
 from shared.settings import Settings, load_settings
 
 
@@ -74,6 +74,7 @@ def split_task(frame: pd.DataFrame, policy: TrainingPolicy, run: TrainingRun) ->
     split = split_window(conform(frame, require_label=True), policy.split)
     digest = run.log_dataset(split.train, name="train", context="training")
     run.log_dataset(split.holdout, name="holdout", context="evaluation")
+    run.log_reference(split.train[list(FEATURE_NAMES)])
     return split, digest
 
 

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """Frozen, and unknown keys are errors: a typo in a policy file fails loudly."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class DataGatePolicy(_Strict):
+class DataGatePolicy(StrictModel):
     min_rows: int = Field(ge=1)
     max_null_share: float = Field(ge=0, le=1)
 
 
-class SplitPolicy(_Strict):
+class SplitPolicy(StrictModel):
     validation_share: float = Field(gt=0, lt=1)
     holdout_share: float = Field(gt=0, lt=1)
 
@@ -28,16 +31,19 @@ class SplitPolicy(_Strict):
         return self
 
 
-class ModelGatePolicy(_Strict):
+class ModelGatePolicy(StrictModel):
     min_roc_auc: float = Field(ge=0, le=1)
     max_auc_drop_vs_champion: float = Field(ge=0, le=1)
 
 
-class TrainingPolicy(_Strict):
+class TrainingPolicy(StrictModel):
     version: int = Field(ge=1)
     data_gate: DataGatePolicy
     split: SplitPolicy
     model_gate: ModelGatePolicy
+
+
+PolicyT = TypeVar("PolicyT", bound=BaseModel)
 
 
 class PolicyError(ValueError):
@@ -46,11 +52,16 @@ class PolicyError(ValueError):
 
 def load_training_policy(path: Path) -> TrainingPolicy:
     """Read and validate the policy file; raise PolicyError naming the file and each bad field."""
+    return read_policy(path, TrainingPolicy)
+
+
+def read_policy(path: Path, model: type[PolicyT]) -> PolicyT:
+    """Any policy file: YAML validated by a strict model, errors naming the file and the fields."""
     if not path.is_file():
-        raise PolicyError(f"{path}: training policy file not found")
+        raise PolicyError(f"{path}: policy file not found")
     try:
         raw = yaml.safe_load(path.read_text())
-        return TrainingPolicy.model_validate(raw)
+        return model.model_validate(raw)
     except yaml.YAMLError as error:
         raise PolicyError(f"{path}: not valid YAML: {error}") from None
     except ValidationError as error:

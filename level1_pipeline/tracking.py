@@ -78,6 +78,9 @@ def code_version() -> str:
     return commit.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
 
 
+REFERENCE_DIR = "reference"
+REFERENCE_FILE = "reference.parquet"
+
 # Types inside our own recipe that skops (MLflow's safe default format) must be told to load.
 SKOPS_TRUSTED_TYPES = ["numpy.dtype", "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
@@ -126,6 +129,16 @@ class TrainingRun:
             entry = DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", context)])
         self.client.log_inputs(self.run_id, datasets=[entry])
         return str(dataset.digest)
+
+    def log_reference(self, frame: pd.DataFrame, rows: int = 5000) -> None:
+        """A sample of the training features, the reference later monitoring compares live data to."""
+        import tempfile
+
+        sample = frame.sample(min(rows, len(frame)), random_state=0)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / REFERENCE_FILE
+            sample.to_parquet(path, index=False)
+            self.client.log_artifact(self.run_id, str(path), REFERENCE_DIR)
 
     def log_dict(self, payload: dict[str, Any], path: str) -> None:
         self.client.log_dict(self.run_id, payload, path)

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         default=Path("config/training_policy.yaml"), description="Model-gate thresholds (versioned)."
     )
 
+    monitoring_policy_file: Path = Field(
+        default=Path("config/monitoring_policy.yaml"), description="Drift/decay thresholds, cooldown (versioned)."
+    )
     prediction_store_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the prediction log; defaults to SQLite under state_dir."
     )
@@ -72,7 +75,11 @@ class Settings(BaseSettings):
     def resolved_prediction_store_url(self) -> str:
         if self.prediction_store_url:
             return self.prediction_store_url
-        return f"sqlite:///{self.state_path / 'level2' / 'predictions.db'}"
+        return f"sqlite:///{self.level2_dir / 'predictions.db'}"
+
+    @property
+    def level2_dir(self) -> Path:
+        return self.state_path / "level2"
 
     @property
     def artifact_root(self) -> Path:

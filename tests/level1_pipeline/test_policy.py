@@ -37,5 +37,5 @@ def test_split_must_leave_training_rows(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(PolicyError, match=r"nope\.yaml: training policy file not found"):
+    with pytest.raises(PolicyError, match=r"nope\.yaml: policy file not found"):
         load_training_policy(tmp_path / "nope.yaml")

@@ -1,0 +1,100 @@
+"""Pure monitoring logic: what one window says (ok / drift / decay), and whether to retrain."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from level2_cicd.monitoring.policy import MonitoringPolicy
+
+
+class Status(StrEnum):
+    OK = "ok"
+    DRIFT = "drift"
+    DECAY = "decay"
+    INSUFFICIENT = "insufficient"
+
+
+@dataclass(frozen=True)
+class WindowSummary:
+    """The compact facts of one monitoring window (one simulated or real day)."""
+
+    day: int
+    rows: int
+    drift_share: float | None
+    drifted_columns: tuple[str, ...]
+    labelled_rows: int
+    roc_auc: float | None
+    quality: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Decision:
+    day: int
+    status: Status
+    retrain: bool
+    reason: str
+    retrain_window: tuple[int, int] | None = None
+
+
+def classify(summary: WindowSummary, policy: MonitoringPolicy) -> tuple[Status, str]:
+    """Decay (quality below the floor) outranks drift; too few rows decide nothing."""
+    quality = policy.quality
+    judged = summary.roc_auc is not None and summary.labelled_rows >= quality.min_labelled_rows
+    if judged and summary.roc_auc is not None and summary.roc_auc < quality.min_roc_auc:
+        return Status.DECAY, f"live ROC AUC {summary.roc_auc:.3f} < {quality.min_roc_auc:.3f}"
+    if summary.rows < policy.min_rows or summary.drift_share is None:
+        return Status.INSUFFICIENT, f"{summary.rows} rows < {policy.min_rows}"
+    if summary.drift_share > policy.drift.max_drifted_share:
+        columns = ", ".join(summary.drifted_columns)
+        return Status.DRIFT, f"{summary.drift_share:.0%} of columns drifted ({columns})"
+    return Status.OK, f"{summary.drift_share:.0%} of columns drifted"
+
+
+def _alarm_start(windows: list[tuple[int, Status]]) -> tuple[int, int] | None:
+    """First day and length of the alarming streak that ends with the newest window, if any."""
+    streak: list[int] = []
+    for day, status in reversed(windows):
+        if status not in (Status.DRIFT, Status.DECAY):
+            break
+        streak.append(day)
+    return (streak[-1], len(streak)) if streak else None
+
+
+def decide(
+    windows: list[tuple[int, Status]],
+    last_retrain_day: int | None,
+    label_delay_days: int,
+    policy: MonitoringPolicy,
+    reason: str,
+) -> Decision:
+    """Whether the newest window (last of ``windows``, those since the last retraining) calls for retraining.
+
+    The alarm is raised on the first drifting or decaying window; retraining starts once the alarm
+    has lasted ``consecutive_windows`` windows, no cooldown holds, and the labels of
+    ``min_labelled_days_after_alarm`` days since the alarm have arrived, so the new model can
+    learn the new world. It trains on the newest ``retrain_window_days`` labelled days.
+    """
+    day, status = windows[-1]
+    alarm = _alarm_start(windows)
+    if alarm is None:
+        return Decision(day, status, False, reason)
+    alarm_day, length = alarm
+    if length < policy.consecutive_windows:
+        return Decision(day, status, False, f"{reason}; alarm {length}/{policy.consecutive_windows} windows")
+    if last_retrain_day is not None and day - last_retrain_day < policy.cooldown_days:
+        wait = policy.cooldown_days - (day - last_retrain_day)
+        return Decision(day, status, False, f"{reason}; cooldown after day {last_retrain_day}: {wait} days left")
+    newest_labelled = day - label_delay_days
+    labelled_days = newest_labelled - alarm_day + 1
+    if labelled_days < policy.min_labelled_days_after_alarm:
+        waiting = f"labels of {max(labelled_days, 0)}/{policy.min_labelled_days_after_alarm} days since day {alarm_day}"
+        return Decision(day, status, False, f"{reason}; alarm since day {alarm_day}, waiting for {waiting}")
+    window = (newest_labelled - policy.retrain_window_days + 1, newest_labelled)
+    return Decision(
+        day, status, True, f"{reason}; alarm since day {alarm_day}: retrain on days {window[0]}-{window[1]}", window
+    )

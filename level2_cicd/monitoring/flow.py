@@ -1,0 +1,192 @@
+"""The level 2 monitoring flow: drift and quality of one window, a decision, and retraining.
+
+read the window from the prediction log -> champion's reference data -> Evidently drift ->
+live quality on labels that arrived -> decide (policy) -> log to MLflow -> retrain if needed
+(the level 1 training flow, as a subflow: same gates, same promotion rules).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from level2_cicd.monitoring.decision import Decision, WindowSummary, classify, decide
+from level2_cicd.monitoring.drift import detect_drift, save_report
+from level2_cicd.monitoring.history import MonitoringHistory
+from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_policy
+from level2_cicd.service.store import create_store_engine, read_log
+from shared.data.simulator import ChurnSimulator
+from shared.metrics import classification_metrics
+from shared.settings import Settings, load_settings
+
+
+@dataclass(frozen=True)
+class Champion:
+    version: str
+    run_id: str
+    threshold: float
+
+
+@dataclass(frozen=True)
+class MonitoringOutcome:
+    day: int
+    summary: WindowSummary
+    decision: Decision
+    champion_before: str | None
+    champion_after: str | None
+    retrained: bool
+    new_version: str | None = None
+    promoted: bool | None = None
+    retraining_error: str | None = None
+
+
+def day_bounds(day: int) -> tuple[datetime, datetime]:
+    start = datetime.combine(ChurnSimulator().start_date + timedelta(days=day), datetime.min.time())
+    return start, start + timedelta(days=1)
+
+
+def today_index() -> int:
+    return (date.today() - ChurnSimulator().start_date).days
+
+
+@task(name="read-window", cache_policy=NO_CACHE)
+def read_window_task(settings: Settings, day: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Predictions of the day, and labelled predictions of the day whose labels are due now."""
+    engine = create_store_engine(settings.resolved_prediction_store_url)
+    try:
+        current = read_log(engine, *day_bounds(day))
+        labelled = read_log(engine, *day_bounds(day - settings.label_delay_days))
+    finally:
+        engine.dispose()
+    return current, labelled[labelled["label"].notna()]
+
+
+@task(name="champion-reference", cache_policy=NO_CACHE)
+def champion_reference_task(settings: Settings) -> tuple[Champion, pd.DataFrame]:
+    from mlflow.artifacts import download_artifacts
+
+    from level1_pipeline.registry import Registry
+    from level1_pipeline.tracking import REFERENCE_DIR, REFERENCE_FILE
+
+    version = Registry(settings.model_name).champion_version()
+    if version is None:
+        raise RuntimeError(f"no champion of {settings.model_name!r} to monitor: run `make level1` first")
+    path = download_artifacts(run_id=version.run_id, artifact_path=f"{REFERENCE_DIR}/{REFERENCE_FILE}")
+    champion = Champion(str(version.version), str(version.run_id), float(version.tags.get("threshold", 0.5)))
+    return champion, pd.read_parquet(path)
+
+
+@task(name="summarise-window", cache_policy=NO_CACHE)
+def summarise_task(
+    settings: Settings,
+    day: int,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    labelled: pd.DataFrame,
+    threshold: float,
+) -> WindowSummary:
+    drift = detect_drift(reference, current) if len(current) else None
+    folder = settings.level2_dir / "reports" / f"day-{day:03d}"
+    if drift is not None:
+        save_report(drift, folder)
+    quality: dict[str, float] = {}
+    if len(labelled) and labelled["label"].nunique() > 1:
+        quality = classification_metrics(labelled["label"].astype(int), labelled["probability"], threshold)
+    summary = WindowSummary(
+        day=day,
+        rows=len(current),
+        drift_share=drift.share if drift else None,
+        drifted_columns=drift.drifted_columns if drift else (),
+        labelled_rows=len(labelled),
+        roc_auc=quality.get("roc_auc"),
+        quality=quality,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
+    return summary
+
+
+@task(name="decide", cache_policy=NO_CACHE)
+def decide_task(
+    summary: WindowSummary, history: MonitoringHistory, policy: MonitoringPolicy, settings: Settings
+) -> Decision:
+    status, reason = classify(summary, policy)
+    windows = [*history.windows_since_last_retraining(), (summary.day, status)]
+    return decide(windows, history.last_retrain_day(), settings.label_delay_days, policy, reason)
+
+
+@task(name="log-to-mlflow", cache_policy=NO_CACHE)
+def log_to_mlflow_task(champion: Champion, summary: WindowSummary, decision: Decision) -> None:
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    if summary.drift_share is not None:
+        client.log_metric(champion.run_id, "monitor_drift_share", summary.drift_share, step=summary.day)
+    if summary.roc_auc is not None:
+        client.log_metric(champion.run_id, "monitor_roc_auc", summary.roc_auc, step=summary.day)
+    payload = summary.as_dict() | {"decision": asdict(decision)}
+    client.log_dict(champion.run_id, payload, f"monitoring/day-{summary.day:03d}.json")
+
+
+@flow(name="level2-monitoring", log_prints=True)
+def monitoring_flow(
+    day: int | None = None,
+    settings_overrides: dict[str, Any] | None = None,
+    retrain_params: dict[str, Any] | None = None,
+) -> MonitoringOutcome:
+    """Monitor one window; on drift or decay (policy), retrain through the level 1 flow."""
+    from level1_pipeline.tracking import connect
+
+    settings = load_settings(**(settings_overrides or {}))
+    policy = load_monitoring_policy(settings.monitoring_policy_file)
+    day = today_index() if day is None else day
+    connect(settings)
+    history = MonitoringHistory(settings.level2_dir / "monitoring" / "history.jsonl")
+    current, labelled = read_window_task(settings, day)
+    champion, reference = champion_reference_task(settings)
+    summary = summarise_task(settings, day, reference, current, labelled, champion.threshold)
+    decision = decide_task(summary, history, policy, settings)
+    log_to_mlflow_task(champion, summary, decision)
+    history.append({"kind": "window", "day": day, "status": decision.status.value, "reason": decision.reason})
+    outcome = MonitoringOutcome(day, summary, decision, champion.version, champion.version, retrained=False)
+    if decision.retrain:
+        outcome = _retrain(settings, outcome, history, retrain_params)
+    get_run_logger().info("day %s: %s (%s)", day, decision.status.value, decision.reason)
+    return outcome
+
+
+def _retrain(
+    settings: Settings, outcome: MonitoringOutcome, history: MonitoringHistory, params: dict[str, Any] | None
+) -> MonitoringOutcome:
+    """Train on the newest fully labelled window, through the same gates as every training."""
+    from level1_pipeline.data_gate import DataGateError
+    from level1_pipeline.flow import training_flow
+
+    overrides = settings.model_dump(mode="json", exclude_unset=True, exclude={"admin_token"})
+    assert outcome.decision.retrain_window is not None
+    first, last = outcome.decision.retrain_window
+    try:
+        trained = training_flow(last_day=last, days=last - first + 1, params=params, settings_overrides=overrides)
+    except DataGateError as failed:
+        history.append({"kind": "retraining", "day": outcome.day, "error": failed.report.summary()})
+        return _replace(outcome, retrained=True, retraining_error=failed.report.summary())
+    history.append({"kind": "retraining", "day": outcome.day, "version": trained.version, "promoted": trained.promoted})
+    return _replace(
+        outcome,
+        retrained=True,
+        new_version=trained.version,
+        promoted=trained.promoted,
+        champion_after=trained.champion_version,
+    )
+
+
+def _replace(outcome: MonitoringOutcome, **changes: Any) -> MonitoringOutcome:
+    from dataclasses import replace
+
+    return replace(outcome, **changes)

@@ -73,3 +73,6 @@ serve: setup ## Level 2: serve the registry's champion with FastAPI/uvicorn on 1
 
 bench-serving: setup ## Benchmark the level 2 service against `mlflow models serve` (needs Debian's wrk)
 	$(RUN) python -m bench.serving --write
+
+level2: setup ## Level 2: train, serve, replay drifting traffic, monitor, retrain automatically, swap (a few minutes)
+	$(RUN) python -m level2_cicd.loop

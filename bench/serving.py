@@ -13,57 +13,21 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import sqlalchemy as sa
 
 from shared.data.simulator import ChurnSimulator
+from shared.processes import free_port, running_server
 from shared.schema import FEATURE_NAMES, to_records
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def server(command: list[str], env: dict[str, str], ready_url: str, timeout: float = 120) -> Iterator[None]:
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{command[:4]} exited with {process.returncode}")
-            try:
-                if httpx.get(ready_url, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{ready_url} not ready after {timeout} s")
-            time.sleep(0.3)
-        yield
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 WARM_UP_SECONDS = 3
@@ -122,7 +86,7 @@ def measure(seconds: int) -> str:
         port = free_port()
         mlflow_cmd = [str(VENV_BIN / "mlflow"), "models", "serve", "-m", "models:/churn-model/1", "--env-manager"]
         mlflow_cmd += ["local", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-        with server(mlflow_cmd, env, f"http://127.0.0.1:{port}/ping"):
+        with running_server(mlflow_cmd, env, f"http://127.0.0.1:{port}/ping", cwd=ROOT, quiet=True):
             results["`mlflow models serve` /invocations"] = wrk(
                 f"http://127.0.0.1:{port}/invocations", invocations_body, seconds, work
             )
@@ -131,7 +95,7 @@ def measure(seconds: int) -> str:
         service_env = env | {"MLOPS_PREDICTION_STORE_URL": f"sqlite:///{store}"}
         port = free_port()
         service_cmd = [sys.executable, "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
-        with server(service_cmd, service_env, f"http://127.0.0.1:{port}/ready"):
+        with running_server(service_cmd, service_env, f"http://127.0.0.1:{port}/ready", cwd=ROOT, quiet=True):
             results["level 2 service /predict"] = wrk(f"http://127.0.0.1:{port}/predict", predict_body, seconds, work)
             results["level 2 service /invocations"] = wrk(
                 f"http://127.0.0.1:{port}/invocations", invocations_body, seconds, work

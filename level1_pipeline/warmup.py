@@ -10,58 +10,22 @@ also on failure.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
-
+from shared.processes import free_port, stop_process, wait_until_ready
 from shared.settings import Settings
 
 # What Prefect's own temporary server sets: no UI, ephemeral mode (prefect/server/api/server.py).
 EPHEMERAL_SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
 
 
-class LocalApiError(RuntimeError):
-    """The temporary Prefect server did not come up."""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _launch(port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"]
     return subprocess.Popen(command, env={**os.environ, **EPHEMERAL_SERVER_ENV})
-
-
-def _wait_ready(process: subprocess.Popen[bytes], api_url: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise LocalApiError(f"temporary Prefect server exited with code {process.returncode}")
-        try:
-            if httpx.get(f"{api_url}/health", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise LocalApiError(f"temporary Prefect server at {api_url} not ready after {timeout:.0f} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @contextmanager
@@ -74,19 +38,19 @@ def orchestration_ready(settings: Settings) -> Iterator[None]:
         warm_up(settings)
         yield
         return
-    port = _free_port()
+    port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     process = _launch(port)
     try:
         os.environ["PREFECT_API_URL"] = api_url  # read by Prefect when it is first imported
         warm_up(settings)
         timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90"))
-        _wait_ready(process, api_url, timeout)
+        wait_until_ready(process, f"{api_url}/health", timeout)
         yield
     finally:
         _drain_prefect_workers()
         os.environ.pop("PREFECT_API_URL", None)
-        _stop(process)
+        stop_process(process, grace=10)
 
 
 def _drain_prefect_workers(timeout: float = 5.0) -> None:

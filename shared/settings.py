@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     honours MLflow's own ``MLFLOW_TRACKING_URI``.
     """
 
-    model_config = SettingsConfigDict(env_prefix="MLOPS_", frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="MLOPS_", frozen=True, extra="forbid", populate_by_name=True)
 
     state_dir: Path = Field(default=Path("state"), description="Project-local folder for all generated state.")
     seed: int = Field(default=42, description="Seed of the simulated world.")

@@ -55,14 +55,18 @@ def classify(summary: WindowSummary, policy: MonitoringPolicy) -> tuple[Status, 
     return Status.OK, f"{summary.drift_share:.0%} of columns drifted"
 
 
-def _alarm_start(windows: list[tuple[int, Status]]) -> tuple[int, int] | None:
-    """First day and length of the alarming streak that ends with the newest window, if any."""
-    streak: list[int] = []
+def _alarm_start(windows: list[tuple[int, Status]], label_delay_days: int) -> tuple[int, int] | None:
+    """First day the world changed, by the evidence of the alarming streak ending now, and its length.
+
+    Drift is seen on the day it happens; decay is seen when the labels of predictions made
+    ``label_delay_days`` earlier arrive, so its evidence dates back to that day.
+    """
+    evidence: list[int] = []
     for day, status in reversed(windows):
         if status not in (Status.DRIFT, Status.DECAY):
             break
-        streak.append(day)
-    return (streak[-1], len(streak)) if streak else None
+        evidence.append(day - label_delay_days if status is Status.DECAY else day)
+    return (min(evidence), len(evidence)) if evidence else None
 
 
 def decide(
@@ -80,7 +84,7 @@ def decide(
     learn the new world. It trains on the newest ``retrain_window_days`` labelled days.
     """
     day, status = windows[-1]
-    alarm = _alarm_start(windows)
+    alarm = _alarm_start(windows, label_delay_days)
     if alarm is None:
         return Decision(day, status, False, reason)
     alarm_day, length = alarm

@@ -47,7 +47,7 @@ class MonitoringOutcome:
 
 
 def day_bounds(day: int) -> tuple[datetime, datetime]:
-    start = datetime.combine(ChurnSimulator().start_date + timedelta(days=day), datetime.min.time())
+    start = ChurnSimulator().day_start(day)
     return start, start + timedelta(days=1)
 
 

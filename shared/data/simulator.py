@@ -59,6 +59,10 @@ class ChurnSimulator:
             raise ValueError(f"empty window: last_day {last_day} < first_day {first_day}")
         return pd.concat([self.day(d) for d in range(first_day, last_day + 1)], ignore_index=True)
 
+    def day_start(self, day: int) -> datetime:
+        """Midnight at the start of simulated ``day``."""
+        return datetime.combine(self.start_date + timedelta(days=day), datetime.min.time())
+
     def day_of(self, timestamps: pd.Series) -> pd.Series:
         """The simulator day index of each timestamp."""
         start = pd.Timestamp(self.start_date)
@@ -68,7 +72,7 @@ class ChurnSimulator:
         return self.scenario.name is name
 
     def _timestamps(self, rng: np.random.Generator, day: int, n: int) -> pd.Series:
-        midnight = datetime.combine(self.start_date + timedelta(days=day), datetime.min.time())
+        midnight = self.day_start(day)
         seconds = np.sort(rng.integers(0, 86_400, size=n))
         return pd.Series(pd.Timestamp(midnight) + pd.to_timedelta(seconds, unit="s"))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from level1_pipeline.cli import main
+from shared.processes import free_port
 
 
 @pytest.fixture(autouse=True)
@@ -29,12 +29,6 @@ def test_level1_command_runs_end_to_end_on_embedded_defaults(tmp_path: Path) -> 
     assert "model version 1: PROMOTED to champion" in done.stdout
     assert (tmp_path / "state" / "mlflow" / "mlflow.db").is_file()
     assert (tmp_path / "state" / "prefect").is_dir()  # Prefect's home stays in the state folder
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_unreachable_tracking_server_fails_fast_naming_the_uri(monkeypatch, tmp_path: Path, capsys) -> None:

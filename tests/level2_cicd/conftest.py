@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import mlflow
 import pytest
 
+from shared.processes import free_port, running_server
 from shared.settings import Settings
 
 TOKEN = "test-admin-token"
@@ -46,12 +44,6 @@ def trained_registry(tmp_path_factory: pytest.TempPathFactory, prefect_api: None
     return TrainedRegistry(state, mlflow.get_tracking_uri())
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class LiveService:
     base_url: str
@@ -73,28 +65,6 @@ def live_service(trained_registry: TrainedRegistry, tmp_path_factory: pytest.Tem
         "MLOPS_MODEL_POLL_SECONDS": "0.3",
     }
     command = [sys.executable, "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process)
+    with running_server(command, env, f"{base}/ready", timeout=90) as process:
         yield LiveService(base, process, env["MLOPS_PREDICTION_STORE_URL"])
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "service process exited during start-up"
-        try:
-            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"service at {base} not ready after {timeout} s")

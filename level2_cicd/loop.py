@@ -1,0 +1,185 @@
+"""`make level2`: the whole level on embedded defaults, watched from a terminal.
+
+Train an initial champion -> start the service (a real uvicorn process) -> replay simulated days
+of traffic through HTTP (labels arriving after their delay) -> run the monitor each day -> let it
+retrain -> watch the service switch versions. Every process started here is stopped on exit,
+also on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from shared.data.simulator import ChurnSimulator
+from shared.processes import free_port, running_server
+from shared.schema import LABEL_COLUMN, to_records
+from shared.settings import Settings
+
+if TYPE_CHECKING:  # Prefect is imported only once its API address is known (see level1_pipeline/warmup.py)
+    from level2_cicd.monitoring.flow import MonitoringOutcome
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class DayRecord:
+    """One line of the timeline."""
+
+    day: int
+    rows: int
+    drift_share: float | None
+    live_roc_auc: float | None
+    status: str
+    served_version: str
+    retrained: bool
+    new_version: str | None
+    promoted: bool | None
+    reason: str
+
+
+def service_env(settings: Settings, overrides: dict[str, Any]) -> dict[str, str]:
+    """The environment that gives the service process the same settings as this one."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": settings.resolved_tracking_uri}
+    env |= {f"MLOPS_{key.upper()}": str(value) for key, value in overrides.items()}
+    env["MLOPS_STATE_DIR"] = str(settings.state_path)
+    env["MLOPS_MODEL_POLL_SECONDS"] = "0.5"
+    return env
+
+
+class Traffic:
+    """Sends each simulated day's rows to the service and, after the delay, their labels."""
+
+    def __init__(self, client: httpx.Client, simulator: ChurnSimulator, label_delay_days: int) -> None:
+        self.client = client
+        self.simulator = simulator
+        self.delay = label_delay_days
+        self.pending: dict[int, list[dict[str, Any]]] = {}
+
+    def send_day(self, day: int) -> int:
+        frame = self.simulator.day(day)
+        rows, labels = to_records(frame), frame[LABEL_COLUMN].tolist()
+        event_time = self.simulator.day_start(day).isoformat()
+        answered: list[dict[str, Any]] = []
+        for start in range(0, len(rows), CHUNK):
+            body = {"rows": rows[start : start + CHUNK], "event_time": event_time}
+            response = self.client.post("/predict", json=body)
+            response.raise_for_status()
+            answered += response.json()["predictions"]
+        self.pending[day] = [
+            {"request_id": p["request_id"], "label": int(label)} for p, label in zip(answered, labels, strict=True)
+        ]
+        return len(rows)
+
+    def release_labels(self, today: int) -> None:
+        """Labels of the day ``delay`` days ago arrive today."""
+        labels = self.pending.pop(today - self.delay, [])
+        for start in range(0, len(labels), 5000):
+            self.client.post("/feedback", json={"labels": labels[start : start + 5000]}).raise_for_status()
+
+
+def wait_for_version(client: httpx.Client, version: str, timeout: float = 30) -> str:
+    """Poll /model until the service serves ``version`` (hot swap); returns what it serves."""
+    deadline = time.monotonic() + timeout
+    served = client.get("/model").json()["version"]
+    while served != version and time.monotonic() < deadline:
+        time.sleep(0.2)
+        served = client.get("/model").json()["version"]
+    return str(served)
+
+
+def run_loop(settings: Settings, overrides: dict[str, Any], first_day: int, days: int) -> list[DayRecord]:
+    """Live ``days`` simulated days from ``first_day`` with the service and the monitor."""
+    from rich.progress import Progress
+
+    from level1_pipeline.flow import training_flow
+    from level2_cicd.monitoring.flow import monitoring_flow
+    from shared.data.source import simulator_from
+
+    initial = training_flow(last_day=first_day - 1, settings_overrides=overrides)
+    print(f"initial champion: version {initial.champion_version} (trained on days {initial.window})")
+    port = free_port()
+    command = [sys.executable, "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
+    base = f"http://127.0.0.1:{port}"
+    timeline: list[DayRecord] = []
+    with (
+        running_server(command, service_env(settings, overrides), f"{base}/ready", quiet=True),
+        httpx.Client(base_url=base, timeout=60) as client,
+        Progress(transient=True) as progress,
+    ):
+        traffic = Traffic(client, simulator_from(settings), settings.label_delay_days)
+        bar = progress.add_task("simulated days", total=days)
+        for day in range(first_day, first_day + days):
+            rows = traffic.send_day(day)
+            traffic.release_labels(day)
+            time.sleep(3 * settings.store_flush_seconds)  # the log's write delay (see the service README)
+            outcome = monitoring_flow(day=day, settings_overrides=overrides)
+            served = wait_for_version(client, outcome.champion_after or "")
+            timeline.append(_record(outcome, rows, served))
+            progress.console.print(format_row(timeline[-1]))
+            progress.advance(bar)
+    return timeline
+
+
+def _record(outcome: MonitoringOutcome, rows: int, served: str) -> DayRecord:
+    return DayRecord(
+        day=outcome.day,
+        rows=rows,
+        drift_share=outcome.summary.drift_share,
+        live_roc_auc=outcome.summary.roc_auc,
+        status=outcome.decision.status.value,
+        served_version=served,
+        retrained=outcome.retrained,
+        new_version=outcome.new_version,
+        promoted=outcome.promoted,
+        reason=outcome.decision.reason,
+    )
+
+
+HEADER = f"{'day':>4} {'rows':>6} {'drift':>6} {'AUC':>6}  {'decision':<12} {'serving':>7}  note"
+
+
+def format_row(r: DayRecord) -> str:
+    drift = f"{r.drift_share:.0%}" if r.drift_share is not None else "-"
+    auc = f"{r.live_roc_auc:.3f}" if r.live_roc_auc is not None else "-"
+    note = ""
+    if r.retrained:
+        note = f"RETRAINED -> v{r.new_version} {'promoted' if r.promoted else 'NOT promoted (failed a gate)'}"
+    return f"{r.day:>4} {r.rows:>6} {drift:>6} {auc:>6}  {r.status:<12} {'v' + r.served_version:>7}  {note}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from level1_pipeline.warmup import orchestration_ready
+    from shared.runtime import prepare_process
+    from shared.settings import load_settings
+
+    parser = argparse.ArgumentParser(prog="python -m level2_cicd.loop", description=__doc__)
+    parser.add_argument("--scenario", default="concept_drift", help="simulator scenario (default concept_drift)")
+    parser.add_argument("--onset", type=int, default=33, help="first day of the scenario")
+    parser.add_argument("--first-day", type=int, default=28, help="first simulated day of live traffic")
+    parser.add_argument("--days", type=int, default=18, help="simulated days of traffic")
+    args = parser.parse_args(argv)
+    overrides = {"scenario": args.scenario, "scenario_start_day": args.onset}
+    settings = load_settings(**overrides)
+    prepare_process(settings)
+    started = datetime.now()
+    print(f"level 2 loop: {args.days} days from day {args.first_day}, {args.scenario} from day {args.onset}")
+    with orchestration_ready(settings):
+        print(HEADER)
+        timeline = run_loop(settings, overrides, args.first_day, args.days)
+    retrainings = [r for r in timeline if r.retrained]
+    print(f"\n{len(retrainings)} automated retraining(s); now serving v{timeline[-1].served_version}.")
+    print(f"Reports: {settings.level2_dir / 'reports'}  ({(datetime.now() - started).seconds} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -31,6 +31,25 @@ def _probe_http(uri: str, timeout: float = 3.0) -> None:
         raise TrackingUnavailableError(f"MLflow tracking server at {uri} is unreachable: {error}") from None
 
 
+def use_tracking_uri(uri: str) -> None:
+    """Point this process's MLflow client at ``uri`` without exporting it.
+
+    ``mlflow.set_tracking_uri`` also writes MLFLOW_TRACKING_URI into the environment, which the
+    settings object reads as a user's choice: a later Settings(state_dir=...) in the same process
+    would silently keep using the first store. The variable is put back as it was.
+    """
+    import os
+
+    import mlflow
+
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(uri)
+    if before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = before
+
+
 def check_reachable(settings: Settings) -> None:
     """Fail within seconds, naming the URI, when a remote tracking server does not answer."""
     uri = settings.resolved_tracking_uri
@@ -44,13 +63,12 @@ def connect(settings: Settings) -> str:
     HTTP servers are probed first (a few seconds at most) instead of letting MLflow's client
     retry for minutes; a local SQLite store gets its folder created.
     """
-    import mlflow
 
     uri = settings.resolved_tracking_uri
     check_reachable(settings)
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(uri)
+    use_tracking_uri(uri)
     return ensure_experiment(settings)
 
 

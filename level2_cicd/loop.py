@@ -94,7 +94,13 @@ def wait_for_version(client: httpx.Client, version: str, timeout: float = 30) ->
     return str(served)
 
 
-def run_loop(settings: Settings, overrides: dict[str, Any], first_day: int, days: int) -> list[DayRecord]:
+def run_loop(
+    settings: Settings,
+    overrides: dict[str, Any],
+    first_day: int,
+    days: int,
+    retrain_params: dict[str, Any] | None = None,
+) -> list[DayRecord]:
     """Live ``days`` simulated days from ``first_day`` with the service and the monitor."""
     from rich.progress import Progress
 
@@ -119,7 +125,7 @@ def run_loop(settings: Settings, overrides: dict[str, Any], first_day: int, days
             rows = traffic.send_day(day)
             traffic.release_labels(day)
             time.sleep(3 * settings.store_flush_seconds)  # the log's write delay (see the service README)
-            outcome = monitoring_flow(day=day, settings_overrides=overrides)
+            outcome = monitoring_flow(day=day, settings_overrides=overrides, retrain_params=retrain_params)
             served = wait_for_version(client, outcome.champion_after or "")
             timeline.append(_record(outcome, rows, served))
             progress.console.print(format_row(timeline[-1]))

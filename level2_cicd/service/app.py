@@ -46,13 +46,14 @@ class Service:
         self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        import mlflow
         from threadpoolctl import threadpool_limits
+
+        from level1_pipeline.tracking import use_tracking_uri
 
         # One OpenMP thread for the model: on few cores, spinning OpenMP workers compete with the
         # event loop and push p99 latency from ~20 ms to over 100 ms (measured, 2 cores).
         threadpool_limits(limits=1, user_api="openmp")
-        mlflow.set_tracking_uri(self.settings.resolved_tracking_uri)
+        use_tracking_uri(self.settings.resolved_tracking_uri)
         self.store = PredictionStore(self.settings.resolved_prediction_store_url, self.settings.store_flush_seconds)
         await self.reload()
         # Start-up objects (MLflow, sklearn, pandas, the model) never die: keep them out of the

@@ -1,0 +1,63 @@
+"""The decision policy as pure logic: alarm, labels to wait for, cooldown."""
+
+from pathlib import Path
+
+from level2_cicd.monitoring.decision import Status, WindowSummary, classify, decide
+from level2_cicd.monitoring.policy import load_monitoring_policy
+
+POLICY = load_monitoring_policy(Path(__file__).parents[3] / "config" / "monitoring_policy.yaml")
+DELAY = 3
+OK, DRIFT, DECAY = Status.OK, Status.DRIFT, Status.DECAY
+
+
+def summary(**changes: object) -> WindowSummary:
+    base = {"day": 10, "rows": 2000, "drift_share": 0.0, "drifted_columns": (), "labelled_rows": 2000, "roc_auc": 0.8}
+    return WindowSummary(**(base | changes))  # type: ignore[arg-type]
+
+
+def test_quiet_window_is_ok() -> None:
+    assert classify(summary(), POLICY)[0] is OK
+
+
+def test_drifted_columns_above_the_share_are_drift() -> None:
+    status, reason = classify(summary(drift_share=0.5, drifted_columns=("plan", "contract")), POLICY)
+    assert status is DRIFT
+    assert "plan, contract" in reason
+
+
+def test_low_live_quality_is_decay_and_outranks_drift() -> None:
+    assert classify(summary(drift_share=0.5, roc_auc=0.6), POLICY)[0] is DECAY
+
+
+def test_quality_on_too_few_labels_is_not_judged_and_too_few_rows_decide_nothing() -> None:
+    assert classify(summary(roc_auc=0.6, labelled_rows=10), POLICY)[0] is OK
+    assert classify(summary(rows=50), POLICY)[0] is Status.INSUFFICIENT
+
+
+def test_no_alarm_no_retraining() -> None:
+    assert not decide([(9, OK), (10, OK)], None, DELAY, POLICY, "").retrain
+
+
+def test_alarm_waits_for_labels_of_the_new_world_then_retrains_on_them() -> None:
+    # given drift from day 10, labels arriving 3 days late and 5 labelled days required
+    windows = [(d, DRIFT) for d in range(10, 18)]
+    waiting = decide(windows[:7], None, DELAY, POLICY, "drift")  # day 16: labels of days 10-13 only
+    ready = decide(windows, None, DELAY, POLICY, "drift")  # day 17: labels of days 10-14
+    assert not waiting.retrain
+    assert "waiting for labels of 4/5 days" in waiting.reason
+    assert ready.retrain
+    assert ready.retrain_window == (10, 14)
+
+
+def test_decay_dates_the_alarm_back_to_the_predictions_it_judged() -> None:
+    # decay seen on day 13 is about day 10's predictions: the new world started on day 10
+    windows = [(d, DECAY) for d in range(13, 18)]
+    decision = decide(windows, None, DELAY, POLICY, "decay")
+    assert decision.retrain
+    assert decision.retrain_window == (10, 14)
+
+
+def test_cooldown_blocks_a_second_retraining() -> None:
+    windows = [(d, DRIFT) for d in range(20, 30)]
+    assert not decide(windows, 25, DELAY, POLICY, "drift").retrain
+    assert "cooldown after day 25" in decide(windows, 25, DELAY, POLICY, "drift").reason

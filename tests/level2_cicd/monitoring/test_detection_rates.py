@@ -1,0 +1,71 @@
+"""The monitor must not cry wolf, and must see real drift within one window of its onset.
+
+Real Evidently reports on simulated windows: reference = a training-window sample, current = one day.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from level2_cicd.monitoring.decision import Status, WindowSummary, classify
+from level2_cicd.monitoring.drift import detect_drift
+from level2_cicd.monitoring.policy import load_monitoring_policy
+from shared.data.scenarios import Scenario, ScenarioName
+from shared.data.simulator import ChurnSimulator
+from shared.metrics import classification_metrics
+from shared.model import fit_model, predict_proba
+
+POLICY = load_monitoring_policy(Path(__file__).parents[3] / "config" / "monitoring_policy.yaml")
+SEEDS = (1, 2, 3, 4, 5)
+ROWS = 1000
+ONSET = 20
+MAX_FALSE_ALARM_RATE = 0.05
+
+
+def world(seed: int, name: ScenarioName) -> ChurnSimulator:
+    return ChurnSimulator(seed=seed, rows_per_day=ROWS, scenario=Scenario(name, ONSET))
+
+
+def status_of(sim: ChurnSimulator, reference_days: tuple[int, int], day: int, model: object = None) -> Status:
+    reference = sim.window(*reference_days).sample(5000, random_state=0)
+    current = sim.day(day)
+    drift = detect_drift(reference, current)
+    auc = None
+    if model is not None:
+        auc = classification_metrics(current["churned"], predict_proba(model, current), 0.5)["roc_auc"]
+    summary = WindowSummary(day, len(current), drift.share, drift.drifted_columns, len(current), auc)
+    return classify(summary, POLICY)[0]
+
+
+@pytest.fixture(scope="module")
+def quiet_statuses() -> list[Status]:
+    """Four quiet days per seed, each judged on drift and on live quality."""
+    statuses = []
+    for seed in SEEDS:
+        sim = world(seed, ScenarioName.NONE)
+        model = fit_model(sim.window(5, 11))
+        statuses += [status_of(sim, (5, 11), day, model) for day in (14, 21, 30, 45)]
+    return statuses
+
+
+def test_none_scenario_stays_quiet(quiet_statuses: list[Status]) -> None:
+    false_alarms = sum(s in (Status.DRIFT, Status.DECAY) for s in quiet_statuses)
+    assert false_alarms / len(quiet_statuses) <= MAX_FALSE_ALARM_RATE
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_covariate_drift_is_seen_on_its_first_day(seed: int) -> None:
+    sim = world(seed, ScenarioName.COVARIATE_DRIFT)
+    assert status_of(sim, (5, 11), ONSET - 1) is Status.OK
+    assert status_of(sim, (5, 11), ONSET) is Status.DRIFT
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_concept_drift_is_seen_as_decay_on_the_first_labelled_window(seed: int) -> None:
+    # inputs do not move, so it can only be seen once the onset day's labels arrive
+    sim = world(seed, ScenarioName.CONCEPT_DRIFT)
+    model = fit_model(sim.window(5, 11))
+    assert status_of(sim, (5, 11), ONSET - 1, model) is Status.OK
+    assert status_of(sim, (5, 11), ONSET, model) is Status.DECAY

@@ -1,0 +1,56 @@
+"""Level 2 end to end: service process, replayed traffic with delayed labels, monitor, retraining."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from level2_cicd.loop import DayRecord, run_loop
+from shared.settings import Settings
+
+FIRST_DAY, ONSET, DAYS = 20, 22, 10
+DELAY = 3
+
+
+def live(tmp_path: Path, retrain_params: dict[str, Any] | None = None) -> list[DayRecord]:
+    overrides: dict[str, Any] = {
+        "state_dir": str(tmp_path / "state"),
+        "rows_per_day": 400,
+        "train_days": 10,
+        "scenario": "concept_drift",
+        "scenario_start_day": ONSET,
+        "label_delay_days": DELAY,
+    }
+    return run_loop(Settings(**overrides), overrides, FIRST_DAY, DAYS, retrain_params)
+
+
+@pytest.fixture(scope="module")
+def timeline(tmp_path_factory: pytest.TempPathFactory, prefect_api: None) -> list[DayRecord]:
+    return live(tmp_path_factory.mktemp("loop"))
+
+
+def test_quiet_before_the_onset_and_decay_seen_once_its_labels_arrive(timeline: list[DayRecord]) -> None:
+    status = {r.day: r.status for r in timeline}
+    assert all(status[d] == "ok" for d in range(FIRST_DAY, ONSET + DELAY))
+    assert status[ONSET + DELAY] == "decay"  # the first window whose labels cover the onset day
+
+
+def test_exactly_one_automated_retraining_and_the_service_serves_its_model(timeline: list[DayRecord]) -> None:
+    retrainings = [r for r in timeline if r.retrained]
+    assert len(retrainings) == 1  # decay continues afterwards, but the cooldown holds
+    retraining = retrainings[0]
+    assert retraining.promoted
+    assert retraining.served_version == retraining.new_version == "2"
+    assert [r.served_version for r in timeline if r.day < retraining.day] == ["1"] * (retraining.day - FIRST_DAY)
+
+
+def test_a_retrained_model_that_loses_leaves_the_champion(
+    tmp_path_factory: pytest.TempPathFactory, prefect_api: None
+) -> None:
+    crippled = live(tmp_path_factory.mktemp("loop-crippled"), retrain_params={"max_iter": 1, "max_depth": 1})
+    retrainings = [r for r in crippled if r.retrained]
+    assert len(retrainings) == 1
+    assert retrainings[0].promoted is False
+    assert {r.served_version for r in crippled} == {"1"}

@@ -16,7 +16,7 @@ export GX_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup lint format test level0 level1 level1-serve level1-trigger level1-rollback prefect-server mlflow-ui
+.PHONY: help setup lint format test level0 level1 level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-serving serve level2 monitor monitor-serve retrain docker-build deploy
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -76,3 +76,19 @@ bench-serving: setup ## Benchmark the level 2 service against `mlflow models ser
 
 level2: setup ## Level 2: train, serve, replay drifting traffic, monitor, retrain automatically, swap (a few minutes)
 	$(RUN) python -m level2_cicd.loop
+
+monitor: setup ## Level 2: monitor today's window once (DAY=N for a simulated day); retrains if the policy says so
+	$(RUN) python -m level2_cicd.monitoring run $(if $(DAY),--day $(DAY),)
+
+monitor-serve: setup ## Level 2: serve the monitoring flow as a Prefect deployment on a daily cron
+	$(RUN) python -m level2_cicd.monitoring serve
+
+retrain: setup ## Train on the newest fully labelled window; promote only through the gates (CI's retrain.yml)
+	$(RUN) python -m level1_pipeline run --newest
+
+IMAGE ?= mlops-levels-service:local
+docker-build: ## Build the prediction service's container image (needs a Docker engine)
+	docker build -t $(IMAGE) .
+
+deploy: setup ## Register the Prefect deployments of prefect.yaml (needs PREFECT_API_URL of a server)
+	$(RUN) prefect --no-prompt deploy --all

@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="hyperparameter override")
     run.add_argument("--experiment", help="MLflow experiment name (default from settings)")
     run.add_argument("--scenario", help="simulator scenario, e.g. data_quality")
+    run.add_argument("--newest", action="store_true", help="train on the newest fully labelled window (retraining)")
     serve = commands.add_parser("serve", help="serve the flow as a Prefect deployment on a cron schedule")
     serve.add_argument("--cron", default="0 6 * * *", help="cron schedule (default daily at 06:00)")
     commands.add_parser("trigger", help="trigger one run of the served deployment")
@@ -55,7 +56,11 @@ def run_once(args: argparse.Namespace, settings: Settings) -> int:
 
         try:
             outcome = training_flow(
-                last_day=args.last_day, days=args.days, params=params, settings_overrides=_overrides(args)
+                last_day=args.last_day,
+                days=args.days,
+                params=params,
+                settings_overrides=_overrides(args),
+                newest_window=args.newest,
             )
         except DataGateError as failed:
             print(f"\n{failed.report.summary()}\nNothing was trained; the champion is unchanged.", file=sys.stderr)

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     batch_max_rows: int = Field(default=64, ge=1, description="Most rows scored in one model call.")
     batch_max_wait_ms: float = Field(default=1.0, ge=0, description="Longest a request waits for others to batch.")
 
+    github_repository: str | None = Field(
+        default=None, description="owner/name: when set with github_token, the monitor also sends a retrain dispatch."
+    )
+    github_token: SecretStr | None = Field(default=None, description="Token allowed to send repository_dispatch.")
+    github_api_url: str = Field(default="https://api.github.com", description="GitHub API base URL.")
+
     @property
     def state_path(self) -> Path:
         """Absolute state folder (not created here)."""

@@ -134,6 +134,17 @@ def log_to_mlflow_task(champion: Champion, summary: WindowSummary, decision: Dec
     client.log_dict(champion.run_id, payload, f"monitoring/day-{summary.day:03d}.json")
 
 
+@task(name="notify-ci", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def notify_ci_task(settings: Settings, summary: WindowSummary, decision: Decision) -> bool:
+    """Send the retrain repository_dispatch to GitHub when configured (CI's retrain.yml listens)."""
+    from level2_cicd.monitoring.dispatch import dispatch_enabled, send_retrain_dispatch
+
+    if not dispatch_enabled(settings):
+        return False
+    send_retrain_dispatch(settings, {"day": summary.day, "status": decision.status.value, "reason": decision.reason})
+    return True
+
+
 @flow(name="level2-monitoring", log_prints=True)
 def monitoring_flow(
     day: int | None = None,
@@ -156,6 +167,7 @@ def monitoring_flow(
     history.append({"kind": "window", "day": day, "status": decision.status.value, "reason": decision.reason})
     outcome = MonitoringOutcome(day, summary, decision, champion.version, champion.version, retrained=False)
     if decision.retrain:
+        notify_ci_task(settings, summary, decision)
         outcome = _retrain(settings, outcome, history, retrain_params)
     get_run_logger().info("day %s: %s (%s)", day, decision.status.value, decision.reason)
     return outcome
@@ -168,7 +180,7 @@ def _retrain(
     from level1_pipeline.data_gate import DataGateError
     from level1_pipeline.flow import training_flow
 
-    overrides = settings.model_dump(mode="json", exclude_unset=True, exclude={"admin_token"})
+    overrides = settings.model_dump(mode="json", exclude_unset=True, exclude={"admin_token", "github_token"})
     assert outcome.decision.retrain_window is not None
     first, last = outcome.decision.retrain_window
     try:

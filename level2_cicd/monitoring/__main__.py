@@ -1,0 +1,42 @@
+"""`python -m level2_cicd.monitoring`: monitor one window now, or serve the monitor on a schedule."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from shared.runtime import prepare_process
+from shared.settings import load_settings
+
+DEPLOYMENT = "daily-monitoring"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m level2_cicd.monitoring", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="monitor one window (default: today's) and retrain if the policy says so")
+    run.add_argument("--day", type=int, help="simulated day index of the window")
+    serve = commands.add_parser("serve", help="serve the monitoring flow as a Prefect deployment on a cron schedule")
+    serve.add_argument("--cron", default="30 6 * * *", help="cron schedule (default daily at 06:30)")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    prepare_process(settings)
+    from level1_pipeline.warmup import orchestration_ready
+
+    if args.command == "serve":
+        from level2_cicd.monitoring.flow import monitoring_flow
+
+        monitoring_flow.serve(name=DEPLOYMENT, cron=args.cron)
+        return 0
+    with orchestration_ready(settings):
+        from level2_cicd.monitoring.flow import monitoring_flow
+
+        outcome = monitoring_flow(day=args.day)
+    print(f"day {outcome.day}: {outcome.decision.status.value} ({outcome.decision.reason})")
+    if outcome.retrained:
+        print(f"retrained: version {outcome.new_version}, promoted: {outcome.promoted}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Tell CI/CD to retrain: a GitHub `repository_dispatch` event that starts retrain.yml.
+
+Off unless both MLOPS_GITHUB_REPOSITORY and MLOPS_GITHUB_TOKEN are set: nothing leaves the
+machine by default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from shared.settings import Settings
+
+EVENT_TYPE = "retrain"
+
+
+class DispatchError(RuntimeError):
+    """GitHub refused or could not be reached; names the repository and the status."""
+
+
+def dispatch_enabled(settings: Settings) -> bool:
+    return bool(settings.github_repository and settings.github_token)
+
+
+def send_retrain_dispatch(settings: Settings, payload: dict[str, Any], timeout: float = 10.0) -> None:
+    """POST /repos/{repo}/dispatches with event type ``retrain`` and the decision as payload."""
+    if not (settings.github_repository and settings.github_token):
+        raise DispatchError("set MLOPS_GITHUB_REPOSITORY and MLOPS_GITHUB_TOKEN to send a retrain dispatch")
+    url = f"{settings.github_api_url.rstrip('/')}/repos/{settings.github_repository}/dispatches"
+    headers = {
+        "Accept": "application/vnd.github+json",
+        "Authorization": f"Bearer {settings.github_token.get_secret_value()}",
+        "X-GitHub-Api-Version": "2022-11-28",
+    }
+    try:
+        response = httpx.post(
+            url, json={"event_type": EVENT_TYPE, "client_payload": payload}, headers=headers, timeout=timeout
+        )
+    except httpx.HTTPError as error:
+        raise DispatchError(f"repository_dispatch to {settings.github_repository} failed: {error}") from None
+    if response.status_code != 204:
+        raise DispatchError(
+            f"repository_dispatch to {settings.github_repository}: HTTP {response.status_code} {response.text[:200]}"
+        )

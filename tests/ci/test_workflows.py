@@ -1,0 +1,65 @@
+"""CI/CD as code: the workflow files are valid offline, and everything they call exists."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).parents[2]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+def make_targets() -> set[str]:
+    return set(re.findall(r"^([a-zA-Z0-9_-]+):", (ROOT / "Makefile").read_text(), flags=re.MULTILINE))
+
+
+def test_the_three_workflows_exist() -> None:
+    assert {w.name for w in WORKFLOWS} == {"ci.yml", "cd.yml", "retrain.yml"}
+
+
+def test_workflows_pass_the_github_workflow_schema_offline() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_every_make_target_a_workflow_calls_exists(workflow: Path) -> None:
+    called = set(re.findall(r"\bmake ([a-zA-Z0-9_-]+)", workflow.read_text()))
+    assert called, f"{workflow.name} calls no make target"
+    assert called <= make_targets(), f"{workflow.name} calls missing targets: {called - make_targets()}"
+
+
+def test_ci_runs_the_same_targets_as_the_ci_script() -> None:
+    ci = (ROOT / ".github" / "workflows" / "ci.yml").read_text()
+    script = (ROOT / ".ci" / "run").read_text()
+    for target in ("make lint", "make test"):
+        assert target in ci
+        assert target in script
+
+
+def test_retrain_listens_to_the_monitors_dispatch() -> None:
+    triggers = yaml.safe_load((ROOT / ".github" / "workflows" / "retrain.yml").read_text())[True]  # YAML 1.1: on
+    assert triggers["repository_dispatch"]["types"] == ["retrain"]
+    assert {"schedule", "workflow_dispatch"} <= set(triggers)
+
+
+def test_prefect_deployments_point_at_real_flows() -> None:
+    import importlib
+
+    from prefect import Flow
+
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
+    for deployment in spec["deployments"]:
+        path, name = deployment["entrypoint"].split(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        assert isinstance(getattr(module, name), Flow), deployment["name"]

@@ -16,7 +16,7 @@ export GX_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup lint format test level0 level1 level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-serving serve level2 monitor monitor-serve retrain docker-build deploy
+.PHONY: help setup lint format test level0 level1 level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-serving serve level2 monitor monitor-serve retrain docker-build deploy compare compare-quick
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -92,3 +92,9 @@ docker-build: ## Build the prediction service's container image (needs a Docker 
 
 deploy: setup ## Register the Prefect deployments of prefect.yaml (needs PREFECT_API_URL of a server)
 	$(RUN) prefect --no-prompt deploy --all
+
+compare: setup ## Workshops: live one drifting world with levels 0, 1 and 2; table, chart and report (a few minutes)
+	$(RUN) python -m workshop.compare $(ARGS)
+
+compare-quick: setup ## Workshops: the same comparison, workshop-sized (about a minute or two)
+	$(RUN) python -m workshop.compare --quick $(ARGS)

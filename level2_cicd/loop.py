@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -61,6 +62,7 @@ class Traffic:
         self.simulator = simulator
         self.delay = label_delay_days
         self.pending: dict[int, list[dict[str, Any]]] = {}
+        self.truth: dict[str, tuple[int, int]] = {}  # request id -> (day, true label), for offline scoring
 
     def send_day(self, day: int) -> int:
         frame = self.simulator.day(day)
@@ -75,6 +77,7 @@ class Traffic:
         self.pending[day] = [
             {"request_id": p["request_id"], "label": int(label)} for p, label in zip(answered, labels, strict=True)
         ]
+        self.truth |= {item["request_id"]: (day, item["label"]) for item in self.pending[day]}
         return len(rows)
 
     def release_labels(self, today: int) -> None:
@@ -94,13 +97,21 @@ def wait_for_version(client: httpx.Client, version: str, timeout: float = 30) ->
     return str(served)
 
 
+@dataclass(frozen=True)
+class LoopResult:
+    timeline: list[DayRecord]
+    truth: dict[str, tuple[int, int]]  # request id -> (day, true label)
+    store_url: str
+
+
 def run_loop(
     settings: Settings,
     overrides: dict[str, Any],
     first_day: int,
     days: int,
     retrain_params: dict[str, Any] | None = None,
-) -> list[DayRecord]:
+    on_day: Callable[[DayRecord], None] | None = None,
+) -> LoopResult:
     """Live ``days`` simulated days from ``first_day`` with the service and the monitor."""
     from rich.progress import Progress
 
@@ -117,7 +128,7 @@ def run_loop(
     with (
         running_server(command, service_env(settings, overrides), f"{base}/ready", quiet=True),
         httpx.Client(base_url=base, timeout=60) as client,
-        Progress(transient=True) as progress,
+        Progress(transient=True, disable=on_day is not None) as progress,
     ):
         traffic = Traffic(client, simulator_from(settings), settings.label_delay_days)
         bar = progress.add_task("simulated days", total=days)
@@ -128,9 +139,12 @@ def run_loop(
             outcome = monitoring_flow(day=day, settings_overrides=overrides, retrain_params=retrain_params)
             served = wait_for_version(client, outcome.champion_after or "")
             timeline.append(_record(outcome, rows, served))
-            progress.console.print(format_row(timeline[-1]))
-            progress.advance(bar)
-    return timeline
+            if on_day is None:
+                progress.console.print(format_row(timeline[-1]))
+                progress.advance(bar)
+            else:
+                on_day(timeline[-1])
+    return LoopResult(timeline, traffic.truth, settings.resolved_prediction_store_url)
 
 
 def _record(outcome: MonitoringOutcome, rows: int, served: str) -> DayRecord:
@@ -180,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"level 2 loop: {args.days} days from day {args.first_day}, {args.scenario} from day {args.onset}")
     with orchestration_ready(settings):
         print(HEADER)
-        timeline = run_loop(settings, overrides, args.first_day, args.days)
+        timeline = run_loop(settings, overrides, args.first_day, args.days).timeline
     retrainings = [r for r in timeline if r.retrained]
     print(f"\n{len(retrainings)} automated retraining(s); now serving v{timeline[-1].served_version}.")
     print(f"Reports: {settings.level2_dir / 'reports'}  ({(datetime.now() - started).seconds} s)")

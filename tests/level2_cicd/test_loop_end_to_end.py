@@ -23,7 +23,7 @@ def live(tmp_path: Path, retrain_params: dict[str, Any] | None = None) -> list[D
         "scenario_start_day": ONSET,
         "label_delay_days": DELAY,
     }
-    return run_loop(Settings(**overrides), overrides, FIRST_DAY, DAYS, retrain_params)
+    return run_loop(Settings(**overrides), overrides, FIRST_DAY, DAYS, retrain_params).timeline
 
 
 @pytest.fixture(scope="module")

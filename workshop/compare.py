@@ -1,0 +1,215 @@
+"""`make compare`: one simulated world lived three times, by level 0, level 1 and level 2.
+
+Each level runs its own code: the level 0 notebook and its hand-off scoring, the level 1
+training flow on a schedule, the level 2 service + monitor + automated retraining. Tracking and
+orchestration state go to a throw-away folder, so your own registry is untouched. Daily quality
+is the ROC AUC, on that day's rows, of the model that served that day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from shared.data.scenarios import Scenario
+from shared.data.simulator import ChurnSimulator
+from shared.schema import LABEL_COLUMN
+from shared.settings import Settings, load_settings
+
+Tick = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class World:
+    scenario: str = "concept_drift"
+    seed: int = 42
+    first_day: int = 21
+    days: int = 60
+    onset: int = 51
+    rows_per_day: int = 2000
+    train_days: int = 21
+    retrain_every: int = 7
+    label_delay_days: int = 3
+
+    @property
+    def last_day(self) -> int:
+        return self.first_day + self.days - 1
+
+    def overrides(self, state_dir: Path) -> dict[str, Any]:
+        return {
+            "state_dir": str(state_dir),
+            "seed": self.seed,
+            "rows_per_day": self.rows_per_day,
+            "train_days": self.train_days,
+            "scenario": self.scenario,
+            "scenario_start_day": self.onset,
+            "label_delay_days": self.label_delay_days,
+            "last_day": self.first_day - 1,
+        }
+
+    def simulator(self) -> ChurnSimulator:
+        return ChurnSimulator(self.seed, self.rows_per_day, Scenario.parse(self.scenario, self.onset))
+
+
+def _record(level: str, day: int, auc: float, retrained: bool = False, promoted: bool = False) -> dict[str, Any]:
+    return {"level": level, "day": day, "auc": auc, "retrained": retrained, "promoted": promoted}
+
+
+def live_level0(world: World, state: Path, tick: Tick) -> list[dict[str, Any]]:
+    """The notebook trains once; its hand-off file scores every day's CSV, never retrained."""
+    from level0_manual.score_csv import score_file
+
+    env = {**os.environ} | {f"MLOPS_{k.upper()}": str(v) for k, v in world.overrides(state).items()}
+    subprocess.run([sys.executable, "-m", "level0_manual.notebook"], env=env, check=True, capture_output=True)
+    model = state / "level0" / "handoff" / "model.joblib"
+    records = []
+    sim = world.simulator()
+    for day in range(world.first_day, world.last_day + 1):
+        frame = sim.day(day)
+        source, scored = state / "day.csv", state / "scored.csv"
+        frame.drop(columns=[LABEL_COLUMN]).to_csv(source, index=False)
+        score_file(model, source, scored)
+        records.append(
+            _record("level 0", day, float(roc_auc_score(frame[LABEL_COLUMN], pd.read_csv(scored)["probability"])))
+        )
+        tick("level 0")
+    return records
+
+
+def live_level1(world: World, state: Path, tick: Tick) -> list[dict[str, Any]]:
+    """The training flow runs every ``retrain_every`` days on the newest labelled window, blind to drift."""
+    from level1_pipeline.flow import training_flow
+    from level1_pipeline.registry import Registry
+    from shared.model import predict_proba
+
+    overrides = world.overrides(state)
+    training_flow(settings_overrides=overrides)
+    registry = Registry(Settings(**overrides).model_name)
+    champion = registry.load_champion()
+    records, sim = [], world.simulator()
+    for day in range(world.first_day, world.last_day + 1):
+        retrained = promoted = False
+        if day > world.first_day and (day - world.first_day) % world.retrain_every == 0:
+            outcome = training_flow(last_day=day - world.label_delay_days - 1, settings_overrides=overrides)
+            retrained, promoted = True, outcome.promoted
+            champion = registry.load_champion() if promoted else champion
+        assert champion is not None
+        frame = sim.day(day)
+        auc = float(roc_auc_score(frame[LABEL_COLUMN], predict_proba(champion.model, frame)))
+        records.append(_record("level 1", day, auc, retrained, promoted))
+        tick("level 1")
+    return records
+
+
+def live_level2(world: World, state: Path, tick: Tick) -> list[dict[str, Any]]:
+    """The service serves every request; the monitor decides when to retrain (with cooldown)."""
+    import sqlalchemy as sa
+
+    from level2_cicd.loop import run_loop
+    from level2_cicd.service.store import read_log
+
+    overrides = world.overrides(state)
+    result = run_loop(Settings(**overrides), overrides, world.first_day, world.days, on_day=lambda _: tick("level 2"))
+    engine = sa.create_engine(result.store_url)
+    log = read_log(engine)[["request_id", "probability"]]
+    engine.dispose()
+    truth = pd.DataFrame(
+        [(rid, day, label) for rid, (day, label) in result.truth.items()], columns=["request_id", "day", "y"]
+    )
+    served = truth.merge(log, on="request_id", how="inner")
+    # a retraining decided at the end of day d serves from day d + 1: mark it on the day it starts serving
+    events = {r.day + 1: r for r in result.timeline if r.retrained}
+    records = []
+    for day in sorted(served["day"].unique().tolist()):
+        group = served[served["day"] == day]
+        event = events.get(day)
+        auc = float(roc_auc_score(group["y"], group["probability"]))
+        records.append(_record("level 2", day, auc, event is not None, bool(event and event.promoted)))
+    return records
+
+
+def compare(world: World, out: Path, scratch: Path, show_progress: bool = True) -> pd.DataFrame:
+    """Live the world three times; write daily.csv, quality.png and report.md into ``out``."""
+    from rich.progress import Progress
+
+    from level1_pipeline.warmup import orchestration_ready
+    from shared.runtime import prepare_process
+    from workshop.report import write_chart, write_report
+    from workshop.summary import summarise
+
+    settings = load_settings(**world.overrides(scratch / "orchestration"))
+    prepare_process(settings)
+    records: list[dict[str, Any]] = []
+    with orchestration_ready(settings), Progress(disable=not show_progress, transient=True) as progress:
+        bar = progress.add_task("living the world", total=3 * world.days)
+
+        def tick(level: str) -> None:
+            progress.update(bar, advance=1, description=f"living the world: {level}")
+
+        records += live_level0(world, scratch / "level0", tick)
+        records += live_level1(world, scratch / "level1", tick)
+        records += live_level2(world, scratch / "level2", tick)
+    daily = pd.DataFrame(records)
+    floor = quality_floor()
+    out.mkdir(parents=True, exist_ok=True)
+    daily.to_csv(out / "daily.csv", index=False)
+    chart = write_chart(daily, world.onset, floor, out / "quality.png")
+    description = (
+        f"Scenario `{world.scenario}` from day {world.onset}, seed {world.seed}, days {world.first_day}-"
+        f"{world.last_day}, {world.rows_per_day} rows a day, labels {world.label_delay_days} days late; "
+        f"level 1 retrains every {world.retrain_every} days; quality floor {floor:.2f} (the training gate's)."
+    )
+    write_report(summarise(daily, world.onset, floor), description, chart, out / "report.md")
+    (out / "world.json").write_text(pd.Series(asdict(world)).to_json(indent=2))
+    return daily
+
+
+def quality_floor() -> float:
+    from level1_pipeline.policy import load_training_policy
+
+    return load_training_policy(Settings().training_policy_file).model_gate.min_roc_auc
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workshop.compare", description=__doc__)
+    parser.add_argument("--scenario", default="concept_drift")
+    parser.add_argument("--days", type=int, help="simulated days of live traffic (default 60; quick 24)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--onset", type=int, help="first day of the scenario (default: halfway)")
+    parser.add_argument("--retrain-every", type=int, default=7, help="level 1's schedule, in days")
+    parser.add_argument("--quick", action="store_true", help="a workshop-sized run: fewer days and rows")
+    parser.add_argument("--out", type=Path, help="output folder (default state/compare/<time>)")
+    args = parser.parse_args(argv)
+    days = args.days or (24 if args.quick else 60)
+    world = World(
+        scenario=args.scenario,
+        seed=args.seed,
+        days=days,
+        onset=args.onset or 21 + days // 2,
+        rows_per_day=800 if args.quick else 2000,
+        retrain_every=args.retrain_every,
+    )
+    out = args.out or Settings().state_path / "compare" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    with tempfile.TemporaryDirectory(prefix="mlops-compare-") as scratch:
+        daily = compare(world, out, Path(scratch))
+    from workshop.report import table
+    from workshop.summary import summarise
+
+    print(table(summarise(daily, world.onset, quality_floor())))
+    print(f"\nReport: {out / 'report.md'}  Chart: {out / 'quality.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

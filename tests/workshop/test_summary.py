@@ -1,0 +1,31 @@
+import pandas as pd
+
+from workshop.summary import recovery_days, summarise
+
+
+def daily(aucs: list[float], first_day: int = 10, level: str = "level 2") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "level": level,
+            "day": range(first_day, first_day + len(aucs)),
+            "auc": aucs,
+            "retrained": False,
+            "promoted": False,
+        }
+    )
+
+
+def test_recovery_counts_days_from_onset_to_lasting_recovery() -> None:
+    assert recovery_days(daily([0.8, 0.8, 0.5, 0.5, 0.8, 0.7, 0.8, 0.8]), onset=12, floor=0.75) == 4
+
+
+def test_never_recovered_and_never_hurt() -> None:
+    assert recovery_days(daily([0.8, 0.5, 0.5]), onset=11, floor=0.75) is None
+    assert recovery_days(daily([0.8, 0.8, 0.8]), onset=11, floor=0.75) == 0
+
+
+def test_summary_counts_days_below_floor_and_retrainings() -> None:
+    frame = daily([0.8, 0.5, 0.6, 0.8])
+    frame.loc[2, ["retrained", "promoted"]] = True
+    [row] = summarise(frame, onset=11, floor=0.75)
+    assert (row.days_below_floor, row.retrainings, row.promotions, row.worst_auc) == (2, 1, 1, 0.5)

@@ -138,3 +138,21 @@ def test_without_a_champion_the_service_starts_not_ready_and_says_why(
         assert "no model 'never-trained'" in ready.json()["reason"]
         assert empty.post("/predict", json={"rows": rows[:1]}).status_code == 503
         assert empty.get("/health").status_code == 200
+
+
+def test_a_champion_that_fails_to_load_leaves_the_old_model_serving(
+    client: TestClient, rows: list[dict[str, Any]], trained_registry: TrainedRegistry
+) -> None:
+    from mlflow import MlflowClient
+
+    registry = MlflowClient()
+    broken = registry.create_model_version("churn-model", source=str(trained_registry.state_dir / "no-such-model"))
+    registry.set_registered_model_alias("churn-model", "champion", broken.version)
+    try:
+        reloaded = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+        served = client.post("/predict", json={"rows": rows[:2]}).json()["predictions"]
+    finally:
+        registry.set_registered_model_alias("churn-model", "champion", "1")
+    assert reloaded["version"] == "1"
+    assert "loading the champion of 'churn-model' failed" in reloaded["last_error"]
+    assert {p["model_version"] for p in served} == {"1"}

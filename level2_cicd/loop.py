@@ -188,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=18, help="simulated days of traffic")
     args = parser.parse_args(argv)
     overrides = {"scenario": args.scenario, "scenario_start_day": args.onset}
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the timeline is the output; flows log to Prefect
     settings = load_settings(**overrides)
     prepare_process(settings)
     started = datetime.now()

@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         rows_per_day=800 if args.quick else 2000,
         retrain_every=args.retrain_every,
     )
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the timeline is the output; flows log to Prefect
     out = args.out or Settings().state_path / "compare" / datetime.now().strftime("%Y%m%d-%H%M%S")
     with tempfile.TemporaryDirectory(prefix="mlops-compare-") as scratch:
         daily = compare(world, out, Path(scratch))

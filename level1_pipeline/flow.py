@@ -6,7 +6,7 @@ ingest -> validate data (gate) -> split -> train -> evaluate -> validate model (
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -41,9 +41,6 @@ class TrainingOutcome:
     champion_metrics: dict[str, float] | None
     gate_reasons: list[str] = field(default_factory=list)
     window: tuple[int, int] = (0, 0)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def newest_labelled_day(settings: Settings, today: date) -> int:

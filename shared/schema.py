@@ -67,14 +67,6 @@ NUMERIC_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if not f.is_c
 CATEGORICAL_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if f.is_categorical)
 
 
-def feature(name: str) -> Feature:
-    """The declaration of one feature by name."""
-    for spec in FEATURES:
-        if spec.name == name:
-            return spec
-    raise KeyError(f"unknown feature {name!r}; known: {', '.join(FEATURE_NAMES)}")
-
-
 @dataclass(frozen=True)
 class Violation:
     """One broken rule: which column, which rule, and some offending values."""

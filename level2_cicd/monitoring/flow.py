@@ -8,7 +8,7 @@ live quality on labels that arrived -> decide (policy) -> log to MLflow -> retra
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -187,18 +187,12 @@ def _retrain(
         trained = training_flow(last_day=last, days=last - first + 1, params=params, settings_overrides=overrides)
     except DataGateError as failed:
         history.append({"kind": "retraining", "day": outcome.day, "error": failed.report.summary()})
-        return _replace(outcome, retrained=True, retraining_error=failed.report.summary())
+        return replace(outcome, retrained=True, retraining_error=failed.report.summary())
     history.append({"kind": "retraining", "day": outcome.day, "version": trained.version, "promoted": trained.promoted})
-    return _replace(
+    return replace(
         outcome,
         retrained=True,
         new_version=trained.version,
         promoted=trained.promoted,
         champion_after=trained.champion_version,
     )
-
-
-def _replace(outcome: MonitoringOutcome, **changes: Any) -> MonitoringOutcome:
-    from dataclasses import replace
-
-    return replace(outcome, **changes)

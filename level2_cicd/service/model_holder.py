@@ -52,15 +52,6 @@ class ModelHolder:
         self.last_error: str | None = None
         self._lock = threading.Lock()  # one load at a time; readers never take it
 
-    def champion_version(self) -> str | None:
-        from mlflow import MlflowClient
-        from mlflow.exceptions import MlflowException
-
-        try:
-            return str(MlflowClient().get_model_version_by_alias(self.name, CHAMPION).version)
-        except MlflowException:
-            return None
-
     def refresh(self) -> bool:
         """Load the champion if it differs from the served model; True when a swap happened."""
         with self._lock:

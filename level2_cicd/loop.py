@@ -80,11 +80,12 @@ class Traffic:
         self.truth |= {item["request_id"]: (day, item["label"]) for item in self.pending[day]}
         return len(rows)
 
-    def release_labels(self, today: int) -> None:
-        """Labels of the day ``delay`` days ago arrive today."""
+    def release_labels(self, today: int) -> bool:
+        """Labels of the day ``delay`` days ago arrive today; False when there were none."""
         labels = self.pending.pop(today - self.delay, [])
         for start in range(0, len(labels), 5000):
             self.client.post("/feedback", json={"labels": labels[start : start + 5000]}).raise_for_status()
+        return bool(labels)
 
 
 def wait_for_version(client: httpx.Client, version: str, timeout: float = 30) -> str:
@@ -134,8 +135,8 @@ def run_loop(
         bar = progress.add_task("simulated days", total=days)
         for day in range(first_day, first_day + days):
             rows = traffic.send_day(day)
-            traffic.release_labels(day)
-            time.sleep(3 * settings.store_flush_seconds)  # the log's write delay (see the service README)
+            if not traffic.release_labels(day):  # /feedback writes the log before answering; else wait for it
+                time.sleep(3 * settings.store_flush_seconds)
             outcome = monitoring_flow(day=day, settings_overrides=overrides, retrain_params=retrain_params)
             served = wait_for_version(client, outcome.champion_after or "")
             timeline.append(_record(outcome, rows, served))

@@ -184,20 +184,20 @@ def quality_floor() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop.compare", description=__doc__)
     parser.add_argument("--scenario", default="concept_drift")
-    parser.add_argument("--days", type=int, help="simulated days of live traffic (default 60; quick 24)")
+    parser.add_argument("--days", type=int, help="simulated days of live traffic (default 60; quick 20)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--onset", type=int, help="first day of the scenario (default: halfway)")
     parser.add_argument("--retrain-every", type=int, default=7, help="level 1's schedule, in days")
     parser.add_argument("--quick", action="store_true", help="a workshop-sized run: fewer days and rows")
     parser.add_argument("--out", type=Path, help="output folder (default state/compare/<time>)")
     args = parser.parse_args(argv)
-    days = args.days or (24 if args.quick else 60)
+    days = args.days or (20 if args.quick else 60)
     world = World(
         scenario=args.scenario,
         seed=args.seed,
         days=days,
-        onset=args.onset or 21 + days // 2,
-        rows_per_day=800 if args.quick else 2000,
+        onset=args.onset or 21 + (6 if args.quick else days // 2),
+        rows_per_day=600 if args.quick else 2000,
         retrain_every=args.retrain_every,
     )
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the timeline is the output; flows log to Prefect

@@ -206,7 +206,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/feedback")
     async def feedback(body: FeedbackRequest, svc: ServiceDep) -> dict[str, int]:
-        """Ground-truth labels for earlier request ids (they may arrive days later)."""
+        """Ground-truth labels for earlier request ids (they may arrive days later); stored when answered."""
         assert svc.store is not None
         ids = [item.request_id for item in body.labels]
         await asyncio.to_thread(svc.store.flush)
@@ -216,6 +216,7 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(404, f"unknown request_id(s): {', '.join(unknown[:10])}")
         now = datetime.now(UTC).replace(tzinfo=None)
         svc.store.add_labels([{"request_id": i.request_id, "label": i.label, "received_at": now} for i in body.labels])
+        await asyncio.to_thread(svc.store.flush)  # labels are rare and precious: written before the answer
         return {"accepted": len(ids)}
 
     @app.post("/admin/reload")

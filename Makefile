@@ -96,5 +96,5 @@ deploy: setup ## Register the Prefect deployments of prefect.yaml (needs PREFECT
 compare: setup ## Workshops: live one drifting world with levels 0, 1 and 2; table, chart and report (a few minutes)
 	$(RUN) python -m workshop.compare $(ARGS)
 
-compare-quick: setup ## Workshops: the same comparison, workshop-sized (about a minute or two)
+compare-quick: setup ## Workshops: the same comparison, workshop-sized (20 days, under two minutes)
 	$(RUN) python -m workshop.compare --quick $(ARGS)

@@ -1,5 +1,4 @@
-import sys
-
 from level1_pipeline.cli import main
+from shared.runtime import exit_quickly
 
-sys.exit(main())
+exit_quickly(main())

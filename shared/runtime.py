@@ -26,3 +26,17 @@ def prepare_process(settings: Settings) -> None:
         os.environ.setdefault(key, value)
     prefect_home = Path(os.environ.setdefault("PREFECT_HOME", str(settings.state_path / "prefect")))
     prefect_home.mkdir(parents=True, exist_ok=True)  # Prefect does not create missing parents
+
+
+def exit_quickly(code: int) -> None:
+    """Exit an entry point without the interpreter's last full garbage collection.
+
+    With MLflow, Prefect, Great Expectations and Evidently loaded, tearing down the heap costs
+    ~2 s on 2 cores (measured). Freezing it first skips that pass; atexit handlers still run
+    and the operating system reclaims the memory.
+    """
+    import gc
+    import sys
+
+    gc.freeze()
+    sys.exit(code)

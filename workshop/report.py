@@ -13,6 +13,7 @@ COLOURS = {"level 0": "#d62728", "level 1": "#1f77b4", "level 2": "#2ca02c"}
 
 def write_chart(daily: pd.DataFrame, onset: int, floor: float, path: Path) -> Path:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(10, 4.8), dpi=110)
     ax = figure.add_subplot()
@@ -26,6 +27,7 @@ def write_chart(daily: pd.DataFrame, onset: int, floor: float, path: Path) -> Pa
     ax.text(onset + 0.3, ax.get_ylim()[0] + 0.01, "drift onset", color="grey")
     ax.axhline(floor, color="black", linestyle=":", linewidth=1, label=f"quality floor ({floor:.2f})")
     ax.set(xlabel="simulated day", ylabel="ROC AUC of the model serving that day", title="One world, three levels")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="lower left", title="▲ = retraining")
     figure.tight_layout()
     figure.savefig(path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from shared.runtime import prepare_process
 from shared.settings import load_settings
@@ -39,4 +38,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from shared.runtime import exit_quickly
+
+    exit_quickly(main())

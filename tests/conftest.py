@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -35,3 +36,17 @@ def prefect_api() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture
+def edited_copy(tmp_path: Path) -> Callable[[Path, str, str], Path]:
+    """A copy of a shipped config file with one text replaced (it must occur), for bad-config tests."""
+
+    def edit(source: Path, old: str, new: str) -> Path:
+        text = source.read_text()
+        assert old in text, f"{old!r} not in {source}"
+        copy = tmp_path / source.name
+        copy.write_text(text.replace(old, new))
+        return copy
+
+    return edit

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -77,9 +78,15 @@ def champion_reference_task(settings: Settings) -> tuple[Champion, pd.DataFrame]
     version = Registry(settings.model_name).champion_version()
     if version is None:
         raise RuntimeError(f"no champion of {settings.model_name!r} to monitor: run `make level1` first")
-    path = download_artifacts(run_id=version.run_id, artifact_path=f"{REFERENCE_DIR}/{REFERENCE_FILE}")
     champion = Champion(str(version.version), str(version.run_id), float(version.tags.get("threshold", 0.5)))
-    return champion, pd.read_parquet(path)
+    # Downloaded once per champion, not once per monitored day.
+    folder = settings.level2_dir / "references" / champion.run_id
+    cached = next(folder.rglob(REFERENCE_FILE), None) if folder.is_dir() else None
+    if cached is None:
+        folder.mkdir(parents=True, exist_ok=True)
+        artifact = f"{REFERENCE_DIR}/{REFERENCE_FILE}"
+        cached = Path(download_artifacts(run_id=champion.run_id, artifact_path=artifact, dst_path=str(folder)))
+    return champion, pd.read_parquet(cached)
 
 
 @task(name="summarise-window", cache_policy=NO_CACHE)

@@ -64,13 +64,14 @@ def in_process_steps(state: Path) -> dict[str, float]:
     """Validation, training and tracking of the default window, timed in one warm process."""
     from level1_pipeline.data_gate import validate_frame
     from level1_pipeline.policy import load_training_policy
-    from level1_pipeline.registry import Registry
     from level1_pipeline.steps import ingest_window, model_input_example, split_window, train
-    from level1_pipeline.tracking import TrainingRun, connect
+    from level1_pipeline.tracking import TrainingRun
     from shared.data.windows import DataWindow
     from shared.model import ModelParams
+    from shared.registry import Registry
     from shared.schema import conform
     from shared.settings import load_settings
+    from shared.tracking import connect
 
     settings = load_settings(state_dir=state / "steps")
     policy = load_training_policy(ROOT / settings.training_policy_file)
@@ -91,8 +92,10 @@ def in_process_steps(state: Path) -> dict[str, float]:
     experiment = timed("tracking: connect + create SQLite DB", connect, settings)
     run = TrainingRun.start(experiment, "bench", {})
     timed("tracking: log datasets", lambda: (run.log_dataset(split.train, "train", "training"), None))
-    uri = timed("tracking: log model (explicit requirements)", run.log_model, trained.model, model_input_example(frame))
-    timed("registry: register version", Registry(settings.model_name).register, uri, run.run_id, {})
+    uri, model_id = timed(
+        "tracking: log model (explicit requirements)", run.log_model, trained.model, model_input_example(frame)
+    )
+    timed("registry: register version", Registry(settings.model_name).register, uri, model_id, run.run_id, {})
     return timings
 
 

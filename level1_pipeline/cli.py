@@ -43,14 +43,15 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_once(args: argparse.Namespace, settings: Settings) -> int:
     from level1_pipeline.steps import parse_param_overrides
-    from level1_pipeline.tracking import check_reachable
+    from shared.tracking import check_reachable
 
     params = parse_param_overrides(args.param)
     check_reachable(settings)  # before Prefect starts: a wrong URI costs seconds, not a server start-up
 
-    from level1_pipeline.warmup import orchestration_ready
+    from level1_pipeline.warmup import training_warm_up
+    from shared.prefect_api import orchestration_ready
 
-    with orchestration_ready(settings):
+    with orchestration_ready(training_warm_up(settings)):
         from level1_pipeline.data_gate import DataGateError
         from level1_pipeline.flow import training_flow
 
@@ -100,8 +101,8 @@ def trigger() -> int:
 
 
 def rollback(settings: Settings) -> int:
-    from level1_pipeline.registry import Registry
-    from level1_pipeline.tracking import connect
+    from shared.registry import Registry
+    from shared.tracking import connect
 
     connect(settings)
     print(f"champion is now version {Registry(settings.model_name).rollback()}")
@@ -110,8 +111,9 @@ def rollback(settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from level1_pipeline.policy import PolicyError
-    from level1_pipeline.tracking import TrackingUnavailableError
+    from shared.policy_file import PolicyError
+    from shared.registry import RegistryError
+    from shared.tracking import TrackingUnavailableError
 
     try:
         settings = load_settings(**_overrides(args))
@@ -123,6 +125,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "trigger":
             return trigger()
         return rollback(settings)
-    except (TrackingUnavailableError, PolicyError, ValueError) as error:
+    except (TrackingUnavailableError, PolicyError, RegistryError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

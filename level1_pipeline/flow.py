@@ -19,13 +19,16 @@ from level1_pipeline import plots
 from level1_pipeline.data_gate import DataGateError, DataGateReport, validate_frame
 from level1_pipeline.model_gate import GateResult, judge_candidate
 from level1_pipeline.policy import TrainingPolicy, load_training_policy
-from level1_pipeline.registry import Registry
 from level1_pipeline.steps import TrainedModel, evaluate, ingest_window, model_input_example, split_window, train
-from level1_pipeline.tracking import TrainingRun, code_version, connect
+from level1_pipeline.tracking import TrainingRun, code_version
 from shared.data.windows import DataWindow, TimeSplit
 from shared.model import ModelParams
+from shared.registry import Registry
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN, conform
 from shared.settings import Settings, load_settings
+from shared.tracking import connect
+
+__all__ = ["DataGateError", "TrainingOutcome", "training_flow"]  # what other levels may use
 
 
 @dataclass(frozen=True)
@@ -101,10 +104,10 @@ def evaluate_task(trained: TrainedModel, holdout: pd.DataFrame, run: TrainingRun
 
 @task(name="evaluate-champion", cache_policy=NO_CACHE)
 def evaluate_champion_task(registry: Registry, holdout: pd.DataFrame, run: TrainingRun) -> dict[str, float] | None:
-    champion = registry.load_champion()
+    champion = registry.champion()
     if champion is None:
         return None
-    metrics = evaluate(champion.model, holdout, champion.threshold)
+    metrics = evaluate(registry.load(champion), holdout, champion.threshold)
     run.log_metrics(metrics, prefix="champion_holdout_")
     run.set_tags({"compared_with_champion_version": champion.version})
     return metrics
@@ -124,16 +127,15 @@ def validate_model_task(
 def register_task(
     trained: TrainedModel, split: TimeSplit, tags: dict[str, str], registry: Registry, run: TrainingRun
 ) -> str:
-    model_uri = run.log_model(trained.model, model_input_example(split.holdout))
-    return str(registry.register(model_uri, run.run_id, tags).version)
+    model_uri, model_id = run.log_model(trained.model, model_input_example(split.holdout))
+    return str(registry.register(model_uri, model_id, run.run_id, tags).version)
 
 
 @task(name="promote", cache_policy=NO_CACHE)
 def promote_task(registry: Registry, version: str, gate: GateResult) -> tuple[str | None, str | None]:
     """Move `champion` only when every gate passed; returns (champion now, previous)."""
-    current = registry.champion_version()
     if not gate.passed:
-        return (str(current.version) if current else None), None
+        return registry.champion_number(), None
     return version, registry.promote(version)
 
 

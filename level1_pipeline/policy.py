@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-
-class StrictModel(BaseModel):
-    """Frozen, and unknown keys are errors: a typo in a policy file fails loudly."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+from shared.policy_file import PolicyError, StrictModel, read_policy
 
 
 class DataGatePolicy(StrictModel):
@@ -43,27 +37,9 @@ class TrainingPolicy(StrictModel):
     model_gate: ModelGatePolicy
 
 
-PolicyT = TypeVar("PolicyT", bound=BaseModel)
-
-
-class PolicyError(ValueError):
-    """A policy file that is missing, unreadable or breaks a rule; names the file and the field."""
-
-
 def load_training_policy(path: Path) -> TrainingPolicy:
     """Read and validate the policy file; raise PolicyError naming the file and each bad field."""
     return read_policy(path, TrainingPolicy)
 
 
-def read_policy(path: Path, model: type[PolicyT]) -> PolicyT:
-    """Any policy file: YAML validated by a strict model, errors naming the file and the fields."""
-    if not path.is_file():
-        raise PolicyError(f"{path}: policy file not found")
-    try:
-        raw = yaml.safe_load(path.read_text())
-        return model.model_validate(raw)
-    except yaml.YAMLError as error:
-        raise PolicyError(f"{path}: not valid YAML: {error}") from None
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
-        raise PolicyError(f"{path}: {problems}") from None
+__all__ = ["PolicyError", "TrainingPolicy", "load_training_policy"]

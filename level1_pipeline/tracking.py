@@ -1,4 +1,7 @@
-"""MLflow tracking adapter: connect (failing fast and clearly), and find the experiment."""
+"""Logging one training run to MLflow: params, metrics, datasets, reference sample, figures, model.
+
+The connection itself (URI, experiment) is shared by every level: ``shared/tracking.py``.
+"""
 
 from __future__ import annotations
 
@@ -10,80 +13,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from shared.schema import LABEL_COLUMN
-from shared.settings import Settings
+from shared.tracking import REFERENCE_DIR, REFERENCE_FILE
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from sklearn.pipeline import Pipeline
-
-
-class TrackingUnavailableError(RuntimeError):
-    """The tracking server cannot be reached; the message names the URI."""
-
-
-def _probe_http(uri: str, timeout: float = 3.0) -> None:
-    import httpx
-
-    try:
-        response = httpx.get(f"{uri.rstrip('/')}/health", timeout=timeout)
-        response.raise_for_status()
-    except httpx.HTTPError as error:
-        raise TrackingUnavailableError(f"MLflow tracking server at {uri} is unreachable: {error}") from None
-
-
-def use_tracking_uri(uri: str) -> None:
-    """Point this process's MLflow client at ``uri`` without exporting it.
-
-    ``mlflow.set_tracking_uri`` also writes MLFLOW_TRACKING_URI into the environment, which the
-    settings object reads as a user's choice: a later Settings(state_dir=...) in the same process
-    would silently keep using the first store. The variable is put back as it was.
-    """
-    import os
-
-    import mlflow
-
-    before = os.environ.get("MLFLOW_TRACKING_URI")
-    mlflow.set_tracking_uri(uri)
-    if before is None:
-        os.environ.pop("MLFLOW_TRACKING_URI", None)
-    else:
-        os.environ["MLFLOW_TRACKING_URI"] = before
-
-
-def check_reachable(settings: Settings) -> None:
-    """Fail within seconds, naming the URI, when a remote tracking server does not answer."""
-    uri = settings.resolved_tracking_uri
-    if uri.startswith(("http://", "https://")):
-        _probe_http(uri)
-
-
-def connect(settings: Settings) -> str:
-    """Point MLflow at the configured tracking URI and return the experiment id.
-
-    HTTP servers are probed first (a few seconds at most) instead of letting MLflow's client
-    retry for minutes; a local SQLite store gets its folder created.
-    """
-
-    uri = settings.resolved_tracking_uri
-    check_reachable(settings)
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    use_tracking_uri(uri)
-    return ensure_experiment(settings)
-
-
-def ensure_experiment(settings: Settings) -> str:
-    """The experiment's id, creating it with an absolute artifact location when local."""
-    import mlflow
-
-    existing = mlflow.get_experiment_by_name(settings.experiment_name)
-    if existing is not None:
-        return str(existing.experiment_id)
-    location = None
-    if not settings.resolved_tracking_uri.startswith(("http://", "https://")):
-        settings.artifact_root.mkdir(parents=True, exist_ok=True)
-        location = settings.artifact_root.as_uri()
-    return str(mlflow.create_experiment(settings.experiment_name, artifact_location=location))
 
 
 def code_version() -> str:
@@ -95,9 +29,6 @@ def code_version() -> str:
         return "unknown"
     return commit.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
 
-
-REFERENCE_DIR = "reference"
-REFERENCE_FILE = "reference.parquet"
 
 # Types inside our own recipe that skops (MLflow's safe default format) must be told to load.
 SKOPS_TRUSTED_TYPES = ["numpy.dtype", "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
@@ -165,8 +96,8 @@ class TrainingRun:
         for path, figure in figures.items():
             self.client.log_figure(self.run_id, figure, path)
 
-    def log_model(self, model: Pipeline, example: pd.DataFrame) -> str:
-        """Log the pipeline with signature, example and explicit requirements; returns its URI."""
+    def log_model(self, model: Pipeline, example: pd.DataFrame) -> tuple[str, str]:
+        """Log the pipeline with signature, example and explicit requirements; returns its URI and id."""
         import mlflow
         import mlflow.sklearn
         from mlflow.models import infer_signature
@@ -182,7 +113,7 @@ class TrainingRun:
                 pyfunc_predict_fn="predict_proba",
                 skops_trusted_types=SKOPS_TRUSTED_TYPES,
             )
-        return str(info.model_uri)
+        return str(info.model_uri), str(info.model_id)
 
     def finish(self, succeeded: bool) -> None:
         self.client.set_terminated(self.run_id, "FINISHED" if succeeded else "FAILED")

@@ -23,7 +23,7 @@ from shared.processes import free_port, running_server
 from shared.schema import LABEL_COLUMN, to_records
 from shared.settings import Settings
 
-if TYPE_CHECKING:  # Prefect is imported only once its API address is known (see level1_pipeline/warmup.py)
+if TYPE_CHECKING:  # Prefect is imported only once its API address is known (see shared/prefect_api.py)
     from level2_cicd.monitoring.flow import MonitoringOutcome
 
 CHUNK = 500
@@ -178,7 +178,8 @@ def format_row(r: DayRecord) -> str:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from level1_pipeline.warmup import orchestration_ready
+    from level1_pipeline.warmup import training_warm_up
+    from shared.prefect_api import orchestration_ready
     from shared.runtime import prepare_process
     from shared.settings import load_settings
 
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare_process(settings)
     started = datetime.now()
     print(f"level 2 loop: {args.days} days from day {args.first_day}, {args.scenario} from day {args.onset}")
-    with orchestration_ready(settings):
+    with orchestration_ready(training_warm_up(settings)):
         print(HEADER)
         timeline = run_loop(settings, overrides, args.first_day, args.days).timeline
     retrainings = [r for r in timeline if r.retrained]

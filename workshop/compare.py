@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sklearn.metrics import roc_auc_score
@@ -26,6 +26,11 @@ from shared.data.scenarios import Scenario
 from shared.data.simulator import ChurnSimulator
 from shared.schema import LABEL_COLUMN
 from shared.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+    from shared.registry import Registry
 
 Tick = Callable[[str], None]
 
@@ -90,26 +95,32 @@ def live_level0(world: World, state: Path, tick: Tick) -> list[dict[str, Any]]:
 def live_level1(world: World, state: Path, tick: Tick) -> list[dict[str, Any]]:
     """The training flow runs every ``retrain_every`` days on the newest labelled window, blind to drift."""
     from level1_pipeline.flow import training_flow
-    from level1_pipeline.registry import Registry
     from shared.model import predict_proba
+    from shared.registry import Registry
 
     overrides = world.overrides(state)
     training_flow(settings_overrides=overrides)
     registry = Registry(Settings(**overrides).model_name)
-    champion = registry.load_champion()
+    champion = _champion_model(registry)
     records, sim = [], world.simulator()
     for day in range(world.first_day, world.last_day + 1):
         retrained = promoted = False
         if day > world.first_day and (day - world.first_day) % world.retrain_every == 0:
             outcome = training_flow(last_day=day - world.label_delay_days - 1, settings_overrides=overrides)
             retrained, promoted = True, outcome.promoted
-            champion = registry.load_champion() if promoted else champion
-        assert champion is not None
+            champion = _champion_model(registry) if promoted else champion
         frame = sim.day(day)
-        auc = float(roc_auc_score(frame[LABEL_COLUMN], predict_proba(champion.model, frame)))
+        auc = float(roc_auc_score(frame[LABEL_COLUMN], predict_proba(champion, frame)))
         records.append(_record("level 1", day, auc, retrained, promoted))
         tick("level 1")
     return records
+
+
+def _champion_model(registry: Registry) -> Pipeline:
+    champion = registry.champion()
+    if champion is None:
+        raise RuntimeError(f"no champion of {registry.name!r} after level 1's first training")
+    return registry.load(champion)
 
 
 def live_level2(world: World, state: Path, tick: Tick) -> list[dict[str, Any]]:
@@ -143,7 +154,8 @@ def compare(world: World, out: Path, scratch: Path, show_progress: bool = True) 
     """Live the world three times; write daily.csv, quality.png and report.md into ``out``."""
     from rich.progress import Progress
 
-    from level1_pipeline.warmup import orchestration_ready
+    from level1_pipeline.warmup import training_warm_up
+    from shared.prefect_api import orchestration_ready
     from shared.runtime import prepare_process
     from workshop.report import write_chart, write_report
     from workshop.summary import summarise
@@ -151,7 +163,10 @@ def compare(world: World, out: Path, scratch: Path, show_progress: bool = True) 
     settings = load_settings(**world.overrides(scratch / "orchestration"))
     prepare_process(settings)
     records: list[dict[str, Any]] = []
-    with orchestration_ready(settings), Progress(disable=not show_progress, transient=True) as progress:
+    with (
+        orchestration_ready(training_warm_up(settings)),
+        Progress(disable=not show_progress, transient=True) as progress,
+    ):
         bar = progress.add_task("living the world", total=3 * world.days)
 
         def tick(level: str) -> None:

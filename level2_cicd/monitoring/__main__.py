@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from shared.runtime import prepare_process
-from shared.settings import load_settings
+from shared.settings import Settings, load_settings
 
 DEPLOYMENT = "daily-monitoring"
 
@@ -20,14 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings()
     prepare_process(settings)
-    from level1_pipeline.warmup import orchestration_ready
+    from shared.prefect_api import orchestration_ready
 
     if args.command == "serve":
         from level2_cicd.monitoring.flow import monitoring_flow
 
         monitoring_flow.serve(name=DEPLOYMENT, cron=args.cron)
         return 0
-    with orchestration_ready(settings):
+    with orchestration_ready(lambda: _warm_up(settings)):
         from level2_cicd.monitoring.flow import monitoring_flow
 
         outcome = monitoring_flow(day=args.day)
@@ -35,6 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     if outcome.retrained:
         print(f"retrained: version {outcome.new_version}, promoted: {outcome.promoted}")
     return 0
+
+
+def _warm_up(settings: Settings) -> None:
+    """Import the monitor (Evidently, the training flow it may call) and open the tracking store."""
+    import level2_cicd.monitoring.flow  # noqa: F401
+    from shared.tracking import connect
+
+    connect(settings)
 
 
 if __name__ == "__main__":

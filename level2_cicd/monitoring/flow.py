@@ -24,14 +24,9 @@ from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_poli
 from level2_cicd.service.store import create_store_engine, read_log
 from shared.data.simulator import ChurnSimulator
 from shared.metrics import classification_metrics
+from shared.registry import Registry, VersionRef
 from shared.settings import Settings, load_settings
-
-
-@dataclass(frozen=True)
-class Champion:
-    version: str
-    run_id: str
-    threshold: float
+from shared.tracking import REFERENCE_DIR, REFERENCE_FILE, connect
 
 
 @dataclass(frozen=True)
@@ -69,16 +64,12 @@ def read_window_task(settings: Settings, day: int) -> tuple[pd.DataFrame, pd.Dat
 
 
 @task(name="champion-reference", cache_policy=NO_CACHE)
-def champion_reference_task(settings: Settings) -> tuple[Champion, pd.DataFrame]:
+def champion_reference_task(settings: Settings) -> tuple[VersionRef, pd.DataFrame]:
     from mlflow.artifacts import download_artifacts
 
-    from level1_pipeline.registry import Registry
-    from level1_pipeline.tracking import REFERENCE_DIR, REFERENCE_FILE
-
-    version = Registry(settings.model_name).champion_version()
-    if version is None:
+    champion = Registry(settings.model_name).champion()
+    if champion is None:
         raise RuntimeError(f"no champion of {settings.model_name!r} to monitor: run `make level1` first")
-    champion = Champion(str(version.version), str(version.run_id), float(version.tags.get("threshold", 0.5)))
     # Downloaded once per champion, not once per monitored day.
     folder = settings.level2_dir / "references" / champion.run_id
     cached = next(folder.rglob(REFERENCE_FILE), None) if folder.is_dir() else None
@@ -129,7 +120,7 @@ def decide_task(
 
 
 @task(name="log-to-mlflow", cache_policy=NO_CACHE)
-def log_to_mlflow_task(champion: Champion, summary: WindowSummary, decision: Decision) -> None:
+def log_to_mlflow_task(champion: VersionRef, summary: WindowSummary, decision: Decision) -> None:
     from mlflow import MlflowClient
 
     client = MlflowClient()
@@ -159,8 +150,6 @@ def monitoring_flow(
     retrain_params: dict[str, Any] | None = None,
 ) -> MonitoringOutcome:
     """Monitor one window; on drift or decay (policy), retrain through the level 1 flow."""
-    from level1_pipeline.tracking import connect
-
     settings = load_settings(**(settings_overrides or {}))
     policy = load_monitoring_policy(settings.monitoring_policy_file)
     day = today_index() if day is None else day
@@ -184,8 +173,7 @@ def _retrain(
     settings: Settings, outcome: MonitoringOutcome, history: MonitoringHistory, params: dict[str, Any] | None
 ) -> MonitoringOutcome:
     """Train on the newest fully labelled window, through the same gates as every training."""
-    from level1_pipeline.data_gate import DataGateError
-    from level1_pipeline.flow import training_flow
+    from level1_pipeline.flow import DataGateError, training_flow
 
     overrides = settings.model_dump(mode="json", exclude_unset=True, exclude={"admin_token", "github_token"})
     assert outcome.decision.retrain_window is not None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from level1_pipeline.policy import PolicyError, StrictModel, read_policy
+from shared.policy_file import PolicyError, StrictModel, read_policy
 
 
 class DriftPolicy(StrictModel):

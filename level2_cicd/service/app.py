@@ -48,7 +48,7 @@ class Service:
     async def start(self) -> None:
         from threadpoolctl import threadpool_limits
 
-        from level1_pipeline.tracking import use_tracking_uri
+        from shared.tracking import use_tracking_uri
 
         # One OpenMP thread for the model: on few cores, spinning OpenMP workers compete with the
         # event loop and push p99 latency from ~20 ms to over 100 ms (measured, 2 cores).

@@ -12,14 +12,15 @@ import numpy as np
 import pandas as pd
 
 from level2_cicd.service.fast_scorer import CompiledScorer, compile_scorer
+from shared.registry import CHAMPION
 from shared.schema import FEATURE_NAMES
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
-log = logging.getLogger("level2.model")
+    from shared.registry import Registry, VersionRef
 
-CHAMPION = "champion"
+log = logging.getLogger("level2.model")
 
 
 @dataclass(frozen=True)
@@ -63,19 +64,17 @@ class ModelHolder:
                 return False
 
     def _refresh(self) -> bool:
-        from mlflow import MlflowClient
-        from mlflow.exceptions import MlflowException
+        from shared.registry import Registry
 
-        client = MlflowClient()
-        try:
-            version = client.get_model_version_by_alias(self.name, CHAMPION)
-        except MlflowException:
+        registry = Registry(self.name)
+        champion = registry.champion()
+        if champion is None:
             if self.current is None:
                 self.last_error = f"no model {self.name!r} with a {CHAMPION!r} alias in the registry yet"
             return False
-        if self.current is not None and self.current.version == str(version.version):
+        if self.current is not None and self.current.version == champion.version:
             return False
-        loaded = _load(self.name, version)
+        loaded = _load(registry, champion)
         old = self.current.version if self.current else None
         self.current = loaded  # a single reference assignment: requests see the old or the new model
         self.last_error = None
@@ -83,18 +82,14 @@ class ModelHolder:
         return True
 
 
-def _load(name: str, version: object) -> LoadedModel:
-    import mlflow.sklearn
-
-    tags = getattr(version, "tags", {}) or {}
-    number = str(getattr(version, "version"))  # noqa: B009
-    model = mlflow.sklearn.load_model(f"models:/{name}/{number}")
+def _load(registry: Registry, champion: VersionRef) -> LoadedModel:
+    model = registry.load(champion)  # by version number, as read above: never re-resolving the alias
     return LoadedModel(
-        name=name,
-        version=number,
-        run_id=str(getattr(version, "run_id")),  # noqa: B009
-        threshold=float(tags.get("threshold", 0.5)),
-        data_window=str(tags.get("data_window", "")),
+        name=champion.name,
+        version=champion.version,
+        run_id=champion.run_id,
+        threshold=champion.threshold,
+        data_window=champion.data_window,
         model=model,
         fast=compile_scorer(model),
         loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -13,12 +13,12 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
+from shared.local_state import ensure_sqlite_folder
 from shared.schema import FEATURES, Kind
 
 log = logging.getLogger("level2.store")
@@ -62,8 +62,7 @@ _STOP = object()
 
 
 def create_store_engine(url: str) -> sa.Engine:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    ensure_sqlite_folder(url)
     engine = sa.create_engine(url)
     if engine.dialect.name == "sqlite":
         with engine.begin() as conn:

@@ -1,4 +1,8 @@
-"""Level 1 fixtures: a real Prefect test API for the session, a real SQLite MLflow per test."""
+"""Level 1 fixtures: a real SQLite MLflow per test; flows run on the session's real Prefect API.
+
+Only tests that run flows ask for the Prefect API (through ``train``): pure unit tests of gates,
+policies and steps do not wait for it.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,6 @@ import pytest
 SMALL = {"rows_per_day": 300, "train_days": 10}
 
 
-@pytest.fixture(autouse=True)
-def _with_prefect_api(prefect_api: None) -> None:
-    """Every level 1 test runs against the session's real Prefect API."""
-
-
 @pytest.fixture
 def overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """Settings for a private state folder (its own MLflow SQLite store) and small data."""
@@ -27,7 +26,7 @@ def overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
 
 
 @pytest.fixture
-def train(overrides: dict[str, Any]) -> Callable[..., Any]:
+def train(overrides: dict[str, Any], prefect_api: None) -> Callable[..., Any]:
     """Run the real training flow with the test's settings plus extra overrides."""
     from level1_pipeline.flow import training_flow
 

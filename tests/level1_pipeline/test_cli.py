@@ -42,3 +42,12 @@ def test_unreachable_tracking_server_fails_fast_naming_the_uri(monkeypatch, tmp_
 def test_unknown_hyperparameter_is_refused_with_the_known_ones(capsys) -> None:
     assert main(["run", "--param", "depth=3"]) == 2
     assert "unknown hyperparameter(s) depth" in capsys.readouterr().err
+
+
+def test_rollback_with_nothing_to_roll_back_to_says_so_without_a_traceback(monkeypatch, tmp_path: Path, capsys) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path))
+    assert main(["rollback"]) == 2
+    err = capsys.readouterr().err
+    assert "nothing to roll back to: 'churn-model' has no 'previous' version" in err
+    assert "Traceback" not in err

@@ -14,7 +14,7 @@ import pytest
 from mlflow import MlflowClient
 
 from level1_pipeline.data_gate import DataGateError
-from level1_pipeline.registry import Registry
+from shared.registry import Registry
 
 MODEL = "churn-model"
 WEAK_BUT_ABOVE_FLOOR = {"max_iter": 20, "max_depth": 1}  # ROC AUC ~0.77 on this data, floor 0.75

@@ -12,9 +12,9 @@ import mlflow
 import pandas as pd
 import sqlalchemy as sa
 
-from level1_pipeline.registry import Registry
 from level2_cicd.service.store import read_log
 from shared.data.simulator import ChurnSimulator
+from shared.registry import Registry
 from shared.schema import to_records
 from tests.level2_cicd.conftest import LiveService, TrainedRegistry
 

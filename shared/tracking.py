@@ -1,0 +1,76 @@
+"""MLflow tracking connection shared by every level: fail fast and clearly, find the experiment."""
+
+from __future__ import annotations
+
+import os
+
+from shared.local_state import ensure_sqlite_folder
+from shared.settings import Settings
+
+# Where a training run keeps the sample of its training features that monitoring compares to.
+REFERENCE_DIR = "reference"
+REFERENCE_FILE = "reference.parquet"
+
+
+class TrackingUnavailableError(RuntimeError):
+    """The tracking server cannot be reached; the message names the URI."""
+
+
+def is_remote(uri: str) -> bool:
+    return uri.startswith(("http://", "https://"))
+
+
+def check_reachable(settings: Settings, timeout: float = 3.0) -> None:
+    """Fail within seconds, naming the URI, when a remote tracking server does not answer."""
+    import httpx
+
+    uri = settings.resolved_tracking_uri
+    if not is_remote(uri):
+        return
+    try:
+        httpx.get(f"{uri.rstrip('/')}/health", timeout=timeout).raise_for_status()
+    except httpx.HTTPError as error:
+        raise TrackingUnavailableError(f"MLflow tracking server at {uri} is unreachable: {error}") from None
+
+
+def use_tracking_uri(uri: str) -> None:
+    """Point this process's MLflow client at ``uri`` without exporting it.
+
+    ``mlflow.set_tracking_uri`` also writes MLFLOW_TRACKING_URI into the environment, which the
+    settings object reads as a user's choice: a later Settings(state_dir=...) in the same process
+    would silently keep using the first store. The variable is put back as it was.
+    """
+    import mlflow
+
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    ensure_sqlite_folder(uri)
+    mlflow.set_tracking_uri(uri)
+    if before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = before
+
+
+def connect(settings: Settings) -> str:
+    """Point MLflow at the configured tracking URI and return the experiment id.
+
+    HTTP servers are probed first (a few seconds at most) instead of letting MLflow's client
+    retry for minutes; a local SQLite store gets its folder created.
+    """
+    check_reachable(settings)
+    use_tracking_uri(settings.resolved_tracking_uri)
+    return ensure_experiment(settings)
+
+
+def ensure_experiment(settings: Settings) -> str:
+    """The experiment's id, creating it with an absolute artifact location when local."""
+    import mlflow
+
+    existing = mlflow.get_experiment_by_name(settings.experiment_name)
+    if existing is not None:
+        return str(existing.experiment_id)
+    location = None
+    if not is_remote(settings.resolved_tracking_uri):
+        settings.artifact_root.mkdir(parents=True, exist_ok=True)
+        location = settings.artifact_root.as_uri()
+    return str(mlflow.create_experiment(settings.experiment_name, artifact_location=location))

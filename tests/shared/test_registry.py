@@ -1,0 +1,92 @@
+"""The shared registry adapter against a real SQLite MLflow registry (no Prefect needed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import mlflow
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+from sklearn.dummy import DummyClassifier
+
+from shared.registry import CHAMPION, PREVIOUS, Registry, RegistryError
+from shared.settings import Settings
+from shared.tracking import connect
+
+NAME = "registry-test-model"
+
+
+def _constant_model(probability: float) -> DummyClassifier:
+    """A model whose churn probability is ``probability`` for every row: its version is visible in its output."""
+    model = DummyClassifier(strategy="prior")
+    labels = np.array([1] * round(probability * 100) + [0] * round((1 - probability) * 100))
+    return model.fit(np.zeros((len(labels), 1)), labels)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    settings = Settings(state_dir=tmp_path_factory.mktemp("registry-state"), tracking_uri=None)
+    experiment_id = connect(settings)
+    client = MlflowClient()
+    client.create_registered_model(NAME)
+    for probability in (0.1, 0.2, 0.3):
+        with mlflow.start_run(experiment_id=experiment_id) as run:
+            info = mlflow.sklearn.log_model(_constant_model(probability), name="model", pip_requirements=[])
+        tags = {"threshold": "0.5", "data_window": f"p={probability}"}
+        client.create_model_version(NAME, info.model_uri, run_id=run.info.run_id, tags=tags, model_id=info.model_id)
+    yield settings
+    mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def registry(store: Settings) -> Registry:
+    client = MlflowClient()
+    for alias in (CHAMPION, PREVIOUS):
+        client.delete_registered_model_alias(NAME, alias)
+    return Registry(NAME)
+
+
+def test_no_champion_yet_is_none_not_an_error(registry: Registry) -> None:
+    assert registry.champion() is None
+
+
+def test_model_loads_by_the_version_read_even_if_the_alias_moves_meanwhile(registry: Registry) -> None:
+    # given the champion read as version 1, when the alias moves to 3 before loading
+    registry.promote("1")
+    champion = registry.champion()
+    assert champion is not None
+    registry.promote("3")
+    # then the loaded model is version 1's (probability 0.1), not the alias's new target
+    model = registry.load(champion)
+    assert model.predict_proba(np.zeros((1, 1)))[0, 1] == pytest.approx(0.1)
+
+
+def test_missing_threshold_tag_is_a_clear_error_not_a_default(registry: Registry) -> None:
+    client = MlflowClient()
+    client.delete_model_version_tag(NAME, "2", "threshold")
+    registry.promote("2")
+    try:
+        with pytest.raises(RegistryError, match=r"version 2 of 'registry-test-model' has no 'threshold' tag"):
+            registry.champion()
+    finally:
+        client.set_model_version_tag(NAME, "2", "threshold", "0.5")
+
+
+def test_rollback_without_previous_says_there_is_nothing_to_roll_back_to(registry: Registry) -> None:
+    registry.promote("1")
+    with pytest.raises(RegistryError, match="nothing to roll back to"):
+        registry.rollback()
+    assert registry.champion_number() == "1"
+
+
+def test_second_rollback_does_not_roll_forward(registry: Registry) -> None:
+    # given 1 -> 2 promoted, when rolled back twice
+    registry.promote("1")
+    registry.promote("2")
+    assert registry.rollback() == "1"
+    # then the second one refuses and the champion stays at 1
+    with pytest.raises(RegistryError, match="nothing to roll back to"):
+        registry.rollback()
+    assert registry.champion_number() == "1"
+    assert MlflowClient().get_model_version(NAME, "2").tags["rolled_back_to"] == "1"

@@ -26,10 +26,10 @@ $(UV):
 	python3 -m pip install --quiet --disable-pip-version-check --target .tools/uv "uv==$(UV_VERSION)"
 
 .venv/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --compile-bytecode
+	$(UV) sync --frozen --compile-bytecode --all-extras
 	@touch $@
 
-setup: .venv/.synced ## Install uv if missing and the locked environment (.venv)
+setup: .venv/.synced ## Install uv if missing and the locked environment with every extra (.venv)
 
 lint: setup ## Lint, format check, type check, lock check
 	$(UV) lock --check

@@ -64,7 +64,9 @@ def run_once(args: argparse.Namespace, settings: Settings) -> int:
                 newest_window=args.newest,
             )
         except DataGateError as failed:
-            print(f"\n{failed.report.summary()}\nNothing was trained; the champion is unchanged.", file=sys.stderr)
+            print(failed.report.summary(), file=sys.stderr)
+            print(f"(thresholds: {settings.training_policy_file})", file=sys.stderr)
+            print("Nothing was trained; the champion is unchanged.", file=sys.stderr)
             return 3
     _print_outcome(outcome, settings)
     return 0

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from level1_pipeline.policy import DataGatePolicy
-from shared.schema import FEATURES, LABEL_COLUMN, Feature
+from shared.schema import FEATURE_NAMES, FEATURES, ID_COLUMN, LABEL_COLUMN, TIME_COLUMN, Feature, Kind
 
 
 @dataclass(frozen=True)
@@ -19,12 +19,16 @@ class Failure:
     column: str | None
     unexpected_count: int | None
     examples: tuple[Any, ...] = ()
+    rule: str = ""  # the observed value against the policy setting behind the threshold, when there is one
 
     def __str__(self) -> str:
         where = f"column {self.column!r}" if self.column else "table"
-        count = f"{self.unexpected_count} unexpected rows" if self.unexpected_count is not None else "failed"
-        shown = f", e.g. {', '.join(repr(v) for v in self.examples)}" if self.examples else ""
-        return f"{where}: {self.expectation}: {count}{shown}"
+        shown = ", ".join(repr(v) for v in self.examples)
+        rule = f" ({self.rule})" if self.rule else ""
+        if self.unexpected_count is None:
+            return f"{where}: {self.expectation}: {shown or 'failed'}{rule}"
+        shown = f", e.g. {shown}" if shown else ""
+        return f"{where}: {self.expectation}: {self.unexpected_count} unexpected rows{shown}{rule}"
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,10 @@ class DataGateError(RuntimeError):
 
 
 def _feature_expectations(spec: Feature, policy: DataGatePolicy) -> list[Any]:
+    """The rules ``shared/schema.py`` checks for one feature, as GX expectations (same rules, same order)."""
     import great_expectations as gx
+
+    from level1_pipeline.expectations import ExpectColumnValuesToBeNumbers, ExpectColumnValuesToBeWholeNumbers
 
     e = gx.expectations
     column = spec.name
@@ -63,18 +70,24 @@ def _feature_expectations(spec: Feature, policy: DataGatePolicy) -> list[Any]:
     found.append(e.ExpectColumnValuesToNotBeNull(column=column, mostly=mostly))
     if spec.is_categorical:
         found.append(e.ExpectColumnValuesToBeInSet(column=column, value_set=list(spec.categories)))
-    else:
-        found.append(e.ExpectColumnValuesToBeInTypeList(column=column, type_list=["float64", "int64", "Int64"]))
-        found.append(e.ExpectColumnValuesToBeBetween(column=column, min_value=spec.minimum, max_value=spec.maximum))
+        return found
+    found.append(ExpectColumnValuesToBeNumbers(column=column))
+    if spec.kind is Kind.INTEGER:
+        found.append(ExpectColumnValuesToBeWholeNumbers(column=column))
+    found.append(e.ExpectColumnValuesToBeBetween(column=column, min_value=spec.minimum, max_value=spec.maximum))
     return found
 
 
 def build_expectations(policy: DataGatePolicy) -> list[Any]:
-    """Every expectation of the gate: schema rules per feature, the label, and volume."""
+    """Every expectation of the gate: volume, the table's columns, schema rules per feature, the label."""
     import great_expectations as gx
 
     e = gx.expectations
-    found: list[Any] = [e.ExpectTableRowCountToBeBetween(min_value=policy.min_rows)]
+    allowed = [*FEATURE_NAMES, ID_COLUMN, TIME_COLUMN, LABEL_COLUMN]
+    found: list[Any] = [
+        e.ExpectTableRowCountToBeBetween(min_value=policy.min_rows),
+        e.ExpectTableColumnsToMatchSet(column_set=allowed, exact_match=True),
+    ]
     for spec in FEATURES:
         found.extend(_feature_expectations(spec, policy))
     found.append(e.ExpectColumnValuesToNotBeNull(column=LABEL_COLUMN))
@@ -82,11 +95,57 @@ def build_expectations(policy: DataGatePolicy) -> list[Any]:
     return found
 
 
-def _failure(result: Any) -> Failure:
+# A failure of the key rule hides the rules that only repeat it on the same column.
+_MASKS = {
+    "expect_column_to_exist": None,  # a missing column: nothing else about it is worth reading
+    "expect_column_values_to_be_numbers": {
+        "expect_column_values_to_be_whole_numbers",
+        "expect_column_values_to_be_between",
+    },
+}
+
+
+def _table_columns(details: dict[str, Any]) -> list[Failure]:
+    """Columns the schema does not know, and missing id/time/label columns (features have their own rule)."""
+    mismatched = (details.get("details") or {}).get("mismatched") or {}
+    unexpected = tuple(mismatched.get("unexpected") or ())
+    missing = tuple(c for c in mismatched.get("missing") or () if c not in FEATURE_NAMES)
+    found = [Failure("columns not in the schema", None, None, unexpected)] if unexpected else []
+    return found + ([Failure("columns missing", None, None, missing)] if missing else [])
+
+
+def _failures(result: Any) -> list[Failure]:
     config = result.expectation_config
     details = result.result or {}
+    if config.type == "expect_table_columns_to_match_set":
+        return _table_columns(details)
+    return [_failure(config, details)]
+
+
+def _failure(config: Any, details: dict[str, Any]) -> Failure:
+    if config.type == "expect_table_row_count_to_be_between":
+        rule = f"{details.get('observed_value')} rows, fewer than data_gate.min_rows = {config.kwargs['min_value']}"
+        return Failure(config.type, None, None, (), rule)
     examples = tuple(dict.fromkeys(map(_plain, details.get("partial_unexpected_list") or [])))[:3]
-    return Failure(config.type, config.kwargs.get("column"), details.get("unexpected_count"), examples)
+    mostly = config.kwargs.get("mostly")
+    rule = f"more than data_gate.max_null_share = {1 - mostly:.2f}" if mostly is not None and mostly < 1 else ""
+    return Failure(config.type, config.kwargs.get("column"), details.get("unexpected_count"), examples, rule)
+
+
+def _without_repeats(failures: list[Failure]) -> tuple[Failure, ...]:
+    """Drop failures a more basic failure on the same column already explains."""
+    hidden: dict[str, set[str] | None] = {}
+    for failure in failures:
+        if failure.column and failure.expectation in _MASKS:
+            hidden[failure.column] = _MASKS[failure.expectation]
+
+    def repeats(failure: Failure) -> bool:
+        if failure.column not in hidden:
+            return False
+        masked = hidden[failure.column]
+        return failure.expectation in masked if masked is not None else failure.expectation != "expect_column_to_exist"
+
+    return tuple(f for f in failures if not repeats(f))
 
 
 def _plain(value: Any) -> Any:
@@ -107,5 +166,5 @@ def validate_frame(frame: pd.DataFrame, policy: DataGatePolicy) -> DataGateRepor
     )
     suite = context.suites.add(gx.ExpectationSuite(name="churn_schema", expectations=build_expectations(policy)))
     result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(suite, result_format="SUMMARY")
-    failures = tuple(_failure(r) for r in result.results if not r.success)
+    failures = _without_repeats([f for r in result.results if not r.success for f in _failures(r)])
     return DataGateReport(bool(result.success), len(frame), failures, result.to_json_dict())

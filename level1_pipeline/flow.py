@@ -24,7 +24,7 @@ from level1_pipeline.tracking import TrainingRun, code_version
 from shared.data.windows import DataWindow, TimeSplit
 from shared.model import ModelParams
 from shared.registry import Registry
-from shared.schema import FEATURE_NAMES, LABEL_COLUMN, conform
+from shared.schema import FEATURE_NAMES, LABEL_COLUMN, with_schema_types
 from shared.settings import Settings, load_settings
 from shared.tracking import connect
 
@@ -71,7 +71,7 @@ def validate_data_task(frame: pd.DataFrame, policy: TrainingPolicy, run: Trainin
 
 @task(name="split", cache_policy=NO_CACHE)
 def split_task(frame: pd.DataFrame, policy: TrainingPolicy, run: TrainingRun) -> tuple[TimeSplit, str]:
-    split = split_window(conform(frame, require_label=True), policy.split)
+    split = split_window(with_schema_types(frame), policy.split)  # the gate above checked every rule
     digest = run.log_dataset(split.train, name="train", context="training")
     run.log_dataset(split.holdout, name="holdout", context="evaluation")
     run.log_reference(split.train[list(FEATURE_NAMES)])

@@ -153,11 +153,13 @@ def find_violations(frame: pd.DataFrame, require_label: bool = False) -> list[Vi
 
 
 def _check_label(frame: pd.DataFrame) -> list[Violation]:
+    """Labelled (training) data also needs its id and time columns: lineage and the time split use them."""
+    found = [Violation(name, "is missing") for name in (ID_COLUMN, TIME_COLUMN) if name not in frame.columns]
     if LABEL_COLUMN not in frame.columns:
-        return [Violation(LABEL_COLUMN, "is missing")]
+        return [*found, Violation(LABEL_COLUMN, "is missing")]
     labels = frame[LABEL_COLUMN].dropna()
     wrong = labels[~labels.isin([0, 1])]
-    return [Violation(LABEL_COLUMN, "must be 0 or 1", len(wrong), _examples(wrong))] if len(wrong) else []
+    return found + ([Violation(LABEL_COLUMN, "must be 0 or 1", len(wrong), _examples(wrong))] if len(wrong) else [])
 
 
 def conform(frame: pd.DataFrame, require_label: bool = False) -> pd.DataFrame:
@@ -165,6 +167,11 @@ def conform(frame: pd.DataFrame, require_label: bool = False) -> pd.DataFrame:
     violations = find_violations(frame, require_label=require_label)
     if violations:
         raise SchemaError(violations)
+    return with_schema_types(frame)
+
+
+def with_schema_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the schema's dtypes, for data that already passed a check (the data gate)."""
     typed = frame.copy()
     for spec in FEATURES:
         if spec.is_categorical:

@@ -17,10 +17,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pandas as pd
 
 from shared.data.simulator import ChurnSimulator
 from shared.processes import free_port, running_server
-from shared.schema import LABEL_COLUMN, to_records
+from shared.schema import ID_COLUMN, LABEL_COLUMN, TIME_COLUMN
 from shared.settings import Settings
 
 if TYPE_CHECKING:  # Prefect is imported only once its API address is known (see shared/prefect_api.py)
@@ -65,20 +66,29 @@ class Traffic:
         self.truth: dict[str, tuple[int, int]] = {}  # request id -> (day, true label), for offline scoring
 
     def send_day(self, day: int) -> int:
+        """Send the day's rows as the upstream system has them (broken ones too); returns rows sent."""
         frame = self.simulator.day(day)
-        rows, labels = to_records(frame), frame[LABEL_COLUMN].tolist()
+        rows, labels = client_records(frame), frame[LABEL_COLUMN].tolist()
         event_time = self.simulator.day_start(day).isoformat()
-        answered: list[dict[str, Any]] = []
+        self.pending[day] = []
         for start in range(0, len(rows), CHUNK):
-            body = {"rows": rows[start : start + CHUNK], "event_time": event_time}
-            response = self.client.post("/predict", json=body)
-            response.raise_for_status()
-            answered += response.json()["predictions"]
-        self.pending[day] = [
-            {"request_id": p["request_id"], "label": int(label)} for p, label in zip(answered, labels, strict=True)
-        ]
+            chunk = list(zip(rows[start : start + CHUNK], labels[start : start + CHUNK], strict=True))
+            for prediction, label in self._predict(chunk, event_time):
+                self.pending[day].append({"request_id": prediction["request_id"], "label": int(label)})
         self.truth |= {item["request_id"]: (day, item["label"]) for item in self.pending[day]}
         return len(rows)
+
+    def _predict(self, chunk: list[tuple[dict[str, Any], int]], event_time: str) -> list[tuple[dict[str, Any], int]]:
+        """Score a chunk; when the service refuses rows (422), resend the others, as a tolerant client would."""
+        response = self.client.post("/predict", json={"rows": [row for row, _ in chunk], "event_time": event_time})
+        if response.status_code == 422:
+            refused = {e["loc"][2] for e in response.json()["detail"] if e["loc"][:2] == ["body", "rows"]}
+            if not refused:
+                response.raise_for_status()
+            kept = [item for i, item in enumerate(chunk) if i not in refused]
+            return self._predict(kept, event_time) if kept else []
+        response.raise_for_status()
+        return list(zip(response.json()["predictions"], [label for _, label in chunk], strict=True))
 
     def release_labels(self, today: int) -> bool:
         """Labels of the day ``delay`` days ago arrive today; False when there were none."""
@@ -86,6 +96,18 @@ class Traffic:
         for start in range(0, len(labels), 5000):
             self.client.post("/feedback", json={"labels": labels[start : start + 5000]}).raise_for_status()
         return bool(labels)
+
+
+def client_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows a client sends: every column it has but the id, time and label, JSON-ready (missing -> null)."""
+    columns = [c for c in frame.columns if c not in (ID_COLUMN, TIME_COLUMN, LABEL_COLUMN)]
+
+    def plain(value: Any) -> Any:
+        if value is None or (isinstance(value, float) and value != value):
+            return None
+        return value.item() if hasattr(value, "item") else value
+
+    return [{str(c): plain(v) for c, v in row.items()} for row in frame[columns].to_dict("records")]
 
 
 def wait_for_version(client: httpx.Client, version: str, timeout: float = 30) -> str:
@@ -141,7 +163,7 @@ def run_loop(
             served = wait_for_version(client, outcome.champion_after or "")
             timeline.append(_record(outcome, rows, served))
             if on_day is None:
-                progress.console.print(format_row(timeline[-1]))
+                progress.console.print(format_row(timeline[-1]), soft_wrap=True, highlight=False)
                 progress.advance(bar)
             else:
                 on_day(timeline[-1])
@@ -169,7 +191,7 @@ HEADER = f"{'day':>4} {'rows':>6} {'drift':>6} {'AUC':>6}  {'decision':<12} {'se
 def format_row(r: DayRecord) -> str:
     drift = f"{r.drift_share:.0%}" if r.drift_share is not None else "-"
     auc = f"{r.live_roc_auc:.3f}" if r.live_roc_auc is not None else "-"
-    note = ""
+    note = r.reason if r.status != "ok" else ""
     if r.retrained:
         note = f"RETRAINED -> v{r.new_version} {'promoted' if r.promoted else 'NOT promoted (failed a gate)'}"
     return f"{r.day:>4} {r.rows:>6} {drift:>6} {auc:>6}  {r.status:<12} {'v' + r.served_version:>7}  {note}"

@@ -13,6 +13,7 @@ class Status(StrEnum):
     OK = "ok"
     DRIFT = "drift"
     DECAY = "decay"
+    DATA_QUALITY = "data_quality"
     INSUFFICIENT = "insufficient"
 
 
@@ -27,6 +28,13 @@ class WindowSummary:
     labelled_rows: int
     roc_auc: float | None
     quality: dict[str, float] = field(default_factory=dict)
+    rejected_rows: int = 0  # rows the service refused for breaking the schema
+    rejected_by_rule: dict[str, int] = field(default_factory=dict)  # "field: rule" -> rows
+
+    @property
+    def rejected_share(self) -> float:
+        offered = self.rows + self.rejected_rows
+        return self.rejected_rows / offered if offered else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -42,7 +50,12 @@ class Decision:
 
 
 def classify(summary: WindowSummary, policy: MonitoringPolicy) -> tuple[Status, str]:
-    """Decay (quality below the floor) outranks drift; too few rows decide nothing."""
+    """Broken data outranks everything (nothing else is trustworthy); decay outranks drift; few rows decide nothing."""
+    if summary.rejected_share > policy.data_quality.max_rejected_share:
+        worst = sorted(summary.rejected_by_rule.items(), key=lambda item: -item[1])[:2]
+        rules = ", ".join(f"{name} ({rows})" for name, rows in worst)
+        limit = policy.data_quality.max_rejected_share
+        return Status.DATA_QUALITY, f"{summary.rejected_share:.0%} of rows refused (> {limit:.0%}): {rules}"
     quality = policy.quality
     judged = summary.roc_auc is not None and summary.labelled_rows >= quality.min_labelled_rows
     if judged and summary.roc_auc is not None and summary.roc_auc < quality.min_roc_auc:
@@ -84,6 +97,8 @@ def decide(
     learn the new world. It trains on the newest ``retrain_window_days`` labelled days.
     """
     day, status = windows[-1]
+    if status is Status.DATA_QUALITY:
+        return Decision(day, status, False, f"{reason}; ALARM: fix the data, no retraining")
     alarm = _alarm_start(windows, label_delay_days)
     if alarm is None:
         return Decision(day, status, False, reason)

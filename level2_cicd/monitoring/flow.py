@@ -21,7 +21,7 @@ from level2_cicd.monitoring.decision import Decision, WindowSummary, classify, d
 from level2_cicd.monitoring.drift import detect_drift, save_report
 from level2_cicd.monitoring.history import MonitoringHistory
 from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_policy
-from level2_cicd.service.store import create_store_engine, read_log
+from level2_cicd.service.store import create_store_engine, read_log, read_rejections
 from shared.data.simulator import ChurnSimulator
 from shared.metrics import classification_metrics
 from shared.registry import Registry, VersionRef
@@ -51,16 +51,33 @@ def today_index() -> int:
     return (date.today() - ChurnSimulator().start_date).days
 
 
+@dataclass(frozen=True)
+class LoggedWindow:
+    """What the prediction log holds for one monitored day."""
+
+    current: pd.DataFrame  # predictions of the day
+    labelled: pd.DataFrame  # labelled predictions of the day whose labels are due now
+    rejections: pd.DataFrame  # broken rules of the rows the service refused that day
+
+    @property
+    def rejected_rows(self) -> int:
+        return len(self.rejections[["request_id", "row"]].drop_duplicates())
+
+    def rejected_by_rule(self) -> dict[str, int]:
+        keys = self.rejections["field"] + ": " + self.rejections["rule"]
+        return {str(key): int(count) for key, count in keys.value_counts().items()}
+
+
 @task(name="read-window", cache_policy=NO_CACHE)
-def read_window_task(settings: Settings, day: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Predictions of the day, and labelled predictions of the day whose labels are due now."""
+def read_window_task(settings: Settings, day: int) -> LoggedWindow:
     engine = create_store_engine(settings.resolved_prediction_store_url)
     try:
         current = read_log(engine, *day_bounds(day))
         labelled = read_log(engine, *day_bounds(day - settings.label_delay_days))
+        rejections = read_rejections(engine, *day_bounds(day))
     finally:
         engine.dispose()
-    return current, labelled[labelled["label"].notna()]
+    return LoggedWindow(current, labelled[labelled["label"].notna()], rejections)
 
 
 @task(name="champion-reference", cache_policy=NO_CACHE)
@@ -85,10 +102,10 @@ def summarise_task(
     settings: Settings,
     day: int,
     reference: pd.DataFrame,
-    current: pd.DataFrame,
-    labelled: pd.DataFrame,
+    window: LoggedWindow,
     threshold: float,
 ) -> WindowSummary:
+    current, labelled = window.current, window.labelled
     drift = detect_drift(reference, current) if len(current) else None
     folder = settings.level2_dir / "reports" / f"day-{day:03d}"
     if drift is not None:
@@ -104,6 +121,8 @@ def summarise_task(
         labelled_rows=len(labelled),
         roc_auc=quality.get("roc_auc"),
         quality=quality,
+        rejected_rows=window.rejected_rows,
+        rejected_by_rule=window.rejected_by_rule(),
     )
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
@@ -155,9 +174,9 @@ def monitoring_flow(
     day = today_index() if day is None else day
     connect(settings)
     history = MonitoringHistory(settings.level2_dir / "monitoring" / "history.jsonl")
-    current, labelled = read_window_task(settings, day)
+    window = read_window_task(settings, day)
     champion, reference = champion_reference_task(settings)
-    summary = summarise_task(settings, day, reference, current, labelled, champion.threshold)
+    summary = summarise_task(settings, day, reference, window, champion.threshold)
     decision = decide_task(summary, history, policy, settings)
     log_to_mlflow_task(champion, summary, decision)
     history.append({"kind": "window", "day": day, "status": decision.status.value, "reason": decision.reason})

@@ -13,6 +13,10 @@ class DriftPolicy(StrictModel):
     max_drifted_share: float = Field(gt=0, le=1)
 
 
+class DataQualityPolicy(StrictModel):
+    max_rejected_share: float = Field(gt=0, lt=1)
+
+
 class QualityPolicy(StrictModel):
     min_labelled_rows: int = Field(ge=1)
     min_roc_auc: float = Field(gt=0.5, le=1)
@@ -21,6 +25,7 @@ class QualityPolicy(StrictModel):
 class MonitoringPolicy(StrictModel):
     version: int = Field(ge=1)
     min_rows: int = Field(ge=1)
+    data_quality: DataQualityPolicy
     drift: DriftPolicy
     quality: QualityPolicy
     consecutive_windows: int = Field(ge=1)

@@ -13,12 +13,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from level2_cicd.service.batcher import Batcher, NotReadyError
 from level2_cicd.service.metrics import MetricsMiddleware, ServiceMetrics
 from level2_cicd.service.model_holder import LoadedModel, ModelHolder
+from level2_cicd.service.rejections import by_field_and_rule, renderable, row_problems
 from level2_cicd.service.schemas import (
     FeatureRow,
     FeedbackRequest,
@@ -28,7 +32,7 @@ from level2_cicd.service.schemas import (
     PredictRequest,
     PredictResponse,
 )
-from level2_cicd.service.store import PredictionStore
+from level2_cicd.service.store import PredictionStore, StoreSchemaError, StoreWriteError
 from shared.settings import Settings
 
 log = logging.getLogger("level2.service")
@@ -43,6 +47,7 @@ class Service:
         self.metrics = ServiceMetrics()
         self.batcher = Batcher(self.holder, settings.batch_max_rows, settings.batch_max_wait_ms / 1000)
         self.store: PredictionStore | None = None
+        self.store_error: str | None = None
         self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -54,7 +59,7 @@ class Service:
         # event loop and push p99 latency from ~20 ms to over 100 ms (measured, 2 cores).
         threadpool_limits(limits=1, user_api="openmp")
         use_tracking_uri(self.settings.resolved_tracking_uri)
-        self.store = PredictionStore(self.settings.resolved_prediction_store_url, self.settings.store_flush_seconds)
+        self.store = self._open_store()
         await self.reload()
         # Start-up objects (MLflow, sklearn, pandas, the model) never die: keep them out of the
         # collector's full passes, which otherwise stall the event loop for tens of milliseconds.
@@ -62,6 +67,47 @@ class Service:
         gc.freeze()
         self.batcher.start()
         self._poller = asyncio.get_running_loop().create_task(self._poll())
+
+    def _open_store(self) -> PredictionStore | None:
+        """The prediction log, or None with the reason kept for /ready (the service never serves unlogged)."""
+        try:
+            return PredictionStore(
+                self.settings.resolved_prediction_store_url,
+                self.settings.store_flush_seconds,
+                on_dropped=self.metrics.log_dropped_rows.inc,
+            )
+        except (StoreSchemaError, SQLAlchemyError) as error:
+            self.store_error = f"prediction log unusable: {error}"
+            log.error(self.store_error)
+            return None
+
+    def not_ready_reason(self) -> str | None:
+        """Why this process should not get traffic now, or None."""
+        if self.store is None:
+            return self.store_error or "prediction log not open"
+        if self.holder.current is None:
+            return self.holder.last_error or "no model loaded"
+        return self.store.problem()
+
+    def reject(self, errors: list[dict[str, Any]], body: Any) -> None:
+        """Count and log the rows a request was refused for (per field and rule)."""
+        problems = row_problems(errors)
+        if not problems:
+            return
+        for (field, rule), rows in by_field_and_rule(problems).items():
+            self.metrics.rejected_rows.labels(field, rule).inc(rows)
+        if self.store is None:
+            return
+        received = datetime.now(UTC).replace(tzinfo=None)
+        created = _event_time(body.get("event_time") if isinstance(body, dict) else None) or received
+        request_id = uuid.uuid4().hex
+        self.store.add_rejections(
+            [
+                {"created_at": created, "received_at": received, "request_id": request_id}
+                | {"row": p.row, "field": p.field, "rule": p.rule}
+                for p in problems
+            ]
+        )
 
     async def stop(self) -> None:
         if self._poller is not None:
@@ -83,6 +129,8 @@ class Service:
             await self.reload()
 
     async def predict(self, rows: list[dict[str, Any]], event_time: datetime | None) -> list[Prediction]:
+        if self.store is None:
+            raise HTTPException(503, f"not ready: {self.store_error}")
         try:
             model, probabilities = await self.batcher.score(rows)
         except NotReadyError as error:
@@ -103,7 +151,7 @@ class Service:
         self, rows: list[dict[str, Any]], predictions: list[Prediction], model: LoadedModel, event_time: datetime | None
     ) -> None:
         served_at = datetime.now(UTC).replace(tzinfo=None)
-        created_at = event_time.replace(tzinfo=None) if event_time else served_at
+        created_at = as_naive_utc(event_time) if event_time else served_at
         assert self.store is not None
         self.store.add_predictions(
             [
@@ -115,6 +163,21 @@ class Service:
         for p in predictions:
             self.metrics.predictions.labels(str(p.prediction)).inc()
             self.metrics.probability.observe(p.probability)
+
+
+def as_naive_utc(moment: datetime) -> datetime:
+    """The log stores naive UTC: an aware time is converted (not just stripped); a naive one is taken as UTC."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
+
+
+def _event_time(value: Any) -> datetime | None:
+    """The event time of a refused request, if it gave a readable one."""
+    from pydantic import TypeAdapter
+
+    try:
+        return as_naive_utc(TypeAdapter(datetime).validate_python(value)) if value is not None else None
+    except ValidationError:
+        return None
 
 
 def _service(request: Request) -> Service:
@@ -169,11 +232,17 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/ready")
     async def ready(svc: ServiceDep, response: Response) -> dict[str, Any]:
-        """A model is loaded and predictions can be served."""
-        if svc.holder.current is None:
+        """A model is loaded, and predictions can be served and logged."""
+        reason = svc.not_ready_reason()
+        if reason is not None or svc.holder.current is None:
             response.status_code = 503
-            return {"ready": False, "reason": svc.holder.last_error or "no model loaded"}
+            return {"ready": False, "reason": reason}
         return {"ready": True, "model_version": svc.holder.current.version}
+
+    @app.get("/ping")
+    async def ping() -> dict[str, str]:
+        """MLflow's scoring-server liveness path, so MLflow's own clients can wait for this service."""
+        return {"status": "ok"}
 
     @app.get("/model")
     async def model(svc: ServiceDep) -> ModelInfo:
@@ -207,16 +276,17 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/feedback")
     async def feedback(body: FeedbackRequest, svc: ServiceDep) -> dict[str, int]:
         """Ground-truth labels for earlier request ids (they may arrive days later); stored when answered."""
-        assert svc.store is not None
+        if svc.store is None:
+            raise HTTPException(503, f"not ready: {svc.store_error}")
         ids = [item.request_id for item in body.labels]
-        await asyncio.to_thread(svc.store.flush)
+        await _flushed(svc.store)
         known = await asyncio.to_thread(svc.store.known_request_ids, ids)
         unknown = sorted(set(ids) - known)
         if unknown:
             raise HTTPException(404, f"unknown request_id(s): {', '.join(unknown[:10])}")
         now = datetime.now(UTC).replace(tzinfo=None)
         svc.store.add_labels([{"request_id": i.request_id, "label": i.label, "received_at": now} for i in body.labels])
-        await asyncio.to_thread(svc.store.flush)  # labels are rare and precious: written before the answer
+        await _flushed(svc.store)  # labels are rare and precious: written before the answer
         return {"accepted": len(ids)}
 
     @app.post("/admin/reload")
@@ -231,11 +301,26 @@ def create_app(settings: Settings) -> FastAPI:
         """Prometheus metrics: request counts and latency, model version, predictions."""
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+        svc.metrics.log_healthy.set(0 if svc.store is None or svc.store.problem() else 1)
         return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.exception_handler(RequestValidationError)
+    async def refused(request: Request, error: RequestValidationError) -> JSONResponse:
+        """422 naming each field and rule, renderable whatever the input held (NaN too); bad rows are counted."""
+        errors = list(error.errors())
+        service.reject(errors, error.body)
+        return JSONResponse({"detail": renderable(jsonable_encoder(errors))}, status_code=422)
 
     known = frozenset(route.path for route in app.routes if hasattr(route, "path"))
     app.add_middleware(MetricsMiddleware, metrics=service.metrics, known_paths=known)
     return app
+
+
+async def _flushed(store: PredictionStore) -> None:
+    try:
+        await asyncio.to_thread(store.flush)
+    except StoreWriteError as error:
+        raise HTTPException(503, f"not stored: {error}") from None
 
 
 def _authorize(settings: Settings, authorization: str | None) -> None:

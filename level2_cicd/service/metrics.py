@@ -32,6 +32,22 @@ class ServiceMetrics:
         self.predictions = Counter(
             "predictions_total", "Predictions served by predicted class.", ["prediction"], registry=self.registry
         )
+        self.rejected_rows = Counter(
+            "rejected_rows_total",
+            "Request rows refused for breaking the schema, by field and rule.",
+            ["field", "rule"],
+            registry=self.registry,
+        )
+        self.log_dropped_rows = Counter(
+            "prediction_log_dropped_rows_total",
+            "Rows the prediction log could not write after retries.",
+            registry=self.registry,
+        )
+        self.log_healthy = Gauge(
+            "prediction_log_healthy",
+            "1 while the prediction log stores what it is given, else 0.",
+            registry=self.registry,
+        )
         self.probability = Histogram(
             "prediction_probability",
             "Distribution of predicted churn probabilities.",

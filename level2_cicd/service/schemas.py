@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from shared.schema import FEATURES, Feature, Kind
 
 MAX_ROWS = 1000
+
+
+def _nan_is_missing(value: Any) -> Any:
+    """JSON writers (Python's, MLflow's scoring client) send a missing value as ``NaN``: read it as missing."""
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def _field(spec: Feature) -> tuple[Any, Any]:
@@ -21,7 +27,8 @@ def _field(spec: Feature) -> tuple[Any, Any]:
         annotation = int if spec.kind is Kind.INTEGER else float
         constraints = {"ge": spec.minimum, "le": spec.maximum, "allow_inf_nan": False}
     if spec.nullable:
-        return annotation | None, Field(default=None, description=spec.description, **constraints)
+        nullable = Annotated[annotation | None, BeforeValidator(_nan_is_missing)]
+        return nullable, Field(default=None, description=spec.description, **constraints)
     return annotation, Field(description=spec.description, **constraints)
 
 

@@ -1,8 +1,10 @@
-"""The prediction log: every served prediction and every label, in any SQLAlchemy database.
+"""The prediction log: every served prediction, every label and every rejected row, in any SQLAlchemy database.
 
 Writes are batched by a background thread so they stay off the request path. Durability policy:
 a clean shutdown flushes everything; a crash loses at most what arrived in the last
-``flush_seconds`` (0.2 s by default) and was not yet written.
+``flush_seconds`` (0.2 s by default) and was not yet written. A write that still fails after
+retries is counted as dropped and makes the store unhealthy (the service's /ready says why) until
+a later write succeeds; ``flush`` raises instead of pretending the rows were stored.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -46,56 +49,134 @@ LABELS = sa.Table(
     sa.Column("received_at", sa.DateTime, nullable=False),
 )
 
+REJECTIONS = sa.Table(
+    "rejections",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.DateTime, nullable=False, index=True),  # event time of the refused request
+    sa.Column("received_at", sa.DateTime, nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=False),  # one refused request
+    sa.Column("row", sa.Integer, nullable=False),  # its row that broke a rule
+    sa.Column("field", sa.String(64), nullable=False),
+    sa.Column("rule", sa.String(64), nullable=False),
+)
 
-@dataclass(frozen=True)
+
+class StoreSchemaError(RuntimeError):
+    """An existing table does not have the columns this code writes: rows would be lost."""
+
+
+class StoreWriteError(RuntimeError):
+    """Rows could not be written (after retries); they were counted as dropped."""
+
+
+@dataclass
 class _Write:
     table: sa.Table
     row: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Flush:
-    done: threading.Event
+    done: threading.Event = field(default_factory=threading.Event)
+    error: str | None = None
 
 
 _STOP = object()
 
 
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def check_tables(engine: sa.Engine) -> None:
+    """Refuse a database whose existing log tables miss columns this code writes (or have extra required ones)."""
+    inspector = sa.inspect(engine)
+    for table in METADATA.tables.values():
+        if not inspector.has_table(table.name):
+            continue
+        found = {c["name"]: c for c in inspector.get_columns(table.name)}
+        missing = sorted(set(table.columns.keys()) - set(found))
+        required_extra = sorted(n for n, c in found.items() if n not in table.columns and not c.get("nullable", True))
+        if missing or required_extra:
+            problems = "; ".join(
+                part
+                for part in (
+                    f"missing columns {', '.join(missing)}" if missing else "",
+                    f"required columns unknown to the schema {', '.join(required_extra)}" if required_extra else "",
+                )
+                if part
+            )
+            raise StoreSchemaError(
+                f"table {table.name!r} in {safe_url(str(engine.url))} does not match shared/schema.py ({problems}): "
+                "migrate it, or point MLOPS_PREDICTION_STORE_URL at a new database"
+            )
+
+
 def create_store_engine(url: str) -> sa.Engine:
+    """An engine on the log database with its tables created, after checking existing ones match the schema."""
     ensure_sqlite_folder(url)
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         with engine.begin() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    check_tables(engine)
     METADATA.create_all(engine)
     return engine
 
 
 class PredictionStore:
-    """Append-only log of predictions and labels with a batching writer thread."""
+    """Append-only log of predictions, labels and rejections with a batching writer thread."""
 
-    def __init__(self, url: str, flush_seconds: float = 0.2, max_batch: int = 2000) -> None:
+    def __init__(
+        self,
+        url: str,
+        flush_seconds: float = 0.2,
+        max_batch: int = 2000,
+        attempts: int = 5,
+        on_dropped: Callable[[int], None] = lambda rows: None,
+    ) -> None:
         self.engine = create_store_engine(url)
         self.flush_seconds = flush_seconds
         self.max_batch = max_batch
+        self.attempts = attempts
+        self.on_dropped = on_dropped
+        self.dropped_rows = 0
+        self.last_error: str | None = None
         self._queue: queue.Queue[Any] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="prediction-store-writer", daemon=True)
         self._thread.start()
 
     def add_predictions(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            self._queue.put(_Write(PREDICTIONS, row))
+        self._add(PREDICTIONS, rows)
 
     def add_labels(self, rows: list[dict[str, Any]]) -> None:
+        self._add(LABELS, rows)
+
+    def add_rejections(self, rows: list[dict[str, Any]]) -> None:
+        self._add(REJECTIONS, rows)
+
+    def _add(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
         for row in rows:
-            self._queue.put(_Write(LABELS, row))
+            self._queue.put(_Write(table, row))
+
+    def problem(self) -> str | None:
+        """Why the log cannot be trusted to store what it is given right now, or None."""
+        if not self._thread.is_alive():
+            return f"prediction log writer stopped ({self.last_error or 'no error recorded'})"
+        return self.last_error
 
     def flush(self, timeout: float = 30.0) -> None:
-        """Block until everything queued before this call is written."""
-        marker = _Flush(threading.Event())
+        """Block until everything queued before this call is written; raise StoreWriteError if some was not."""
+        if not self._thread.is_alive():
+            raise StoreWriteError(self.problem() or "prediction log writer stopped")
+        marker = _Flush()
         self._queue.put(marker)
         if not marker.done.wait(timeout):
-            raise TimeoutError(f"prediction store did not flush within {timeout} s")
+            raise StoreWriteError(f"prediction log did not flush within {timeout} s")
+        if marker.error is not None:
+            raise StoreWriteError(marker.error)
 
     def close(self) -> None:
         """Write everything still queued, then stop the writer."""
@@ -130,23 +211,32 @@ class PredictionStore:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            self._write(writes)
+            error = self._write(writes)
             for marker in flushes:
+                marker.error = error
                 marker.done.set()
 
-    def _write(self, writes: list[_Write], attempts: int = 5) -> None:
-        for attempt in range(1, attempts + 1):
+    def _write(self, writes: list[_Write]) -> str | None:
+        """Insert with retries; never raises (the writer must outlive any error). Returns the error, if any."""
+        if not writes:
+            return None
+        error: Exception | None = None
+        for attempt in range(1, self.attempts + 1):
             try:
                 self._insert(writes)
-                return
-            except sa.exc.SQLAlchemyError as error:
-                log.error("prediction store write of %d rows failed (attempt %d): %s", len(writes), attempt, error)
+                self.last_error = None
+                return None
+            except Exception as failure:  # any error: a dead writer would lose every later row silently
+                error = failure
+                log.error("prediction log write of %d rows failed (attempt %d): %s", len(writes), attempt, failure)
                 time.sleep(0.2 * attempt)
-        log.critical("prediction store dropped %d rows after %d attempts", len(writes), attempts)
+        self.dropped_rows += len(writes)
+        self.last_error = f"prediction log dropped {len(writes)} rows after {self.attempts} attempts: {error}"
+        log.critical(self.last_error)
+        self.on_dropped(len(writes))
+        return self.last_error
 
     def _insert(self, writes: list[_Write]) -> None:
-        if not writes:
-            return
         by_table: dict[str, list[dict[str, Any]]] = {}
         for write in writes:
             by_table.setdefault(write.table.name, []).append(write.row)
@@ -168,3 +258,10 @@ def read_log(engine: sa.Engine, since: datetime | None = None, until: datetime |
         query = query.where(PREDICTIONS.c.created_at < until)
     with engine.connect() as conn:
         return pd.read_sql(query.order_by(PREDICTIONS.c.created_at), conn)
+
+
+def read_rejections(engine: sa.Engine, since: datetime, until: datetime) -> pd.DataFrame:
+    """Rejected rows' broken rules in [since, until): one line per (request, row, field, rule)."""
+    query = sa.select(REJECTIONS).where(REJECTIONS.c.created_at >= since, REJECTIONS.c.created_at < until)
+    with engine.connect() as conn:
+        return pd.read_sql(query, conn)

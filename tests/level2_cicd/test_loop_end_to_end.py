@@ -14,16 +14,18 @@ FIRST_DAY, ONSET, DAYS = 20, 22, 10
 DELAY = 3
 
 
-def live(tmp_path: Path, retrain_params: dict[str, Any] | None = None) -> list[DayRecord]:
+def live(
+    tmp_path: Path, retrain_params: dict[str, Any] | None = None, scenario: str = "concept_drift", days: int = DAYS
+) -> list[DayRecord]:
     overrides: dict[str, Any] = {
         "state_dir": str(tmp_path / "state"),
         "rows_per_day": 400,
         "train_days": 10,
-        "scenario": "concept_drift",
+        "scenario": scenario,
         "scenario_start_day": ONSET,
         "label_delay_days": DELAY,
     }
-    return run_loop(Settings(**overrides), overrides, FIRST_DAY, DAYS, retrain_params).timeline
+    return run_loop(Settings(**overrides), overrides, FIRST_DAY, days, retrain_params).timeline
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +56,16 @@ def test_a_retrained_model_that_loses_leaves_the_champion(
     assert len(retrainings) == 1
     assert retrainings[0].promoted is False
     assert {r.served_version for r in crippled} == {"1"}
+
+
+def test_broken_upstream_data_is_a_data_quality_alarm_the_loop_lives_through_without_retraining(
+    tmp_path_factory: pytest.TempPathFactory, prefect_api: None
+) -> None:
+    # given upstream data that breaks the schema from the onset (renamed, retyped columns, bad values)
+    broken = live(tmp_path_factory.mktemp("loop-data-quality"), scenario="data_quality", days=ONSET - FIRST_DAY + 2)
+    status = {r.day: r.status for r in broken}
+    # then the days before are fine, the broken days raise the data-quality alarm, and nothing retrains on them
+    assert [status[d] for d in range(FIRST_DAY, ONSET)] == ["ok"] * (ONSET - FIRST_DAY)
+    assert [status[d] for d in (ONSET, ONSET + 1)] == ["data_quality", "data_quality"]
+    assert "rows refused" in broken[-1].reason
+    assert not any(r.retrained for r in broken)

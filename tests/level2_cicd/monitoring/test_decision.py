@@ -61,3 +61,22 @@ def test_cooldown_blocks_a_second_retraining() -> None:
     windows = [(d, DRIFT) for d in range(20, 30)]
     assert not decide(windows, 25, DELAY, POLICY, "drift").retrain
     assert "cooldown after day 25" in decide(windows, 25, DELAY, POLICY, "drift").reason
+
+
+def test_a_window_with_too_many_refused_rows_is_a_data_quality_incident_that_outranks_decay() -> None:
+    broken = summary(rows=1500, rejected_rows=500, rejected_by_rule={"usage_hours_30d: missing": 500}, roc_auc=0.6)
+    status, reason = classify(broken, POLICY)
+    assert status is Status.DATA_QUALITY
+    assert "25% of rows refused" in reason
+    assert "usage_hours_30d: missing (500)" in reason
+
+
+def test_refused_rows_below_the_share_do_not_make_an_incident() -> None:
+    assert classify(summary(rows=2000, rejected_rows=20, rejected_by_rule={"plan: literal_error": 20}), POLICY)[0] is OK
+
+
+def test_data_quality_raises_the_alarm_but_never_retrains() -> None:
+    windows = [(d, DECAY) for d in range(3, 10)] + [(10, Status.DATA_QUALITY)]
+    decision = decide(windows, None, DELAY, POLICY, "refused")
+    assert not decision.retrain
+    assert "ALARM" in decision.reason

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +12,11 @@ import mlflow.sklearn
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from level2_cicd.service.app import create_app
-from level2_cicd.service.store import read_log
+from level2_cicd.service.store import PREDICTIONS, read_log, read_rejections
 from shared.data.simulator import ChurnSimulator
 from shared.schema import FEATURE_NAMES, to_records
 from tests.level2_cicd.conftest import TOKEN, TrainedRegistry
@@ -156,3 +159,103 @@ def test_a_champion_that_fails_to_load_leaves_the_old_model_serving(
     assert reloaded["version"] == "1"
     assert "loading the champion of 'churn-model' failed" in reloaded["last_error"]
     assert {p["model_version"] for p in served} == {"1"}
+
+
+def test_nan_for_a_non_nullable_feature_is_a_422_naming_it_not_a_500(
+    client: TestClient, rows: list[dict[str, Any]]
+) -> None:
+    # given a body as Python's json writes a missing value (a bare NaN literal)
+    body = json.dumps({"rows": [rows[0] | {"monthly_charges": float("nan")}]})
+    # when it is posted
+    response = client.post("/predict", content=body, headers={"content-type": "application/json"})
+    # then the answer is a readable 422 naming the field, with the input spelled as text
+    assert response.status_code == 422
+    error = response.json()["detail"][0]
+    assert (error["loc"][-1], error["type"], error["input"]) == ("monthly_charges", "finite_number", "nan")
+
+
+def test_nan_for_a_nullable_feature_is_a_missing_value(client: TestClient, rows: list[dict[str, Any]]) -> None:
+    with_nan = json.dumps({"rows": [rows[0] | {"days_since_last_login": float("nan")}]})
+    with_null = {"rows": [rows[0] | {"days_since_last_login": None}]}
+    by_nan = client.post("/predict", content=with_nan, headers={"content-type": "application/json"})
+    by_null = client.post("/predict", json=with_null)
+    assert by_nan.status_code == 200, by_nan.text
+    assert by_nan.json()["predictions"][0]["probability"] == by_null.json()["predictions"][0]["probability"]
+
+
+def test_timezone_aware_event_time_is_stored_in_utc(client: TestClient, rows: list[dict[str, Any]]) -> None:
+    answer = client.post("/predict", json={"rows": rows[:1], "event_time": "2026-03-01T10:30:00+02:00"}).json()
+    service = client.app.state.service  # type: ignore[attr-defined]
+    service.store.flush()
+    log = read_log(service.store.engine).set_index("request_id")
+    assert log.loc[answer["predictions"][0]["request_id"], "created_at"] == pd.Timestamp("2026-03-01 08:30:00")
+
+
+def test_rejected_rows_are_counted_per_field_and_rule_in_metrics_and_the_log(
+    client: TestClient, rows: list[dict[str, Any]]
+) -> None:
+    # given a request of three rows, two of them broken (one in two rules)
+    bad = [rows[0] | {"plan": "gold"}, rows[1], rows[2] | {"plan": "gold", "tenure_months": -3}]
+    # when it is refused
+    response = client.post("/predict", json={"rows": bad, "event_time": "2026-02-01T00:00:00"})
+    assert response.status_code == 422
+    # then /metrics counts rows per field and rule, and the log keeps them under the request's event time
+    metrics = client.get("/metrics").text
+    assert 'rejected_rows_total{field="plan",rule="literal_error"} 2.0' in metrics
+    assert 'rejected_rows_total{field="tenure_months",rule="greater_than_equal"} 1.0' in metrics
+    service = client.app.state.service  # type: ignore[attr-defined]
+    service.store.flush()
+    stored = read_rejections(service.store.engine, datetime(2026, 2, 1), datetime(2026, 2, 2))
+    assert sorted(zip(stored["row"], stored["field"], strict=True)) == [(0, "plan"), (2, "plan"), (2, "tenure_months")]
+
+
+def test_a_failing_log_writer_shows_in_ready_and_metrics_and_labels_are_not_acknowledged(
+    client: TestClient, rows: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = client.app.state.service  # type: ignore[attr-defined]
+    served = client.post("/predict", json={"rows": rows[:2]}).json()["predictions"]
+    service.store.flush()
+
+    def disk_full(*args: Any) -> None:
+        raise OSError("No space left on device")
+
+    # given a log whose writes fail with an error that is not SQLAlchemy's
+    monkeypatch.setattr(service.store, "_insert", disk_full)
+    monkeypatch.setattr(service.store, "attempts", 2)
+    # when labels arrive, then they are not acknowledged as stored
+    labels = {"labels": [{"request_id": served[0]["request_id"], "label": 1}]}
+    refused = client.post("/feedback", json=labels)
+    assert refused.status_code == 503
+    assert "No space left on device" in refused.json()["detail"]
+    # and the service says it is not ready, and counts the dropped rows, with its writer still alive
+    ready = client.get("/ready")
+    assert ready.status_code == 503
+    assert "dropped 1 rows" in ready.json()["reason"]
+    metrics = client.get("/metrics").text
+    assert "prediction_log_dropped_rows_total 1.0" in metrics
+    assert "prediction_log_healthy 0.0" in metrics
+    # when the database recovers, then the next write clears the alarm
+    monkeypatch.undo()
+    assert client.post("/feedback", json=labels).status_code == 200
+    assert client.get("/ready").status_code == 200
+
+
+def test_a_log_table_from_an_older_schema_keeps_the_service_unready_instead_of_losing_rows(
+    tmp_path: Path, rows: list[dict[str, Any]], trained_registry: TrainedRegistry
+) -> None:
+    # given a prediction table created before a feature was added to the schema
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        columns = ", ".join(f"{c.name} TEXT" for c in PREDICTIONS.columns if c.name != "plan")
+        conn.exec_driver_sql(f"CREATE TABLE predictions ({columns})")
+    engine.dispose()
+    # when the service starts on it
+    with TestClient(create_app(trained_registry.settings(prediction_store_url=url))) as old:
+        ready = old.get("/ready")
+        predicted = old.post("/predict", json={"rows": rows[:1]})
+    # then it is not ready, says which column is missing, and answers no prediction it cannot log
+    assert ready.status_code == 503
+    assert "table 'predictions'" in ready.json()["reason"]
+    assert "missing columns plan" in ready.json()["reason"]
+    assert predicted.status_code == 503

@@ -1,0 +1,67 @@
+"""Requests the service refuses: a 422 a client can always read, and what was wrong with which rows.
+
+Rows that break the schema are the first sign of a data-quality problem upstream, so they are
+counted per field and rule (in /metrics and the prediction store), not only answered with 422.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from shared.schema import FEATURE_NAMES
+
+ROW_CONTAINERS = ("rows", "dataframe_records", "dataframe_split")
+UNKNOWN_FIELD = "unknown_field"  # bounded metric labels: a client may send any key
+
+
+def renderable(value: Any) -> Any:
+    """The value with non-finite floats spelled as text: JSON responses may not contain NaN or Infinity."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: renderable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [renderable(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One broken rule of one row of a request."""
+
+    row: int
+    field: str
+    rule: str
+
+
+def row_problems(errors: list[dict[str, Any]]) -> list[RowProblem]:
+    """The validation errors that concern a row's feature (not the request's envelope)."""
+    found: list[RowProblem] = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if len(loc) < 3 or loc[0] != "body" or loc[1] not in ROW_CONTAINERS or not isinstance(loc[2], int):
+            continue
+        field = str(loc[3]) if len(loc) > 3 else "row"
+        if field not in FEATURE_NAMES and field != "row":
+            field = UNKNOWN_FIELD
+        found.append(RowProblem(loc[2], field, str(error.get("type", "invalid"))))
+    return found
+
+
+def rejected_row_count(problems: list[RowProblem]) -> int:
+    return len({p.row for p in problems})
+
+
+def by_field_and_rule(problems: list[RowProblem]) -> Counter[tuple[str, str]]:
+    """Rows per (field, rule): a row breaking two rules counts once under each."""
+    return Counter({key: len(rows) for key, rows in _rows_by_key(problems).items()})
+
+
+def _rows_by_key(problems: list[RowProblem]) -> dict[tuple[str, str], set[int]]:
+    rows: dict[tuple[str, str], set[int]] = {}
+    for problem in problems:
+        rows.setdefault((problem.field, problem.rule), set()).add(problem.row)
+    return rows

@@ -191,6 +191,7 @@ class PredictionStore:
 
     def _run(self) -> None:
         stopping = False
+        unreported: str | None = None  # a failed write no flush has reported yet
         while not stopping:
             writes: list[_Write] = []
             flushes: list[_Flush] = []
@@ -211,10 +212,12 @@ class PredictionStore:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            error = self._write(writes)
+            unreported = self._write(writes) or unreported
             for marker in flushes:
-                marker.error = error
+                marker.error = unreported
                 marker.done.set()
+            if flushes:
+                unreported = None
 
     def _write(self, writes: list[_Write]) -> str | None:
         """Insert with retries; never raises (the writer must outlive any error). Returns the error, if any."""

@@ -84,7 +84,7 @@ monitor-serve: setup ## Level 2: serve the monitoring flow as a Prefect deployme
 	$(RUN) python -m level2_cicd.monitoring serve
 
 retrain: setup ## Train on the newest fully labelled window; promote only through the gates (CI's retrain.yml)
-	$(RUN) python -m level1_pipeline run --newest
+	$(RUN) python -m level1_pipeline run
 
 IMAGE ?= mlops-levels-service:local
 docker-build: ## Build the prediction service's container image (needs a Docker engine)

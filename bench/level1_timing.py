@@ -66,6 +66,7 @@ def in_process_steps(state: Path) -> dict[str, float]:
     from level1_pipeline.policy import load_training_policy
     from level1_pipeline.steps import ingest_window, model_input_example, split_window, train
     from level1_pipeline.tracking import TrainingRun
+    from shared.data.source import resolve_day, source_from
     from shared.data.windows import DataWindow
     from shared.model import ModelParams
     from shared.registry import Registry
@@ -75,7 +76,7 @@ def in_process_steps(state: Path) -> dict[str, float]:
 
     settings = load_settings(state_dir=state / "steps")
     policy = load_training_policy(ROOT / settings.training_policy_file)
-    window = DataWindow.ending_on(settings.last_day, settings.train_days)
+    window = DataWindow.ending_on(resolve_day(source_from(settings), settings.last_day), settings.train_days)
     timings: dict[str, float] = {}
 
     def timed(name: str, fn, *args):  # type: ignore[no-untyped-def]

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 import joblib
 import sklearn
 
-from shared.data.source import simulator_from
+from shared.data.source import resolve_day, source_from
 from shared.data.windows import DataWindow, split_by_time
 from shared.metrics import choose_threshold, classification_metrics
 from shared.model import ModelParams, fit_model, predict_proba
@@ -34,14 +34,15 @@ from shared.schema import LABEL_COLUMN, conform
 from shared.settings import load_settings
 
 settings = load_settings()
-window = DataWindow.ending_on(settings.last_day, settings.train_days)
+source = source_from(settings)
+window = DataWindow.ending_on(resolve_day(source, settings.last_day), settings.train_days)
 
 # %% [markdown]
 # ## 1. Pull a snapshot of the data
 # In real life: a SQL query pasted from a wiki, saved as a CSV on someone's laptop.
 
 # %%
-snapshot = conform(simulator_from(settings).window(window.first_day, window.last_day), require_label=True)
+snapshot = conform(source.rows(window.first, window.last), require_label=True)
 print(f"snapshot: {len(snapshot):,} rows, {window}")
 
 # %% [markdown]
@@ -74,7 +75,7 @@ joblib.dump({"model": model, "threshold": threshold}, handoff / "model.joblib")
 record = {
     "metrics": metrics,
     "params": params.model_dump(),
-    "window": {"first_day": window.first_day, "last_day": window.last_day},
+    "window": {"first": str(window.first), "last": str(window.last)},
     "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
     "python": platform.python_version(),
     "scikit_learn": sklearn.__version__,

@@ -19,12 +19,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m level1_pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the training flow once (experiments use the same path)")
-    run.add_argument("--last-day", type=int, help="last simulated day of the training window")
+    run.add_argument(
+        "--last-day", help="last day of the training window: YYYY-MM-DD or a day number (default: newest labelled)"
+    )
     run.add_argument("--days", type=int, help="days in the training window")
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="hyperparameter override")
     run.add_argument("--experiment", help="MLflow experiment name (default from settings)")
     run.add_argument("--scenario", help="simulator scenario, e.g. data_quality")
-    run.add_argument("--newest", action="store_true", help="train on the newest fully labelled window (retraining)")
     serve = commands.add_parser("serve", help="serve the flow as a Prefect deployment on a cron schedule")
     serve.add_argument("--cron", default="0 6 * * *", help="cron schedule (default daily at 06:00)")
     commands.add_parser("trigger", help="trigger one run of the served deployment")
@@ -61,7 +62,6 @@ def run_once(args: argparse.Namespace, settings: Settings) -> int:
                 days=args.days,
                 params=params,
                 settings_overrides=_overrides(args),
-                newest_window=args.newest,
             )
         except DataGateError as failed:
             print(failed.report.summary(), file=sys.stderr)
@@ -74,7 +74,7 @@ def run_once(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_outcome(outcome: TrainingOutcome, settings: Settings) -> None:
     verdict = "PROMOTED to champion" if outcome.promoted else "registered but NOT promoted"
-    print(f"\nLevel 1 run {outcome.run_id}: days {outcome.window[0]}-{outcome.window[1]}")
+    print(f"\nLevel 1 run {outcome.run_id}: data {outcome.window}")
     print(f"  model version {outcome.version}: {verdict}")
     for reason in outcome.gate_reasons:
         print(f"  gate: {reason}")
@@ -88,7 +88,7 @@ def _print_outcome(outcome: TrainingOutcome, settings: Settings) -> None:
 def serve(cron: str) -> int:
     from level1_pipeline.flow import training_flow
 
-    training_flow.serve(name=DEPLOYMENT, cron=cron, parameters={"newest_window": True})
+    training_flow.serve(name=DEPLOYMENT, cron=cron)  # each run: the newest fully labelled window
     return 0
 
 
@@ -113,6 +113,7 @@ def rollback(settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from shared.data.source import DataSourceError
     from shared.policy_file import PolicyError
     from shared.registry import RegistryError
     from shared.tracking import TrackingUnavailableError
@@ -127,6 +128,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "trigger":
             return trigger()
         return rollback(settings)
-    except (TrackingUnavailableError, PolicyError, RegistryError, ValueError) as error:
+    except (TrackingUnavailableError, PolicyError, RegistryError, DataSourceError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

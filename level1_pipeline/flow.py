@@ -21,6 +21,7 @@ from level1_pipeline.model_gate import GateResult, judge_candidate
 from level1_pipeline.policy import TrainingPolicy, load_training_policy
 from level1_pipeline.steps import TrainedModel, evaluate, ingest_window, model_input_example, split_window, train
 from level1_pipeline.tracking import TrainingRun, code_version
+from shared.data.source import resolve_day, source_from
 from shared.data.windows import DataWindow, TimeSplit
 from shared.model import ModelParams
 from shared.registry import Registry
@@ -43,17 +44,16 @@ class TrainingOutcome:
     metrics: dict[str, float]
     champion_metrics: dict[str, float] | None
     gate_reasons: list[str] = field(default_factory=list)
-    window: tuple[int, int] = (0, 0)
+    window: str = ""
 
 
-def newest_labelled_day(settings: Settings, today: date) -> int:
-    """The newest simulated day whose labels have all arrived, for scheduled runs."""
-    from shared.data.simulator import ChurnSimulator
+def _transient(task: Any, run: Any, state: Any) -> bool:
+    """Retry reads that may succeed next time (network, timeouts), never deterministic failures."""
+    error = state.data
+    return isinstance(error, OSError) and not isinstance(error, FileNotFoundError | PermissionError | IsADirectoryError)
 
-    return max(0, (today - ChurnSimulator().start_date).days - settings.label_delay_days - 1)
 
-
-@task(name="ingest", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="ingest", retries=2, retry_delay_seconds=2, retry_condition_fn=_transient, cache_policy=NO_CACHE)
 def ingest_task(settings: Settings, window: DataWindow) -> pd.DataFrame:
     return ingest_window(settings, window)
 
@@ -141,24 +141,26 @@ def promote_task(registry: Registry, version: str, gate: GateResult) -> tuple[st
 
 @flow(name="level1-training", log_prints=True)
 def training_flow(
-    last_day: int | None = None,
+    last_day: date | int | str | None = None,
     days: int | None = None,
     params: dict[str, Any] | None = None,
     settings_overrides: dict[str, Any] | None = None,
-    newest_window: bool = False,
 ) -> TrainingOutcome:
-    """Train, gate, register and (if it earns it) promote one model on one data window."""
+    """Train, gate, register and (if it earns it) promote one model on one data window.
+
+    The window ends on ``last_day`` (a date, or a day number of the source), by default on the
+    newest day of the source whose labels have all arrived.
+    """
     settings = load_settings(**(settings_overrides or {}))
     policy = load_training_policy(settings.training_policy_file)
-    if newest_window:
-        end = newest_labelled_day(settings, date.today())
-    else:
-        end = settings.last_day if last_day is None else last_day
+    source = source_from(settings)
+    end = resolve_day(source, last_day if last_day is not None else settings.last_day)
     window = DataWindow.ending_on(end, days or settings.train_days)
     model_params = ModelParams(**(params or {}))
     experiment_id = connect(settings)
     registry = Registry(settings.model_name)
-    run = TrainingRun.start(experiment_id, f"train-{window.first_day}-{window.last_day}", _run_tags(settings, window))
+    tags = _run_tags(window, source.lineage())
+    run = TrainingRun.start(experiment_id, f"train-{window.first}-{window.last}", tags)
     try:
         outcome = _train_and_gate(settings, policy, window, model_params, registry, run)
     except BaseException:
@@ -196,23 +198,17 @@ def _train_and_gate(
         metrics=metrics,
         champion_metrics=champion_metrics,
         gate_reasons=list(gate.reasons),
-        window=(window.first_day, window.last_day),
+        window=str(window),
     )
 
 
-def _run_tags(settings: Settings, window: DataWindow) -> dict[str, str]:
-    return {
-        "data_window": f"{window.first_day}-{window.last_day}",
-        "scenario": settings.scenario,
-        "seed": str(settings.seed),
-        "code_version": code_version(),
-        "level": "1",
-    }
+def _run_tags(window: DataWindow, lineage: dict[str, str]) -> dict[str, str]:
+    return {"data_window": str(window), **lineage, "code_version": code_version(), "level": "1"}
 
 
 def _version_tags(window: DataWindow, digest: str, trained: TrainedModel, gate: GateResult) -> dict[str, str]:
     return {
-        "data_window": f"{window.first_day}-{window.last_day}",
+        "data_window": str(window),
         "data_digest": digest,
         "code_version": code_version(),
         "threshold": f"{trained.threshold:.2f}",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from shared.data.source import simulator_from
+from shared.data.source import source_from
 from shared.data.windows import DataWindow, TimeSplit, split_by_time
 from shared.metrics import choose_threshold, classification_metrics
 from shared.model import ModelParams, fit_model, predict_proba
@@ -32,7 +32,7 @@ class TrainedModel:
 
 def ingest_window(settings: Settings, window: DataWindow) -> pd.DataFrame:
     """The raw rows of the window, as the source delivers them (validated next, not here)."""
-    return simulator_from(settings).window(window.first_day, window.last_day)
+    return source_from(settings).rows(window.first, window.last)
 
 
 def split_window(frame: pd.DataFrame, policy: SplitPolicy) -> TimeSplit:

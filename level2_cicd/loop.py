@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pandas as pd
 
-from shared.data.simulator import ChurnSimulator
+from shared.data.source import DataSource
 from shared.processes import free_port, running_server
 from shared.schema import ID_COLUMN, LABEL_COLUMN, TIME_COLUMN
 from shared.settings import Settings
@@ -58,18 +58,19 @@ def service_env(settings: Settings, overrides: dict[str, Any]) -> dict[str, str]
 class Traffic:
     """Sends each simulated day's rows to the service and, after the delay, their labels."""
 
-    def __init__(self, client: httpx.Client, simulator: ChurnSimulator, label_delay_days: int) -> None:
+    def __init__(self, client: httpx.Client, source: DataSource, label_delay_days: int) -> None:
         self.client = client
-        self.simulator = simulator
+        self.source = source
         self.delay = label_delay_days
         self.pending: dict[int, list[dict[str, Any]]] = {}
         self.truth: dict[str, tuple[int, int]] = {}  # request id -> (day, true label), for offline scoring
 
     def send_day(self, day: int) -> int:
         """Send the day's rows as the upstream system has them (broken ones too); returns rows sent."""
-        frame = self.simulator.day(day)
+        calendar = self.source.calendar
+        frame = self.source.rows(calendar.date_of(day), calendar.date_of(day))
         rows, labels = client_records(frame), frame[LABEL_COLUMN].tolist()
-        event_time = self.simulator.day_start(day).isoformat()
+        event_time = calendar.start_of(day).isoformat()
         self.pending[day] = []
         for start in range(0, len(rows), CHUNK):
             chunk = list(zip(rows[start : start + CHUNK], labels[start : start + CHUNK], strict=True))
@@ -140,10 +141,10 @@ def run_loop(
 
     from level1_pipeline.flow import training_flow
     from level2_cicd.monitoring.flow import monitoring_flow
-    from shared.data.source import simulator_from
+    from shared.data.source import source_from
 
     initial = training_flow(last_day=first_day - 1, settings_overrides=overrides)
-    print(f"initial champion: version {initial.champion_version} (trained on days {initial.window})")
+    print(f"initial champion: version {initial.champion_version} (trained on {initial.window})")
     port = free_port()
     command = [sys.executable, "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
@@ -153,7 +154,7 @@ def run_loop(
         httpx.Client(base_url=base, timeout=60) as client,
         Progress(transient=True, disable=on_day is not None) as progress,
     ):
-        traffic = Traffic(client, simulator_from(settings), settings.label_delay_days)
+        traffic = Traffic(client, source_from(settings), settings.label_delay_days)
         bar = progress.add_task("simulated days", total=days)
         for day in range(first_day, first_day + days):
             rows = traffic.send_day(day)

@@ -5,7 +5,9 @@ Nothing happens at import: paths are only computed, never created, until an entr
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,8 +28,21 @@ class Settings(BaseSettings):
     scenario: str = Field(default="none", description="Simulator scenario: none, covariate_drift, ...")
     scenario_start_day: int = Field(default=30, ge=0, description="Day the scenario starts changing the world.")
     label_delay_days: int = Field(default=3, ge=0, description="Days until a row's label is known.")
+    data_source: Literal["simulator", "files"] = Field(
+        default="simulator", description="Where training data comes from: the churn simulator, or your files."
+    )
+    data_path: str | None = Field(
+        default=None, description="With data_source=files: a CSV/Parquet file, a folder of them, or a glob."
+    )
+    simulated_today: int = Field(
+        default=31, ge=1, description="The simulator's today (a day number); real sources have a real today."
+    )
     train_days: int = Field(default=21, gt=2, description="Days of data in one training window.")
-    last_day: int = Field(default=27, ge=0, description="Last day of the default training window.")
+    last_day: int | date | None = Field(
+        default=None,
+        description="Last day of the default training window: a date, a day number, or empty for the newest "
+        "fully labelled day of the source.",
+    )
     model_name: str = Field(default="churn-model", description="Registered model name.")
     experiment_name: str = Field(default="churn-training", description="MLflow experiment name.")
     tracking_uri: str | None = Field(

@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m level2_cicd.monitoring", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="monitor one window (default: today's) and retrain if the policy says so")
-    run.add_argument("--day", type=int, help="simulated day index of the window")
+    run.add_argument("--day", help="day to monitor: YYYY-MM-DD or a day number of the source (default: its today)")
     serve = commands.add_parser("serve", help="serve the monitoring flow as a Prefect deployment on a cron schedule")
     serve.add_argument("--cron", default="30 6 * * *", help="cron schedule (default daily at 06:30)")
     args = parser.parse_args(argv)

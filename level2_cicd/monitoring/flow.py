@@ -22,7 +22,7 @@ from level2_cicd.monitoring.drift import detect_drift, save_report
 from level2_cicd.monitoring.history import MonitoringHistory
 from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_policy
 from level2_cicd.service.store import create_store_engine, read_log, read_rejections
-from shared.data.simulator import ChurnSimulator
+from shared.data.source import Calendar, resolve_day, source_from
 from shared.metrics import classification_metrics
 from shared.registry import Registry, VersionRef
 from shared.settings import Settings, load_settings
@@ -40,15 +40,6 @@ class MonitoringOutcome:
     new_version: str | None = None
     promoted: bool | None = None
     retraining_error: str | None = None
-
-
-def day_bounds(day: int) -> tuple[datetime, datetime]:
-    start = ChurnSimulator().day_start(day)
-    return start, start + timedelta(days=1)
-
-
-def today_index() -> int:
-    return (date.today() - ChurnSimulator().start_date).days
 
 
 @dataclass(frozen=True)
@@ -69,12 +60,16 @@ class LoggedWindow:
 
 
 @task(name="read-window", cache_policy=NO_CACHE)
-def read_window_task(settings: Settings, day: int) -> LoggedWindow:
+def read_window_task(settings: Settings, calendar: Calendar, day: int) -> LoggedWindow:
+    def bounds(number: int) -> tuple[datetime, datetime]:
+        start = calendar.start_of(number)
+        return start, start + timedelta(days=1)
+
     engine = create_store_engine(settings.resolved_prediction_store_url)
     try:
-        current = read_log(engine, *day_bounds(day))
-        labelled = read_log(engine, *day_bounds(day - settings.label_delay_days))
-        rejections = read_rejections(engine, *day_bounds(day))
+        current = read_log(engine, *bounds(day))
+        labelled = read_log(engine, *bounds(day - settings.label_delay_days))
+        rejections = read_rejections(engine, *bounds(day))
     finally:
         engine.dispose()
     return LoggedWindow(current, labelled[labelled["label"].notna()], rejections)
@@ -164,17 +159,19 @@ def notify_ci_task(settings: Settings, summary: WindowSummary, decision: Decisio
 
 @flow(name="level2-monitoring", log_prints=True)
 def monitoring_flow(
-    day: int | None = None,
+    day: date | int | str | None = None,
     settings_overrides: dict[str, Any] | None = None,
     retrain_params: dict[str, Any] | None = None,
 ) -> MonitoringOutcome:
-    """Monitor one window; on drift or decay (policy), retrain through the level 1 flow."""
+    """Monitor one day (a date or a day number of the source; default: its today); retrain if the policy says so."""
     settings = load_settings(**(settings_overrides or {}))
     policy = load_monitoring_policy(settings.monitoring_policy_file)
-    day = today_index() if day is None else day
+    source = source_from(settings)
+    calendar = source.calendar
+    day = calendar.day_of(resolve_day(source, day) if day is not None else source.today())
     connect(settings)
     history = MonitoringHistory(settings.level2_dir / "monitoring" / "history.jsonl")
-    window = read_window_task(settings, day)
+    window = read_window_task(settings, calendar, day)
     champion, reference = champion_reference_task(settings)
     summary = summarise_task(settings, day, reference, window, champion.threshold)
     decision = decide_task(summary, history, policy, settings)
@@ -183,13 +180,17 @@ def monitoring_flow(
     outcome = MonitoringOutcome(day, summary, decision, champion.version, champion.version, retrained=False)
     if decision.retrain:
         notify_ci_task(settings, summary, decision)
-        outcome = _retrain(settings, outcome, history, retrain_params)
+        outcome = _retrain(settings, calendar, outcome, history, retrain_params)
     get_run_logger().info("day %s: %s (%s)", day, decision.status.value, decision.reason)
     return outcome
 
 
 def _retrain(
-    settings: Settings, outcome: MonitoringOutcome, history: MonitoringHistory, params: dict[str, Any] | None
+    settings: Settings,
+    calendar: Calendar,
+    outcome: MonitoringOutcome,
+    history: MonitoringHistory,
+    params: dict[str, Any] | None,
 ) -> MonitoringOutcome:
     """Train on the newest fully labelled window, through the same gates as every training."""
     from level1_pipeline.flow import DataGateError, training_flow
@@ -198,7 +199,9 @@ def _retrain(
     assert outcome.decision.retrain_window is not None
     first, last = outcome.decision.retrain_window
     try:
-        trained = training_flow(last_day=last, days=last - first + 1, params=params, settings_overrides=overrides)
+        trained = training_flow(
+            last_day=calendar.date_of(last), days=last - first + 1, params=params, settings_overrides=overrides
+        )
     except DataGateError as failed:
         history.append({"kind": "retraining", "day": outcome.day, "error": failed.report.summary()})
         return replace(outcome, retrained=True, retraining_error=failed.report.summary())

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from level2_cicd.service.fast_scorer import CompiledScorer, compile_scorer
+from level2_cicd.service.fast_scorer import CompiledScorer, verified_scorer
+from shared.data.synthetic import schema_rows
 from shared.registry import CHAMPION
 from shared.schema import FEATURE_NAMES
 
@@ -91,6 +92,6 @@ def _load(registry: Registry, champion: VersionRef) -> LoadedModel:
         threshold=champion.threshold,
         data_window=champion.data_window,
         model=model,
-        fast=compile_scorer(model),
+        fast=verified_scorer(model, schema_rows(64, seed=0)),
         loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )

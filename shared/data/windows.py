@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -11,25 +12,25 @@ from shared.schema import TIME_COLUMN
 
 @dataclass(frozen=True)
 class DataWindow:
-    """Days ``first_day`` to ``last_day`` inclusive."""
+    """The days ``first`` to ``last``, both included."""
 
-    first_day: int
-    last_day: int
+    first: date
+    last: date
 
     def __post_init__(self) -> None:
-        if self.first_day < 0 or self.last_day < self.first_day:
-            raise ValueError(f"invalid window: days {self.first_day}..{self.last_day}")
+        if self.last < self.first:
+            raise ValueError(f"invalid window: {self.first} .. {self.last}")
 
     @classmethod
-    def ending_on(cls, last_day: int, days: int) -> DataWindow:
-        return cls(max(0, last_day - days + 1), last_day)
+    def ending_on(cls, last: date, days: int) -> DataWindow:
+        return cls(last - timedelta(days=days - 1), last)
 
     @property
     def days(self) -> int:
-        return self.last_day - self.first_day + 1
+        return (self.last - self.first).days + 1
 
     def __str__(self) -> str:
-        return f"days {self.first_day}-{self.last_day}"
+        return f"{self.first}..{self.last}"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def handoff(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_level0_writes_model_and_metrics(handoff: Path) -> None:
     record = json.loads((handoff / "metrics.json").read_text())
     assert record["metrics"]["roc_auc"] > 0.7
-    assert record["window"] == {"first_day": 18, "last_day": 27}
+    assert record["window"] == {"first": "2026-01-19", "last": "2026-01-28"}  # days 18-27 of the simulator
     assert (handoff / "model.joblib").stat().st_size > 0
 
 

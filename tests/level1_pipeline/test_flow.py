@@ -29,7 +29,7 @@ def test_first_run_registers_version_1_as_champion_with_artifacts_and_tags(train
     client = MlflowClient()
     version = client.get_model_version_by_alias(MODEL, "champion")
     assert (outcome.version, outcome.promoted, str(version.version)) == ("1", True, "1")
-    assert version.tags["data_window"] == "18-27"
+    assert version.tags["data_window"] == "2026-01-19..2026-01-28"  # days 18-27 of the simulator
     assert len(version.tags["data_digest"]) >= 8
     assert version.tags["code_version"]
     assert version.tags["gate.result"] == "passed"

@@ -116,7 +116,7 @@ def test_health_ready_model_and_metrics(client: TestClient, rows: list[dict[str,
     assert client.get("/health").json() == {"status": "ok"}
     assert client.get("/ready").json() == {"ready": True, "model_version": "1"}
     model = client.get("/model").json()
-    assert (model["version"], model["data_window"], model["last_error"]) == ("1", "18-27", None)
+    assert (model["version"], model["data_window"], model["last_error"]) == ("1", "2026-01-19..2026-01-28", None)
     metrics = client.get("/metrics").text
     assert 'http_requests_total{path="/predict",status="200"} 1.0' in metrics
     assert "model_version 1.0" in metrics

@@ -171,8 +171,9 @@ def service(fork: Fork, level1: str) -> Iterator[ForkService]:
 
 
 def _features(frame: pd.DataFrame) -> list[dict[str, object]]:
-    rows = frame[list(SKLEARN_NAMES.values())].astype(object)
-    return rows.where(rows.notna(), None).to_dict("records")  # type: ignore[return-value]
+    """Feature rows as JSON: missing values as null."""
+    records = frame[list(SKLEARN_NAMES.values())].to_dict("records")
+    return [{str(k): (None if v != v else v) for k, v in row.items()} for row in records]
 
 
 def test_the_service_serves_the_forks_model_and_logs_feedback(fork: Fork, service: ForkService) -> None:

@@ -28,8 +28,9 @@ class Settings(BaseSettings):
     scenario: str = Field(default="none", description="Simulator scenario: none, covariate_drift, ...")
     scenario_start_day: int = Field(default=30, ge=0, description="Day the scenario starts changing the world.")
     label_delay_days: int = Field(default=3, ge=0, description="Days until a row's label is known.")
-    data_source: Literal["simulator", "files"] = Field(
-        default="simulator", description="Where training data comes from: the churn simulator, or your files."
+    data_source: Literal["simulator", "files", "synthetic"] = Field(
+        default="simulator",
+        description="Where training data comes from: the churn simulator, your files, or rows made from the schema.",
     )
     data_path: str | None = Field(
         default=None, description="With data_source=files: a CSV/Parquet file, a folder of them, or a glob."

@@ -6,7 +6,8 @@ newest day whose labels have all arrived, the default end of a training window).
 a convenience of one calendar per source (day 0 is its first day), used by the monitor's pure logic
 and by the simulator; the edges (CLI, flows, version tags) speak dates.
 
-Implementations: the churn simulator and files (CSV/Parquet, one or many); chosen by settings
+Implementations: the churn simulator, files (CSV/Parquet, one or many), and synthetic days made
+from the schema alone (what generic tests use, so they follow a fork's schema); chosen by settings
 (``MLOPS_DATA_SOURCE``). Nothing else constructs a simulator or reads data files.
 """
 
@@ -104,6 +105,35 @@ class SimulatorSource:
         return {"data_source": "simulator", "seed": str(s.seed), "scenario": s.scenario}
 
 
+@dataclass(frozen=True)
+class SyntheticSource:
+    """Labelled days made from ``shared/schema.py`` alone: any fork's schema has data for its generic tests."""
+
+    settings: Settings
+    origin: date = date(2024, 6, 1)
+
+    @property
+    def calendar(self) -> Calendar:
+        return Calendar(self.origin)
+
+    def rows(self, first: date, last: date) -> pd.DataFrame:
+        from shared.data.synthetic import schema_day
+
+        calendar, s = self.calendar, self.settings
+        days = range(calendar.day_of(first), calendar.day_of(last) + 1)
+        frames = [schema_day(s.seed, d, s.rows_per_day, pd.Timestamp(calendar.start_of(d))) for d in days]
+        return pd.concat(frames, ignore_index=True)
+
+    def newest_labelled_day(self) -> date:
+        return self.calendar.date_of(self.settings.simulated_today - self.settings.label_delay_days - 1)
+
+    def today(self) -> date:
+        return self.calendar.date_of(self.settings.simulated_today)
+
+    def lineage(self) -> dict[str, str]:
+        return {"data_source": "synthetic", "seed": str(self.settings.seed)}
+
+
 READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet}
 
 
@@ -166,6 +196,8 @@ def source_from(settings: Settings) -> DataSource:
         if not settings.data_path:
             raise DataSourceError("MLOPS_DATA_SOURCE=files needs MLOPS_DATA_PATH (a file, a folder or a glob)")
         return FileSource(settings.data_path)
+    if settings.data_source == "synthetic":
+        return SyntheticSource(settings)
     return SimulatorSource(settings)
 
 

@@ -29,3 +29,36 @@ def schema_rows(n: int, seed: int = 0, null_share: float = 0.1) -> pd.DataFrame:
     """``n`` rows of every feature, valid for the schema; nullable features are missing in ``null_share`` of them."""
     rng = np.random.default_rng(seed)
     return pd.DataFrame({spec.name: _column(spec, rng, n, null_share) for spec in FEATURES})
+
+
+def _standardised(spec: Feature, values: pd.Series) -> np.ndarray:
+    low = spec.minimum if spec.minimum is not None else 0.0
+    high = spec.maximum if spec.maximum is not None else low + 100.0
+    middle, spread = (low + high) / 2, max((high - low) / 4, 1e-9)
+    return np.nan_to_num((values.astype(float).to_numpy() - middle) / spread)
+
+
+def learnable_labels(frame: pd.DataFrame, seed: int, rng: np.random.Generator) -> np.ndarray:
+    """0/1 labels that depend on every feature through fixed effects drawn from ``seed`` alone."""
+    effects = np.random.default_rng([seed, 1_000_003])
+    score = np.zeros(len(frame))
+    for spec in FEATURES:
+        if spec.kind is Kind.CATEGORICAL:
+            weights = dict(zip(spec.categories, effects.normal(0, 1.2, len(spec.categories)), strict=True))
+            score += frame[spec.name].map(weights).fillna(0.0).to_numpy(dtype=float)
+        else:
+            score += effects.normal(0, 1.2) * _standardised(spec, frame[spec.name])
+    return (rng.random(len(frame)) < 1 / (1 + np.exp(-score))).astype("int64")
+
+
+def schema_day(seed: int, day: int, rows: int, start: pd.Timestamp) -> pd.DataFrame:
+    """One day of labelled rows for any schema: id, event time, features, label; deterministic for (seed, day)."""
+    from shared.schema import ID_COLUMN, LABEL_COLUMN, TIME_COLUMN
+
+    rng = np.random.default_rng([seed, day])
+    frame = pd.DataFrame({spec.name: _column(spec, rng, rows, 0.05) for spec in FEATURES})
+    seconds = np.sort(rng.uniform(0, 86400, rows))
+    frame.insert(0, TIME_COLUMN, start + pd.to_timedelta(seconds, unit="s"))
+    frame.insert(0, ID_COLUMN, [f"s{seed}-{day}-{i}" for i in range(rows)])
+    frame[LABEL_COLUMN] = learnable_labels(frame, seed, rng)
+    return frame

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from level0_manual.score_csv import main as score_main
+from shared.schema import FEATURE_NAMES, LABEL_COLUMN
 
 
 @pytest.fixture(scope="module")
@@ -15,6 +16,7 @@ def handoff(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run the level 0 notebook as a script in a temporary state folder."""
     state = tmp_path_factory.mktemp("level0-state")
     env = {**os.environ, "MLOPS_STATE_DIR": str(state), "MLOPS_ROWS_PER_DAY": "300", "MLOPS_TRAIN_DAYS": "10"}
+    env["MLOPS_DATA_SOURCE"] = "synthetic"
     done = subprocess.run(
         [sys.executable, "-m", "level0_manual.notebook"], env=env, capture_output=True, text=True, timeout=300
     )
@@ -26,13 +28,13 @@ def handoff(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_level0_writes_model_and_metrics(handoff: Path) -> None:
     record = json.loads((handoff / "metrics.json").read_text())
     assert record["metrics"]["roc_auc"] > 0.7
-    assert record["window"] == {"first": "2026-01-19", "last": "2026-01-28"}  # days 18-27 of the simulator
+    assert record["window"] == {"first": "2024-06-19", "last": "2024-06-28"}  # days 18-27 of the synthetic source
     assert (handoff / "model.joblib").stat().st_size > 0
 
 
 def test_handoff_model_scores_a_csv(handoff: Path, small_window: pd.DataFrame, tmp_path: Path) -> None:
     source = tmp_path / "customers.csv"
-    small_window.drop(columns=["churned"]).head(40).to_csv(source, index=False)
+    small_window.drop(columns=[LABEL_COLUMN]).head(40).to_csv(source, index=False)
     output = tmp_path / "o.csv"
     code = score_main(["--model", str(handoff / "model.joblib"), "--input", str(source), "--output", str(output)])
     scored = pd.read_csv(tmp_path / "o.csv")
@@ -44,7 +46,7 @@ def test_handoff_model_scores_a_csv(handoff: Path, small_window: pd.DataFrame, t
 
 def test_bad_csv_is_refused_and_nothing_is_written(handoff: Path, small_window: pd.DataFrame, tmp_path: Path) -> None:
     source = tmp_path / "bad.csv"
-    small_window.drop(columns=["plan"]).head(5).to_csv(source, index=False)
+    small_window.drop(columns=[FEATURE_NAMES[-1]]).head(5).to_csv(source, index=False)
     output = tmp_path / "never.csv"
     code = score_main(["--model", str(handoff / "model.joblib"), "--input", str(source), "--output", str(output)])
     assert code == 2

@@ -13,7 +13,7 @@ from typing import Any
 import mlflow
 import pytest
 
-SMALL = {"rows_per_day": 300, "train_days": 10}
+SMALL = {"data_source": "synthetic", "rows_per_day": 300, "train_days": 10}
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ def test_clean_window_passes(small_window: pd.DataFrame) -> None:
     assert report.rows == len(small_window)
 
 
+@pytest.mark.churn
 @pytest.mark.parametrize(
     ("defect", "column", "expectation"),
     [

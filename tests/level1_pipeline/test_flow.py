@@ -15,6 +15,7 @@ from mlflow import MlflowClient
 
 from level1_pipeline.data_gate import DataGateError
 from shared.registry import Registry
+from shared.schema import FEATURE_NAMES
 
 MODEL = "churn-model"
 WEAK_BUT_ABOVE_FLOOR = {"max_iter": 20, "max_depth": 1}  # ROC AUC ~0.77 on this data, floor 0.75
@@ -29,7 +30,7 @@ def test_first_run_registers_version_1_as_champion_with_artifacts_and_tags(train
     client = MlflowClient()
     version = client.get_model_version_by_alias(MODEL, "champion")
     assert (outcome.version, outcome.promoted, str(version.version)) == ("1", True, "1")
-    assert version.tags["data_window"] == "2026-01-19..2026-01-28"  # days 18-27 of the simulator
+    assert version.tags["data_window"] == "2024-06-19..2024-06-28"  # days 18-27 of the synthetic source
     assert len(version.tags["data_digest"]) >= 8
     assert version.tags["code_version"]
     assert version.tags["gate.result"] == "passed"
@@ -55,15 +56,16 @@ def test_logged_model_has_signature_and_loads_by_alias(train: Callable[..., Any]
     train()
     model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
     assert model.metadata.signature is not None
-    assert "tenure_months" in model.metadata.signature.inputs.input_names()
+    assert model.metadata.signature.inputs.input_names() == list(FEATURE_NAMES)
 
 
+@pytest.mark.churn
 def test_data_quality_batch_fails_the_gate_and_leaves_the_champion(
     train: Callable[..., Any], overrides: dict[str, Any]
 ) -> None:
-    train()
+    train(data_source="simulator")
     with pytest.raises(DataGateError) as failed:
-        train(last_day=40, scenario="data_quality", scenario_start_day=35)
+        train(last_day=40, scenario="data_quality", scenario_start_day=35, data_source="simulator")
     report = failed.value.report
     assert {"monthly_charges", "tenure_months", "payment_method", "support_calls_30d", "usage_hours_30d"} <= set(
         report.failed_columns

@@ -17,7 +17,7 @@ from shared.processes import free_port, running_server
 from shared.settings import Settings
 
 TOKEN = "test-admin-token"
-SMALL = {"rows_per_day": 300, "train_days": 10}
+SMALL = {"data_source": "synthetic", "rows_per_day": 300, "train_days": 10}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ import pytest
 from level2_cicd.loop import DayRecord, run_loop
 from shared.settings import Settings
 
+pytestmark = pytest.mark.churn  # the churn world itself; a fork with another schema deselects it
+
 FIRST_DAY, ONSET, DAYS = 20, 22, 10
 DELAY = 3
 

@@ -1,43 +1,44 @@
 import pandas as pd
 
-from shared.data.simulator import ChurnSimulator
+from shared.data.source import SyntheticSource
 from shared.data.windows import split_by_time
 from shared.metrics import choose_threshold, classification_metrics
 from shared.model import ModelParams, fit_model, predict_proba
+from shared.schema import LABEL_COLUMN, TIME_COLUMN
 
 QUALITY_FLOOR_AUC = 0.78
 
 
 def test_recipe_trained_on_a_window_clears_the_floor_on_the_next_window(
-    small_simulator: ChurnSimulator, small_window: pd.DataFrame
+    small_source: SyntheticSource, small_window: pd.DataFrame
 ) -> None:
     # given two weeks of data, when the recipe trains on them, then the following days score well
     model = fit_model(small_window)
-    following = small_simulator.window(14, 17)
-    metrics = classification_metrics(following["churned"], predict_proba(model, following), 0.4)
+    following = small_source.rows(small_source.calendar.date_of(14), small_source.calendar.date_of(17))
+    metrics = classification_metrics(following[LABEL_COLUMN], predict_proba(model, following), 0.4)
     assert metrics["roc_auc"] >= QUALITY_FLOOR_AUC
     assert metrics["roc_auc"] < 0.95  # a realistic problem, not a giveaway
 
 
-def test_crippled_hyperparameters_learn_less(small_simulator: ChurnSimulator, small_window: pd.DataFrame) -> None:
-    following = small_simulator.window(14, 17)
+def test_crippled_hyperparameters_learn_less(small_source: SyntheticSource, small_window: pd.DataFrame) -> None:
+    following = small_source.rows(small_source.calendar.date_of(14), small_source.calendar.date_of(17))
     good = predict_proba(fit_model(small_window), following)
     poor = predict_proba(fit_model(small_window, ModelParams(max_iter=1, max_depth=1)), following)
     assert (
-        classification_metrics(following["churned"], poor, 0.4)["roc_auc"]
-        < classification_metrics(following["churned"], good, 0.4)["roc_auc"]
+        classification_metrics(following[LABEL_COLUMN], poor, 0.4)["roc_auc"]
+        < classification_metrics(following[LABEL_COLUMN], good, 0.4)["roc_auc"]
     )
 
 
 def test_threshold_is_chosen_on_validation_and_lies_in_the_grid(small_window: pd.DataFrame) -> None:
     split = split_by_time(small_window)
     model = fit_model(split.train)
-    threshold = choose_threshold(split.validation["churned"], predict_proba(model, split.validation))
+    threshold = choose_threshold(split.validation[LABEL_COLUMN], predict_proba(model, split.validation))
     assert 0.05 <= threshold <= 0.95
 
 
 def test_time_split_has_no_leakage(small_window: pd.DataFrame) -> None:
     split = split_by_time(small_window.sample(frac=1.0, random_state=0))
-    assert split.train["event_time"].max() < split.validation["event_time"].min()
-    assert split.validation["event_time"].max() < split.holdout["event_time"].min()
+    assert split.train[TIME_COLUMN].max() < split.validation[TIME_COLUMN].min()
+    assert split.validation[TIME_COLUMN].max() < split.holdout[TIME_COLUMN].min()
     assert len(split.train) + len(split.validation) + len(split.holdout) == len(small_window)

@@ -4,6 +4,8 @@ import pytest
 
 from shared.schema import FEATURE_NAMES, SchemaError, conform
 
+pytestmark = pytest.mark.churn  # the churn world itself; a fork with another schema deselects it
+
 
 @pytest.fixture
 def clean(small_window: pd.DataFrame) -> pd.DataFrame:

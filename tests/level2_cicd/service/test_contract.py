@@ -17,14 +17,15 @@ from fastapi.testclient import TestClient
 
 from level2_cicd.service.app import create_app
 from level2_cicd.service.store import PREDICTIONS, read_log, read_rejections
-from shared.data.simulator import ChurnSimulator
-from shared.schema import FEATURE_NAMES, to_records
+from shared.data.synthetic import schema_rows
+from shared.schema import FEATURE_NAMES, FEATURES, Kind, to_records
 from tests.level2_cicd.conftest import TOKEN, TrainedRegistry
+from tests.schema_cases import breaking_change, feature_of, too_high
 
 
 @pytest.fixture(scope="module")
 def rows() -> list[dict[str, Any]]:
-    return to_records(ChurnSimulator(seed=99, rows_per_day=50).day(40))
+    return to_records(schema_rows(50, seed=99))
 
 
 @pytest.fixture
@@ -59,17 +60,25 @@ def test_predict_invocations_and_the_registry_model_agree(client: TestClient, ro
     np.testing.assert_allclose(by_records, direct, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize(
-    ("change", "field", "error_type"),
-    [
-        ({"tenure_months": 500}, "tenure_months", "less_than_equal"),
-        ({"monthly_charges": "cheap"}, "monthly_charges", "float_parsing"),
-        ({"contract": "lifetime"}, "contract", "literal_error"),
-        ({"usage_hours_30d": None}, "usage_hours_30d", "float_type"),
-        ({"support_calls_30d": 1.5}, "support_calls_30d", "int_from_float"),
-        ({"surprise": 1}, "surprise", "extra_forbidden"),
-    ],
-)
+def bad_changes() -> list[tuple[dict[str, Any], str, str]]:
+    """(change to a valid row, field named, pydantic error type): one per rule kind the schema has."""
+    first = {kind: next((f for f in FEATURES if f.kind is kind), None) for kind in Kind}
+    required_number = next((f for f in FEATURES if not f.is_categorical and not f.nullable), None)
+    cases: list[tuple[dict[str, Any], str, str]] = [({"surprise": 1}, "surprise", "extra_forbidden")]
+    if (integer := first[Kind.INTEGER]) is not None:
+        cases += [({integer.name: too_high(integer)}, integer.name, "less_than_equal")]
+        cases += [({integer.name: 1.5}, integer.name, "int_from_float")]
+    if (number := first[Kind.NUMERIC]) is not None:
+        cases += [({number.name: "cheap"}, number.name, "float_parsing")]
+    if (category := first[Kind.CATEGORICAL]) is not None:
+        cases += [({category.name: "not-a-category"}, category.name, "literal_error")]
+    if required_number is not None:
+        kind = "int_type" if required_number.kind is Kind.INTEGER else "float_type"
+        cases += [({required_number.name: None}, required_number.name, kind)]
+    return cases
+
+
+@pytest.mark.parametrize(("change", "field", "error_type"), bad_changes())
 def test_bad_rows_get_422_naming_field_and_rule_and_service_keeps_serving(
     client: TestClient, rows: list[dict[str, Any]], change: dict[str, Any], field: str, error_type: str
 ) -> None:
@@ -81,15 +90,17 @@ def test_bad_rows_get_422_naming_field_and_rule_and_service_keeps_serving(
 
 
 def test_missing_feature_is_named(client: TestClient, rows: list[dict[str, Any]]) -> None:
-    row = {k: v for k, v in rows[0].items() if k != "plan"}
+    dropped = FEATURE_NAMES[-1]
+    row = {k: v for k, v in rows[0].items() if k != dropped}
     errors = client.post("/predict", json={"rows": [row]}).json()["detail"]
-    assert (errors[0]["loc"][-1], errors[0]["type"]) == ("plan", "missing")
+    assert (errors[0]["loc"][-1], errors[0]["type"]) == (dropped, "missing")
 
 
 def test_invocations_validate_like_predict(client: TestClient, rows: list[dict[str, Any]]) -> None:
-    response = client.post("/invocations", json={"dataframe_records": [rows[0] | {"plan": "gold"}]})
+    column, value = breaking_change()
+    response = client.post("/invocations", json={"dataframe_records": [rows[0] | {column: value}]})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "dataframe_records", 0, "plan"]
+    assert response.json()["detail"][0]["loc"] == ["body", "dataframe_records", 0, column]
 
 
 def test_feedback_labels_join_their_predictions(
@@ -116,7 +127,7 @@ def test_health_ready_model_and_metrics(client: TestClient, rows: list[dict[str,
     assert client.get("/health").json() == {"status": "ok"}
     assert client.get("/ready").json() == {"ready": True, "model_version": "1"}
     model = client.get("/model").json()
-    assert (model["version"], model["data_window"], model["last_error"]) == ("1", "2026-01-19..2026-01-28", None)
+    assert (model["version"], model["data_window"], model["last_error"]) == ("1", "2024-06-19..2024-06-28", None)
     metrics = client.get("/metrics").text
     assert 'http_requests_total{path="/predict",status="200"} 1.0' in metrics
     assert "model_version 1.0" in metrics
@@ -165,18 +176,21 @@ def test_nan_for_a_non_nullable_feature_is_a_422_naming_it_not_a_500(
     client: TestClient, rows: list[dict[str, Any]]
 ) -> None:
     # given a body as Python's json writes a missing value (a bare NaN literal)
-    body = json.dumps({"rows": [rows[0] | {"monthly_charges": float("nan")}]})
+    required = feature_of(nullable=False, numeric=True).name
+    body = json.dumps({"rows": [rows[0] | {required: float("nan")}]})
     # when it is posted
     response = client.post("/predict", content=body, headers={"content-type": "application/json"})
     # then the answer is a readable 422 naming the field, with the input spelled as text
     assert response.status_code == 422
     error = response.json()["detail"][0]
-    assert (error["loc"][-1], error["type"], error["input"]) == ("monthly_charges", "finite_number", "nan")
+    assert (error["loc"][-1], error["input"]) == (required, "nan")
+    assert error["type"] in ("finite_number", "int_from_float")  # pydantic's words for a float or an integer field
 
 
 def test_nan_for_a_nullable_feature_is_a_missing_value(client: TestClient, rows: list[dict[str, Any]]) -> None:
-    with_nan = json.dumps({"rows": [rows[0] | {"days_since_last_login": float("nan")}]})
-    with_null = {"rows": [rows[0] | {"days_since_last_login": None}]}
+    nullable = feature_of(nullable=True).name
+    with_nan = json.dumps({"rows": [rows[0] | {nullable: float("nan")}]})
+    with_null = {"rows": [rows[0] | {nullable: None}]}
     by_nan = client.post("/predict", content=with_nan, headers={"content-type": "application/json"})
     by_null = client.post("/predict", json=with_null)
     assert by_nan.status_code == 200, by_nan.text
@@ -195,18 +209,23 @@ def test_rejected_rows_are_counted_per_field_and_rule_in_metrics_and_the_log(
     client: TestClient, rows: list[dict[str, Any]]
 ) -> None:
     # given a request of three rows, two of them broken (one in two rules)
-    bad = [rows[0] | {"plan": "gold"}, rows[1], rows[2] | {"plan": "gold", "tenure_months": -3}]
+    column, value = breaking_change()
+    rule = "literal_error" if isinstance(value, str) else "less_than_equal"
+    low = next(f for f in FEATURES if f.minimum is not None and f.name != column)
+    assert low.minimum is not None
+    bad = [rows[0] | {column: value}, rows[1], rows[2] | {column: value, low.name: low.minimum - 1}]
     # when it is refused
     response = client.post("/predict", json={"rows": bad, "event_time": "2026-02-01T00:00:00"})
     assert response.status_code == 422
     # then /metrics counts rows per field and rule, and the log keeps them under the request's event time
     metrics = client.get("/metrics").text
-    assert 'rejected_rows_total{field="plan",rule="literal_error"} 2.0' in metrics
-    assert 'rejected_rows_total{field="tenure_months",rule="greater_than_equal"} 1.0' in metrics
+    assert f'rejected_rows_total{{field="{column}",rule="{rule}"}} 2.0' in metrics
+    assert f'rejected_rows_total{{field="{low.name}",rule="greater_than_equal"}} 1.0' in metrics
     service = client.app.state.service  # type: ignore[attr-defined]
     service.store.flush()
     stored = read_rejections(service.store.engine, datetime(2026, 2, 1), datetime(2026, 2, 2))
-    assert sorted(zip(stored["row"], stored["field"], strict=True)) == [(0, "plan"), (2, "plan"), (2, "tenure_months")]
+    found = sorted(zip(stored["row"], stored["field"], strict=True))
+    assert found == sorted([(0, column), (2, column), (2, low.name)])
 
 
 def test_a_failing_log_writer_shows_in_ready_and_metrics_and_labels_are_not_acknowledged(
@@ -247,7 +266,7 @@ def test_a_log_table_from_an_older_schema_keeps_the_service_unready_instead_of_l
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        columns = ", ".join(f"{c.name} TEXT" for c in PREDICTIONS.columns if c.name != "plan")
+        columns = ", ".join(f"{c.name} TEXT" for c in PREDICTIONS.columns if c.name != FEATURE_NAMES[-1])
         conn.exec_driver_sql(f"CREATE TABLE predictions ({columns})")
     engine.dispose()
     # when the service starts on it
@@ -257,5 +276,5 @@ def test_a_log_table_from_an_older_schema_keeps_the_service_unready_instead_of_l
     # then it is not ready, says which column is missing, and answers no prediction it cannot log
     assert ready.status_code == 503
     assert "table 'predictions'" in ready.json()["reason"]
-    assert "missing columns plan" in ready.json()["reason"]
+    assert f"missing columns {FEATURE_NAMES[-1]}" in ready.json()["reason"]
     assert predicted.status_code == 503

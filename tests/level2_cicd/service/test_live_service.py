@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from level2_cicd.service.store import read_log
-from shared.data.simulator import ChurnSimulator
+from shared.data.synthetic import schema_rows
 from shared.registry import Registry
 from shared.schema import to_records
 from tests.level2_cicd.conftest import LiveService, TrainedRegistry
@@ -23,7 +23,7 @@ CONNECTIONS = 16
 
 
 def request_rows(count: int) -> list[dict[str, Any]]:
-    return to_records(ChurnSimulator(seed=5, rows_per_day=count).day(50))
+    return to_records(schema_rows(count, seed=5))
 
 
 async def send_all(base: str, rows: list[dict[str, Any]], on_halfway: threading.Event) -> list[dict[str, Any]]:

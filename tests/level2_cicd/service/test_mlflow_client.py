@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from mlflow.pyfunc.scoring_server.client import ScoringServerClient
 
-from shared.data.simulator import ChurnSimulator
-from shared.schema import FEATURE_NAMES
+from shared.data.synthetic import schema_rows
 from tests.level2_cicd.conftest import LiveService, TrainedRegistry
+from tests.schema_cases import feature_of
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +26,8 @@ def test_missing_values_sent_by_mlflows_client_score_like_mlflow_serves_them(
     scoring_client: ScoringServerClient, trained_registry: TrainedRegistry
 ) -> None:
     # given rows where the nullable feature is missing, as MLflow's client sends them (NaN literals)
-    frame = ChurnSimulator(seed=11, rows_per_day=40).day(45)[list(FEATURE_NAMES)]
-    frame.loc[frame.index[:10], "days_since_last_login"] = np.nan
+    frame = schema_rows(40, seed=11)
+    frame.loc[frame.index[:10], feature_of(nullable=True).name] = np.nan
     # when MLflow's scoring client calls the service
     answered = scoring_client.invoke(frame).get_predictions()
     # then the probabilities are those the pyfunc model (what `mlflow models serve` runs) gives
@@ -37,8 +37,9 @@ def test_missing_values_sent_by_mlflows_client_score_like_mlflow_serves_them(
 
 
 def test_nan_in_a_non_nullable_feature_is_refused_with_a_readable_error(scoring_client: ScoringServerClient) -> None:
-    frame = ChurnSimulator(seed=12, rows_per_day=3).day(45)[list(FEATURE_NAMES)]
-    frame["monthly_charges"] = frame["monthly_charges"].astype(float)
-    frame.loc[frame.index[0], "monthly_charges"] = np.nan
-    with pytest.raises(Exception, match=r"error code 422.*monthly_charges"):
+    required = feature_of(nullable=False, numeric=True).name
+    frame = schema_rows(3, seed=12)
+    frame[required] = frame[required].astype(float)
+    frame.loc[frame.index[0], required] = np.nan
+    with pytest.raises(Exception, match=rf"error code 422.*{required}"):
         scoring_client.invoke(frame)

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.data.simulator import ChurnSimulator
+from shared.data.synthetic import schema_rows
 from shared.processes import free_port, running_server
 from shared.schema import to_records
 from tests.level2_cicd.conftest import TrainedRegistry
@@ -52,7 +52,7 @@ def test_service_runs_and_predicts_from_the_service_environment(
     command = [str(service_python), "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
     with running_server(command, env, f"{base}/ready", timeout=120, cwd=ROOT, quiet=True):
-        rows = to_records(ChurnSimulator(seed=3, rows_per_day=5).day(40))
+        rows = to_records(schema_rows(5, seed=3))
         response = httpx.post(f"{base}/predict", json={"rows": rows}, timeout=30)
     # then it serves the champion
     assert response.status_code == 200, response.text

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from shared.data.files import load_table
-from shared.schema import SchemaError
+from shared.schema import TIME_COLUMN, SchemaError
+from tests.schema_cases import breaking_change
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -14,13 +15,14 @@ def test_own_data_loads_with_schema_types(small_window: pd.DataFrame, tmp_path: 
     frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path, index=False)
     loaded = load_table(path, require_label=True)
     assert len(loaded) == 100
-    assert loaded["event_time"].dtype.kind == "M"
+    assert loaded[TIME_COLUMN].dtype.kind == "M"
 
 
 def test_bad_own_data_names_the_column(small_window: pd.DataFrame, tmp_path: Path) -> None:
+    column, value = breaking_change()
     path = tmp_path / "bad.csv"
-    small_window.head(20).assign(plan="gold").to_csv(path, index=False)
-    with pytest.raises(SchemaError, match=r"'plan'.*gold"):
+    small_window.head(20).assign(**{column: value}).to_csv(path, index=False)
+    with pytest.raises(SchemaError, match=rf"'{column}'.*{value}"):
         load_table(path)
 
 

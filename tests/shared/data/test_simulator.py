@@ -7,6 +7,8 @@ from shared.data.scenarios import Defect, Scenario, ScenarioName
 from shared.data.simulator import ChurnSimulator
 from shared.schema import LABEL_COLUMN, TIME_COLUMN, find_violations
 
+pytestmark = pytest.mark.churn  # the churn world itself; a fork with another schema deselects it
+
 ONSET = 10
 
 

@@ -9,6 +9,7 @@ from level1_pipeline.policy import DataGatePolicy
 from shared.data.scenarios import Defect, Scenario, ScenarioName
 from shared.data.simulator import ChurnSimulator
 from shared.schema import FEATURES, ID_COLUMN, LABEL_COLUMN, TIME_COLUMN, Kind, find_violations
+from tests.schema_cases import feature_of
 
 POLICY = DataGatePolicy(min_rows=100, max_null_share=0.1)
 
@@ -45,9 +46,10 @@ def test_too_few_rows_fail_the_volume_check(small_window: pd.DataFrame) -> None:
 
 def test_nullable_column_tolerates_nulls_up_to_the_policy_share(small_window: pd.DataFrame) -> None:
     frame = small_window.copy()
-    frame.loc[frame.index[: len(frame) // 4], "days_since_last_login"] = None  # 25% > 10%
+    nullable = feature_of(nullable=True).name
+    frame.loc[frame.index[: len(frame) // 4], nullable] = None  # 25% > 10%
     report = validate_frame(frame, POLICY)
-    assert report.failed_columns == ["days_since_last_login"]
+    assert report.failed_columns == [nullable]
 
 
 def _corruptions() -> list[tuple[str, str, Callable[[pd.DataFrame], pd.DataFrame]]]:

@@ -1,11 +1,23 @@
 """The decision policy as pure logic: alarm, labels to wait for, cooldown."""
 
-from pathlib import Path
 
 from level2_cicd.monitoring.decision import Status, WindowSummary, classify, decide
-from level2_cicd.monitoring.policy import load_monitoring_policy
+from level2_cicd.monitoring.policy import MonitoringPolicy
 
-POLICY = load_monitoring_policy(Path(__file__).parents[3] / "config" / "monitoring_policy.yaml")
+# The logic under test, with thresholds of its own: a fork resizing config/monitoring_policy.yaml changes nothing here.
+POLICY = MonitoringPolicy.model_validate(
+    {
+        "version": 1,
+        "min_rows": 200,
+        "data_quality": {"max_rejected_share": 0.05},
+        "drift": {"max_drifted_share": 0.3},
+        "quality": {"min_labelled_rows": 100, "min_roc_auc": 0.72},
+        "consecutive_windows": 1,
+        "min_labelled_days_after_alarm": 5,
+        "retrain_window_days": 5,
+        "cooldown_days": 7,
+    }
+)
 DELAY = 3
 OK, DRIFT, DECAY = Status.OK, Status.DRIFT, Status.DECAY
 

@@ -25,4 +25,4 @@ def test_wrong_value_is_named(edited_copy: Edit) -> None:
 
 def test_missing_key_is_named(edited_copy: Edit) -> None:
     with pytest.raises(PolicyError, match="min_rows: Field required"):
-        load_monitoring_policy(edited_copy(SHIPPED, "min_rows: 200", ""))
+        load_monitoring_policy(edited_copy(SHIPPED, "\nmin_rows:", "\n# min_rows:"))

@@ -22,7 +22,8 @@ def test_compiled_scorer_matches_the_pipeline_exactly(small_window: pd.DataFrame
     # given the shared recipe fitted on data with nulls, when rows (some with an unseen category) are scored
     model = fit_model(small_window)
     rows = small_window.sample(500, random_state=1).copy()
-    rows.loc[rows.index[:5], CATEGORICAL_FEATURES[0]] = "never-seen"
+    for column in CATEGORICAL_FEATURES[:1]:
+        rows.loc[rows.index[:5], column] = "never-seen"
     scorer = compile_scorer(model)
     assert scorer is not None
     # then the NumPy path gives the pipeline's probabilities
@@ -53,6 +54,8 @@ SHAPES = {
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_other_recipe_shapes_compile_and_pass_the_self_check(shape: str) -> None:
+    if not any(columns for _, _, columns in SHAPES[shape]):
+        pytest.skip(f"the schema has no features for the {shape!r} shape")
     pipeline = _fitted(ColumnTransformer(SHAPES[shape]))
     scorer = verified_scorer(pipeline, schema_rows(64, seed=0))
     assert scorer is not None

@@ -1,6 +1,5 @@
 """The decision policy as pure logic: alarm, labels to wait for, cooldown."""
 
-
 from level2_cicd.monitoring.decision import Status, WindowSummary, classify, decide
 from level2_cicd.monitoring.policy import MonitoringPolicy
 

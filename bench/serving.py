@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from shared.data.simulator import ChurnSimulator
+from shared.data.synthetic import schema_rows
 from shared.processes import free_port, running_server
 from shared.schema import FEATURE_NAMES, to_records
 
@@ -71,7 +71,7 @@ def _ms(text: str) -> float:
 def measure(seconds: int) -> str:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian) and run again")
-    row = to_records(ChurnSimulator(seed=1).day(40).dropna().head(1))[0]
+    row = to_records(schema_rows(1, seed=1, null_share=0.0))[0]
     predict_body = {"rows": [row]}
     invocations_body = {"dataframe_split": {"columns": list(FEATURE_NAMES), "data": [[row[c] for c in FEATURE_NAMES]]}}
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from shared.data.scenarios import Scenario
-from shared.data.simulator import ChurnSimulator
+from shared.data.source import source_from
 from shared.schema import LABEL_COLUMN
 from shared.settings import Settings, load_settings
 
@@ -63,8 +62,10 @@ class World:
             "last_day": self.first_day - 1,
         }
 
-    def simulator(self) -> ChurnSimulator:
-        return ChurnSimulator(self.seed, self.rows_per_day, Scenario.parse(self.scenario, self.onset))
+    def day(self, state_dir: Path) -> Callable[[int], pd.DataFrame]:
+        """One simulated day's rows, through the same data-source interface the levels use."""
+        source = source_from(Settings(**self.overrides(state_dir)))
+        return lambda day: source.rows(source.calendar.date_of(day), source.calendar.date_of(day))
 
 
 def _record(level: str, day: int, auc: float, retrained: bool = False, promoted: bool = False) -> dict[str, Any]:
@@ -79,9 +80,9 @@ def live_level0(world: World, state: Path, tick: Tick) -> list[dict[str, Any]]:
     subprocess.run([sys.executable, "-m", "level0_manual.notebook"], env=env, check=True, capture_output=True)
     model = state / "level0" / "handoff" / "model.joblib"
     records = []
-    sim = world.simulator()
+    day_rows = world.day(state)
     for day in range(world.first_day, world.last_day + 1):
-        frame = sim.day(day)
+        frame = day_rows(day)
         source, scored = state / "day.csv", state / "scored.csv"
         frame.drop(columns=[LABEL_COLUMN]).to_csv(source, index=False)
         score_file(model, source, scored)
@@ -102,14 +103,14 @@ def live_level1(world: World, state: Path, tick: Tick) -> list[dict[str, Any]]:
     training_flow(settings_overrides=overrides)
     registry = Registry(Settings(**overrides).model_name)
     champion = _champion_model(registry)
-    records, sim = [], world.simulator()
+    records, day_rows = [], world.day(state)
     for day in range(world.first_day, world.last_day + 1):
         retrained = promoted = False
         if day > world.first_day and (day - world.first_day) % world.retrain_every == 0:
             outcome = training_flow(last_day=day - world.label_delay_days - 1, settings_overrides=overrides)
             retrained, promoted = True, outcome.promoted
             champion = _champion_model(registry) if promoted else champion
-        frame = sim.day(day)
+        frame = day_rows(day)
         auc = float(roc_auc_score(frame[LABEL_COLUMN], predict_proba(champion, frame)))
         records.append(_record("level 1", day, auc, retrained, promoted))
         tick("level 1")

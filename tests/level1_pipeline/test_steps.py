@@ -12,3 +12,13 @@ def test_bad_param_values_are_refused() -> None:
         parse_param_overrides(["max_depth=zero"])
     with pytest.raises(ValueError, match="NAME=VALUE"):
         parse_param_overrides(["max_depth"])
+
+
+def test_ingest_retries_transient_errors_only() -> None:
+    from prefect.states import Failed
+
+    from level1_pipeline.flow import _transient
+
+    assert _transient(None, None, Failed(data=ConnectionResetError("reset by peer")))
+    assert not _transient(None, None, Failed(data=FileNotFoundError("data/x.csv")))
+    assert not _transient(None, None, Failed(data=ValueError("bad row")))

@@ -1,0 +1,67 @@
+"""The data-source interface: files of any layout give windows by date and say where "now" is."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from shared.data.source import DataSourceError, FileSource, SyntheticSource, resolve_day, source_from
+from shared.schema import ID_COLUMN, LABEL_COLUMN, TIME_COLUMN
+from shared.settings import Settings
+
+
+@pytest.fixture
+def exported(small_window: pd.DataFrame, tmp_path: Path) -> Path:
+    """The window as a fork exports it: two files (CSV and Parquet), times with an offset, newest labels unknown."""
+    frame = small_window.copy()
+    newest = frame[TIME_COLUMN].dt.date == frame[TIME_COLUMN].dt.date.max()
+    frame[LABEL_COLUMN] = frame[LABEL_COLUMN].astype(float).mask(newest)
+    frame[TIME_COLUMN] = frame[TIME_COLUMN].dt.tz_localize("UTC").dt.tz_convert("Europe/Paris")
+    half = len(frame) // 2
+    frame.iloc[:half].to_csv(tmp_path / "a.csv", index=False)
+    frame.iloc[half:].to_parquet(tmp_path / "b.parquet", index=False)
+    return tmp_path
+
+
+def test_files_give_the_rows_of_a_window_by_date_in_utc(exported: Path, small_window: pd.DataFrame) -> None:
+    source = FileSource(str(exported))
+    first = small_window[TIME_COLUMN].dt.date.min()
+    rows = source.rows(first, first)
+    expected = small_window[small_window[TIME_COLUMN].dt.date == first]
+    assert sorted(rows[ID_COLUMN]) == sorted(expected[ID_COLUMN])
+    assert rows[TIME_COLUMN].dt.tz is None
+    assert rows[TIME_COLUMN].min() == expected[TIME_COLUMN].min()  # converted back to UTC, not shifted
+
+
+def test_now_is_the_newest_day_whose_labels_all_arrived(exported: Path, small_window: pd.DataFrame) -> None:
+    newest = small_window[TIME_COLUMN].dt.date.max()
+    assert FileSource(str(exported)).newest_labelled_day() == date.fromordinal(newest.toordinal() - 1)
+
+
+def test_a_glob_picks_some_of_the_files(exported: Path) -> None:
+    assert [f.name for f in FileSource(str(exported / "*.parquet")).files] == ["b.parquet"]
+
+
+def test_no_files_and_files_without_event_times_are_named(tmp_path: Path, small_window: pd.DataFrame) -> None:
+    with pytest.raises(DataSourceError, match=r"no \.csv or \.parquet files"):
+        _ = FileSource(str(tmp_path / "nothing-*.csv")).files
+    small_window.drop(columns=[TIME_COLUMN]).head(5).to_csv(tmp_path / "x.csv", index=False)
+    with pytest.raises(DataSourceError, match=f"column '{TIME_COLUMN}'"):
+        _ = FileSource(str(tmp_path / "x.csv")).table
+
+
+def test_settings_choose_the_source_and_files_need_a_path() -> None:
+    assert isinstance(source_from(Settings(data_source="synthetic")), SyntheticSource)
+    with pytest.raises(DataSourceError, match="MLOPS_DATA_PATH"):
+        source_from(Settings(data_source="files"))
+
+
+def test_days_are_given_as_dates_or_day_numbers_of_the_source() -> None:
+    source = SyntheticSource(Settings(data_source="synthetic"))
+    assert resolve_day(source, "2024-06-05") == date(2024, 6, 5)
+    assert resolve_day(source, 4) == resolve_day(source, "4") == date(2024, 6, 5)
+    with pytest.raises(DataSourceError, match="neither a date"):
+        resolve_day(source, "next tuesday")

@@ -68,8 +68,9 @@ mlflow-ui: setup ## Open the MLflow UI on 127.0.0.1:5000 over the local SQLite s
 bench-level1: setup ## Benchmark `make level1` against `make level0` and append the figures to docs/benchmarks.md
 	$(RUN) python -m bench.level1_timing --write
 
-serve: setup ## Level 2: serve the registry's champion with FastAPI/uvicorn on 127.0.0.1:8000 (run `make level1` first)
-	$(RUN) python -m level2_cicd.service --host 127.0.0.1 --port 8000
+WORKERS ?= 1
+serve: setup ## Level 2: serve the registry's champion on 127.0.0.1:8000 (WORKERS=N for N processes; `make level1` first)
+	$(RUN) python -m level2_cicd.service --host 127.0.0.1 --port 8000 --workers $(WORKERS)
 
 bench-serving: setup ## Benchmark the level 2 service against `mlflow models serve` (needs Debian's wrk)
 	$(RUN) python -m bench.serving --write

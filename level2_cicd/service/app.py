@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from level2_cicd.service.batcher import Batcher, NotReadyError
-from level2_cicd.service.metrics import MetricsMiddleware, ServiceMetrics
+from level2_cicd.service.metrics import MetricsMiddleware, ServiceMetrics, scrape_registry
 from level2_cicd.service.model_holder import LoadedModel, ModelHolder
 from level2_cicd.service.rejections import by_field_and_rule, renderable, row_problems
 from level2_cicd.service.schemas import (
@@ -125,8 +125,12 @@ class Service:
 
     async def _poll(self) -> None:
         while True:
+            self.report_log_health()
             await asyncio.sleep(self.settings.model_poll_seconds)
             await self.reload()
+
+    def report_log_health(self) -> None:
+        self.metrics.log_healthy.set(0 if self.store is None or self.store.problem() else 1)
 
     async def predict(self, rows: list[dict[str, Any]], event_time: datetime | None) -> list[Prediction]:
         if self.store is None:
@@ -301,8 +305,8 @@ def create_app(settings: Settings) -> FastAPI:
         """Prometheus metrics: request counts and latency, model version, predictions."""
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-        svc.metrics.log_healthy.set(0 if svc.store is None or svc.store.problem() else 1)
-        return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        svc.report_log_health()
+        return Response(generate_latest(scrape_registry(svc.metrics)), media_type=CONTENT_TYPE_LATEST)
 
     @app.exception_handler(RequestValidationError)
     async def refused(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -321,6 +325,16 @@ async def _flushed(store: PredictionStore) -> None:
         await asyncio.to_thread(store.flush)
     except StoreWriteError as error:
         raise HTTPException(503, f"not stored: {error}") from None
+
+
+def app_from_environment() -> FastAPI:
+    """Zero-argument factory for process managers (`uvicorn --factory --workers N`): settings from the environment."""
+    from shared.runtime import prepare_process
+    from shared.settings import load_settings
+
+    settings = load_settings()
+    prepare_process(settings)
+    return create_app(settings)
 
 
 def _authorize(settings: Settings, authorization: str | None) -> None:

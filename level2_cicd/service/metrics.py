@@ -1,7 +1,14 @@
-"""Prometheus metrics of the service, in a registry of its own (one per app)."""
+"""Prometheus metrics of the service, in a registry of its own (one per app).
+
+With several worker processes (`--workers N`), ``PROMETHEUS_MULTIPROC_DIR`` is set before the
+workers start: every process writes its values there and one scrape of any worker adds up all of
+them (prometheus-client's multiprocess mode). Gauges say how processes combine: the served
+version per live worker, the log's health as the worst worker's.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -28,7 +35,12 @@ class ServiceMetrics:
             buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )
-        self.model_version = Gauge("model_version", "Registry version of the served model.", registry=self.registry)
+        self.model_version = Gauge(
+            "model_version",
+            "Registry version of the served model.",
+            registry=self.registry,
+            multiprocess_mode="liveall",
+        )
         self.predictions = Counter(
             "predictions_total", "Predictions served by predicted class.", ["prediction"], registry=self.registry
         )
@@ -47,6 +59,7 @@ class ServiceMetrics:
             "prediction_log_healthy",
             "1 while the prediction log stores what it is given, else 0.",
             registry=self.registry,
+            multiprocess_mode="livemin",
         )
         self.probability = Histogram(
             "prediction_probability",
@@ -54,6 +67,17 @@ class ServiceMetrics:
             buckets=tuple(round(0.1 * i, 1) for i in range(1, 11)),
             registry=self.registry,
         )
+
+
+def scrape_registry(metrics: ServiceMetrics) -> CollectorRegistry:
+    """What one scrape returns: this process's registry, or every worker's values in multiprocess mode."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return metrics.registry
+    from prometheus_client import multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
 
 
 class MetricsMiddleware:

@@ -16,7 +16,7 @@ export GX_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup lint format test level0 level1 level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-serving serve level2 monitor monitor-serve retrain docker-build deploy compare compare-quick
+.PHONY: help setup lint format test stack-up stack-down stack-status stack-env level0 level1 level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-serving serve level2 monitor monitor-serve retrain docker-build deploy compare compare-quick
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -93,6 +93,18 @@ docker-build: ## Build the prediction service's container image (needs a Docker 
 
 deploy: setup ## Register the Prefect deployments of prefect.yaml (needs PREFECT_API_URL of a server)
 	$(RUN) prefect --no-prompt deploy --all
+
+stack-up: setup ## Production topology as local processes: PostgreSQL, MLflow server, Prefect server + worker, 2-worker service
+	$(RUN) python -m deploy.stack up
+
+stack-down: setup ## Stop every process of the stack (state/stack/ is kept)
+	$(RUN) python -m deploy.stack down
+
+stack-status: setup ## Which servers of the stack answer
+	$(RUN) python -m deploy.stack status
+
+stack-env: setup ## Print the exports that point make targets at the stack: eval "$$(make -s stack-env)"
+	@$(RUN) python -m deploy.stack env
 
 compare: setup ## Workshops: live one drifting world with levels 0, 1 and 2; table, chart and report (a few minutes)
 	$(RUN) python -m workshop.compare $(ARGS)

@@ -122,7 +122,10 @@ def create_store_engine(url: str) -> sa.Engine:
         with engine.begin() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     check_tables(engine)
-    METADATA.create_all(engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # several workers start at once: one creates, the others wait
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(8270001)")
+        METADATA.create_all(conn)
     return engine
 
 

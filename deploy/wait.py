@@ -1,0 +1,58 @@
+"""`python -m deploy.wait TARGET [TARGET ...] -- COMMAND ...`: start COMMAND once every TARGET answers.
+
+A Procfile starts all its lines at once; a server that needs another one (MLflow needs its
+database, the worker needs the Prefect API) waits here first, then becomes COMMAND (exec: same
+process id, so the process manager stops the real server). TARGET is ``http(s)://...`` (answers
+200), ``postgresql://...`` (accepts a connection) or ``tcp://host:port``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from urllib.parse import urlparse
+
+TIMEOUT_SECONDS = 180
+
+
+def ready(target: str) -> bool:
+    try:
+        if target.startswith(("http://", "https://")):
+            import httpx
+
+            return httpx.get(target, timeout=2).status_code == 200
+        if target.startswith("postgresql://"):
+            import psycopg
+
+            with psycopg.connect(target, connect_timeout=2):
+                return True
+        address = urlparse(target)
+        with socket.create_connection((address.hostname or "127.0.0.1", address.port or 0), timeout=2):
+            return True
+    except Exception:
+        return False
+
+
+def main(argv: list[str]) -> int:
+    if "--" not in argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    split = argv.index("--")
+    targets, command = argv[:split], argv[split + 1 :]
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    for target in targets:
+        while not ready(target):
+            if time.monotonic() > deadline:
+                print(
+                    f"deploy.wait: {target} not ready after {TIMEOUT_SECONDS} s; not starting {command[0]}",
+                    file=sys.stderr,
+                )
+                return 1
+            time.sleep(0.5)
+    os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

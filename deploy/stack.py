@@ -126,7 +126,10 @@ def init_postgres(stack: Stack) -> Path:
     if os.geteuid() == 0:
         shutil.chown(data, "postgres", "postgres")
     command = [_postgres_tool("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync"]
-    subprocess.run(_as_postgres(command), check=True, capture_output=True)
+    done = subprocess.run(_as_postgres(command), capture_output=True, text=True)
+    if done.returncode != 0:
+        hint = " (as root, every parent folder must be readable by the postgres user)" if os.geteuid() == 0 else ""
+        raise StackError(f"initdb in {data} failed{hint}: {done.stderr.strip()[-500:]}")
     return data
 
 
@@ -253,7 +256,7 @@ def _session_members(session: int) -> list[int]:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[3]) == session:
+        if int(fields[3]) == session and fields[0] != "Z":  # a zombie is already gone, only not reaped
             found.append(int(stat.parent.name))
     return found
 
@@ -273,6 +276,8 @@ def down(folder: Path, grace: float = 30) -> list[int]:
     for pid in leftovers:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):  # honcho is our child when this process started it
+        os.waitpid(session, os.WNOHANG)
     pid_file.unlink()
     return leftovers
 
@@ -299,19 +304,19 @@ def main(argv: list[str]) -> int:
     command = argv[0] if argv else "status"
     try:
         if command == "up":
-            stack = up(folder)
+            up(folder)
             print(f'stack up ({folder}); `eval "$(make -s stack-env)"` points make targets at it')
-            return status(folder) if stack else 1
+            return status(folder)
         if command == "down":
             killed = down(folder)
             print("stack down" + (f" (killed leftovers {killed})" if killed else ""))
             return 0
         if command == "env":
-            stack = running(folder)
-            if stack is None:
+            found = running(folder)
+            if found is None:
                 print("echo 'stack not running: make stack-up' >&2; false")
                 return 1
-            for key, value in stack.client_env().items():
+            for key, value in found.client_env().items():
                 print(f"export {key}={value}")
             return 0
         return status(folder)

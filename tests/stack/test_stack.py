@@ -1,0 +1,148 @@
+"""The same code on real servers: the stack of `make stack-up` (PostgreSQL, MLflow server with proxied
+artifacts, Prefect server and worker, the service with 2 workers), started and stopped by these tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from deploy.stack import Stack, down, running, up
+from shared.data.synthetic import schema_rows
+from shared.schema import to_records
+
+pytestmark = pytest.mark.stack
+ROOT = Path(__file__).resolve().parents[2]
+REQUESTS = 400
+
+
+@contextmanager
+def stack_folder() -> Iterator[Path]:
+    """A folder under the project's state/ (PostgreSQL runs as its own user and must reach it; /tmp's pytest
+    folders are private to root), removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="stack-", dir=_state_tests()))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _state_tests() -> Path:
+    parent = ROOT / "state" / "tests"
+    parent.mkdir(parents=True, exist_ok=True)
+    return parent
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    with stack_folder() as folder:
+        started = up(folder)
+        try:
+            yield started
+        finally:
+            down(folder)
+
+
+@pytest.fixture(scope="module")
+def client_env(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    state = tmp_path_factory.mktemp("client-state")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "MLFLOW_TRACKING", "PREFECT_"))}
+    return env | stack.client_env() | {"MLOPS_STATE_DIR": str(state), "MLOPS_DATA_SOURCE": "synthetic"}
+
+
+@pytest.fixture(scope="module")
+def trained(client_env: dict[str, str]) -> str:
+    command = [sys.executable, "-m", "level1_pipeline", "run"]
+    done = subprocess.run(command, cwd=ROOT, env=client_env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_level1_registers_a_champion_on_the_tracking_server_with_proxied_artifacts(
+    trained: str, stack: Stack, client_env: dict[str, str]
+) -> None:
+    from mlflow import MlflowClient
+
+    assert "model version 1: PROMOTED to champion" in trained
+    client = MlflowClient(tracking_uri=stack.tracking_uri)
+    version = client.get_model_version_by_alias("churn-model", "champion")
+    assert str(version.source).startswith("models:/m-")
+    run = client.get_run(str(version.run_id))
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:")  # served by the tracking server
+    assert not (Path(client_env["MLOPS_STATE_DIR"]) / "mlflow").exists()  # nothing written on the client
+    assert any((stack.folder / "mlflow-artifacts").rglob("MLmodel"))
+
+
+def _wait_ready(base: str, timeout: float = 60) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    answer = httpx.get(f"{base}/ready").json()
+    while not answer.get("ready") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        answer = httpx.get(f"{base}/ready").json()
+    return dict(answer)
+
+
+async def _send(base: str, rows: list[dict[str, object]]) -> list[str]:
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=httpx.Limits(max_connections=8)) as client:
+        ids: list[str] = []
+        for start in range(0, len(rows), 8):
+            replies = await asyncio.gather(
+                *(client.post("/predict", json={"rows": [r]}) for r in rows[start : start + 8])
+            )
+            assert {r.status_code for r in replies} == {200}
+            ids += [r.json()["predictions"][0]["request_id"] for r in replies]
+        return ids
+
+
+def test_two_worker_service_logs_every_prediction_once_in_postgres_and_counts_all(trained: str, stack: Stack) -> None:
+    assert _wait_ready(stack.service_url).get("model_version") == "1"
+    ids = asyncio.run(_send(stack.service_url, to_records(schema_rows(REQUESTS, seed=4))))
+    deadline, stored = time.monotonic() + 20, list[str]()
+    while len(stored) < REQUESTS and time.monotonic() < deadline:
+        with psycopg.connect(f"{stack.postgres_url}/predictions") as conn:
+            stored = [row[0] for row in conn.execute("SELECT request_id FROM predictions")]
+        time.sleep(0.2)
+    assert sorted(stored) == sorted(ids)  # every prediction exactly once, nothing else
+    metrics = httpx.get(f"{stack.service_url}/metrics").text
+    counted = sum(
+        float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith("predictions_total{")
+    )
+    assert counted == REQUESTS
+
+
+def test_stack_down_leaves_no_process() -> None:
+    # given a second, independent stack, when it is stopped, then none of its processes remain
+    with stack_folder() as folder:
+        started = up(folder)
+        session = int((folder / "honcho.pid").read_text())
+        assert running(folder) == started
+        down(folder)
+        alive = [p for p in Path("/proc").glob("[0-9]*/stat") if _session_of(p) == session and _state(p) != "Z"]
+        assert alive == []
+        assert running(folder) is None
+
+
+def _state(stat: Path) -> str:
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "gone"
+
+
+def _session_of(stat: Path) -> int | None:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[3])
+    except (OSError, IndexError, ValueError):
+        return None

@@ -91,8 +91,8 @@ IMAGE ?= mlops-levels-service:local
 docker-build: ## Build the prediction service's container image (needs a Docker engine)
 	docker build -t $(IMAGE) .
 
-deploy: setup ## Register the Prefect deployments of prefect.yaml (needs PREFECT_API_URL of a server)
-	$(RUN) prefect --no-prompt deploy --all
+deploy: setup ## Register the Prefect deployments of prefect.yaml, creating the work pool if missing (needs PREFECT_API_URL)
+	$(RUN) python -m deploy.prefect_deploy
 
 stack-up: setup ## Production topology as local processes: PostgreSQL, MLflow server, Prefect server + worker, 2-worker service
 	$(RUN) python -m deploy.stack up

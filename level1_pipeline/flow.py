@@ -24,6 +24,7 @@ from level1_pipeline.tracking import TrainingRun, code_version
 from shared.data.source import resolve_day, source_from
 from shared.data.windows import DataWindow, TimeSplit
 from shared.model import ModelParams
+from shared.prefect_api import refuse_local_registry_in_deployment
 from shared.registry import Registry
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN, with_schema_types
 from shared.settings import Settings, load_settings
@@ -152,6 +153,7 @@ def training_flow(
     newest day of the source whose labels have all arrived.
     """
     settings = load_settings(**(settings_overrides or {}))
+    refuse_local_registry_in_deployment(settings.tracking_uri)
     policy = load_training_policy(settings.training_policy_file)
     source = source_from(settings)
     end = resolve_day(source, last_day if last_day is not None else settings.last_day)

@@ -52,6 +52,21 @@ def orchestration_ready(warm_up: Callable[[], None] = lambda: None) -> Iterator[
         stop_process(process, grace=10)
 
 
+class LocalRegistryInDeploymentError(RuntimeError):
+    """A deployed flow with no tracking server would write to a private SQLite registry on the worker."""
+
+
+def refuse_local_registry_in_deployment(tracking_uri: str | None) -> None:
+    """Fail fast when a flow started by a worker (a deployment run) has no tracking server configured."""
+    from prefect.runtime import deployment
+
+    if deployment.id and not tracking_uri:
+        raise LocalRegistryInDeploymentError(
+            f"deployment {deployment.name!r} runs without MLFLOW_TRACKING_URI: it would train into a private SQLite "
+            "registry on the worker. Deploy with the tracking server's address in the environment (make deploy)."
+        )
+
+
 def _drain_prefect_workers(timeout: float = 5.0) -> None:
     """Send Prefect's queued logs and events to the server before it stops (else they retry for minutes)."""
     if "prefect" not in sys.modules:

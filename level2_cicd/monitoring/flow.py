@@ -24,6 +24,7 @@ from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_poli
 from level2_cicd.service.store import create_store_engine, read_log, read_rejections
 from shared.data.source import Calendar, resolve_day, source_from
 from shared.metrics import classification_metrics
+from shared.prefect_api import refuse_local_registry_in_deployment
 from shared.registry import Registry, VersionRef
 from shared.settings import Settings, load_settings
 from shared.tracking import REFERENCE_DIR, REFERENCE_FILE, connect
@@ -165,6 +166,7 @@ def monitoring_flow(
 ) -> MonitoringOutcome:
     """Monitor one day (a date or a day number of the source; default: its today); retrain if the policy says so."""
     settings = load_settings(**(settings_overrides or {}))
+    refuse_local_registry_in_deployment(settings.tracking_uri)
     policy = load_monitoring_policy(settings.monitoring_policy_file)
     source = source_from(settings)
     calendar = source.calendar

@@ -146,3 +146,26 @@ def _session_of(stat: Path) -> int | None:
         return int(stat.read_text().rsplit(")", 1)[1].split()[3])
     except (OSError, IndexError, ValueError):
         return None
+
+
+def test_a_deployment_run_by_the_worker_trains_with_the_environment_it_carries(
+    trained: str, stack: Stack, client_env: dict[str, str]
+) -> None:
+    from mlflow import MlflowClient
+
+    # given the deployments registered by `make deploy` (creates the work pool, carries the environment)
+    env = client_env | {"MLOPS_DATA_SOURCE": "synthetic"}
+    deployed = subprocess.run(
+        [sys.executable, "-m", "deploy.prefect_deploy"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert deployed.returncode == 0, deployed.stdout[-2000:] + deployed.stderr[-2000:]
+    # when a run of the training deployment is started and the stack's worker picks it up
+    prefect = str(Path(sys.executable).parent / "prefect")
+    command = [prefect, "deployment", "run", "level1-training/daily-training", "--watch", "--watch-timeout", "240"]
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:]
+    # then it trained on the source the deployment carried and registered on the tracking server
+    client = MlflowClient(tracking_uri=stack.tracking_uri)
+    newest = max(client.search_model_versions("name='churn-model'"), key=lambda v: int(v.version))
+    assert newest.version != "1"
+    assert client.get_run(str(newest.run_id)).data.tags["data_source"] == "synthetic"

@@ -25,7 +25,7 @@ from shared.data.source import resolve_day, source_from
 from shared.data.windows import DataWindow, TimeSplit
 from shared.model import ModelParams
 from shared.prefect_api import refuse_local_registry_in_deployment
-from shared.registry import Registry
+from shared.registry import ChampionMovedError, Registry
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN, with_schema_types
 from shared.settings import Settings, load_settings
 from shared.tracking import connect
@@ -103,15 +103,23 @@ def evaluate_task(trained: TrainedModel, holdout: pd.DataFrame, run: TrainingRun
     return metrics
 
 
+@dataclass(frozen=True)
+class JudgedChampion:
+    """The champion a candidate was compared with, and how it did on the candidate's holdout."""
+
+    version: str | None
+    metrics: dict[str, float] | None
+
+
 @task(name="evaluate-champion", cache_policy=NO_CACHE)
-def evaluate_champion_task(registry: Registry, holdout: pd.DataFrame, run: TrainingRun) -> dict[str, float] | None:
+def evaluate_champion_task(registry: Registry, holdout: pd.DataFrame, run: TrainingRun) -> JudgedChampion:
     champion = registry.champion()
     if champion is None:
-        return None
+        return JudgedChampion(None, None)
     metrics = evaluate(registry.load(champion), holdout, champion.threshold)
     run.log_metrics(metrics, prefix="champion_holdout_")
     run.set_tags({"compared_with_champion_version": champion.version})
-    return metrics
+    return JudgedChampion(champion.version, metrics)
 
 
 @task(name="validate-model", cache_policy=NO_CACHE)
@@ -133,11 +141,20 @@ def register_task(
 
 
 @task(name="promote", cache_policy=NO_CACHE)
-def promote_task(registry: Registry, version: str, gate: GateResult) -> tuple[str | None, str | None]:
-    """Move `champion` only when every gate passed; returns (champion now, previous)."""
+def promote_task(
+    registry: Registry, version: str, gate: GateResult, judged: JudgedChampion, lock_url: str
+) -> tuple[str | None, str | None, str | None]:
+    """Move `champion` only when every gate passed and it is still the champion the candidate beat.
+
+    Returns (champion now, previous, why not promoted).
+    """
     if not gate.passed:
-        return registry.champion_number(), None
-    return version, registry.promote(version)
+        return registry.champion_number(), None, None
+    try:
+        return version, registry.promote_if_champion_is(version, judged.version, lock_url), None
+    except ChampionMovedError as lost:
+        registry.client.set_model_version_tag(registry.name, version, "promotion", str(lost))
+        return registry.champion_number(), None, str(lost)
 
 
 @flow(name="level1-training", log_prints=True)
@@ -186,20 +203,21 @@ def _train_and_gate(
     split, digest = split_task(frame, policy, run)
     trained = train_task(split, params, run)
     metrics = evaluate_task(trained, split.holdout, run)
-    champion_metrics = evaluate_champion_task(registry, split.holdout, run)
-    gate = validate_model_task(metrics, champion_metrics, policy, run)
+    judged = evaluate_champion_task(registry, split.holdout, run)
+    gate = validate_model_task(metrics, judged.metrics, policy, run)
     tags = _version_tags(window, digest, trained, gate)
     version = register_task(trained, split, tags, registry, run)
-    champion, previous = promote_task(registry, version, gate)
+    lock_url = settings.resolved_prediction_store_url  # the database every promoter shares
+    champion, previous, lost = promote_task(registry, version, gate, judged, lock_url)
     return TrainingOutcome(
         run_id=run.run_id,
         version=version,
-        promoted=gate.passed,
+        promoted=gate.passed and lost is None,
         champion_version=champion,
         previous_version=previous,
         metrics=metrics,
-        champion_metrics=champion_metrics,
-        gate_reasons=list(gate.reasons),
+        champion_metrics=judged.metrics,
+        gate_reasons=[*gate.reasons, *([lost] if lost else [])],
         window=str(window),
     )
 

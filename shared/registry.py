@@ -24,6 +24,10 @@ class RegistryError(RuntimeError):
     """The registry is not in a state the caller can act on; the message says why."""
 
 
+class ChampionMovedError(RegistryError):
+    """A compare-and-set promotion lost: the champion changed since the candidate was judged."""
+
+
 @dataclass(frozen=True)
 class VersionRef:
     """One registered version, as read once from the registry."""
@@ -113,6 +117,24 @@ class Registry:
             self.client.set_registered_model_alias(self.name, PREVIOUS, old)
         self.client.set_registered_model_alias(self.name, CHAMPION, version)
         return old
+
+    def promote_if_champion_is(self, version: str, judged_against: str | None, lock_url: str) -> str | None:
+        """Compare-and-set: promote ``version`` only if the champion is still the one it was judged against.
+
+        Promoters serialise on a lock in ``lock_url`` (the prediction store every process shares); of
+        two candidates judged against the same champion, exactly one wins. Returns the old champion,
+        or raises ChampionMovedError with the reason.
+        """
+        from shared.locks import exclusive
+
+        with exclusive(lock_url, f"promote:{self.name}"):
+            now = self.champion_number()
+            if now != judged_against:
+                raise ChampionMovedError(
+                    f"not promoted: version {version} was judged against champion {judged_against}, "
+                    f"but the champion is now {now} (another promotion won)"
+                )
+            return self.promote(version)
 
     def rollback(self) -> str:
         """Point ``champion`` back at ``previous``; returns the champion's version now.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -10,7 +12,7 @@ import pytest
 from mlflow import MlflowClient
 from sklearn.dummy import DummyClassifier
 
-from shared.registry import CHAMPION, PREVIOUS, Registry, RegistryError
+from shared.registry import CHAMPION, PREVIOUS, ChampionMovedError, Registry, RegistryError
 from shared.settings import Settings
 from shared.tracking import connect
 
@@ -90,3 +92,34 @@ def test_second_rollback_does_not_roll_forward(registry: Registry) -> None:
         registry.rollback()
     assert registry.champion_number() == "1"
     assert MlflowClient().get_model_version(NAME, "2").tags["rolled_back_to"] == "1"
+
+
+def test_of_two_concurrent_promotions_judged_against_the_same_champion_exactly_one_wins(
+    registry: Registry, tmp_path: Path
+) -> None:
+    # given champion 1, and candidates 2 and 3 both judged against it
+    registry.promote("1")
+    lock = f"sqlite:///{tmp_path / 'locks.db'}"
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def promote(version: str) -> None:
+        start.wait()
+        try:
+            registry.promote_if_champion_is(version, "1", lock)
+            outcomes[version] = "won"
+        except ChampionMovedError as lost:
+            outcomes[version] = str(lost)
+
+    # when both promote at once
+    threads = [threading.Thread(target=promote, args=(v,)) for v in ("2", "3")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then exactly one wins, the champion is the winner, and the loser says why
+    winners = [v for v, outcome in outcomes.items() if outcome == "won"]
+    assert len(winners) == 1
+    assert registry.champion_number() == winners[0]
+    loser = ({"2", "3"} - set(winners)).pop()
+    assert f"champion is now {winners[0]}" in outcomes[loser]

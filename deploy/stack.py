@@ -173,7 +173,7 @@ def procfile(stack: Stack, data: Path) -> str:
 def write_prometheus_config(stack: Stack) -> Path:
     config = stack.folder / "prometheus.yml"
     config.write_text(
-        "global:\n  scrape_interval: 15s\n"
+        "global:\n  scrape_interval: 5s\n"
         f"rule_files:\n  - {ROOT / 'deploy' / 'prometheus' / 'alerts.yml'}\n"
         "scrape_configs:\n  - job_name: prediction-service\n"
         f"    static_configs:\n      - targets: ['127.0.0.1:{stack.ports.service}']\n"

@@ -169,3 +169,19 @@ def test_a_deployment_run_by_the_worker_trains_with_the_environment_it_carries(
     newest = max(client.search_model_versions("name='churn-model'"), key=lambda v: int(v.version))
     assert newest.version != "1"
     assert client.get_run(str(newest.run_id)).data.tags["data_source"] == "synthetic"
+
+
+@pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus not installed (Debian: prometheus)")
+def test_prometheus_scrapes_the_service_and_loads_the_alert_rules(stack: Stack, trained: str) -> None:
+    base = f"http://127.0.0.1:{stack.ports.prometheus}/api/v1"
+    deadline, health = time.monotonic() + 60, ""
+    while health != "up" and time.monotonic() < deadline:
+        targets = httpx.get(f"{base}/targets").json()["data"]["activeTargets"]
+        health = targets[0]["health"] if targets else ""
+        time.sleep(1)
+    assert health == "up"
+    groups = httpx.get(f"{base}/rules").json()["data"]["groups"]
+    assert {rule["name"] for group in groups for rule in group["rules"]} >= {
+        "PredictionLogUnhealthy",
+        "ServiceErrorRate",
+    }

@@ -130,21 +130,47 @@ def decide_task(
     summary: WindowSummary, history: MonitoringHistory, policy: MonitoringPolicy, settings: Settings
 ) -> Decision:
     status, reason = classify(summary, policy)
-    windows = [*history.windows_since_last_retraining(), (summary.day, status)]
+    earlier = [w for w in history.windows_since_last_retraining() if w[0] != summary.day]  # a re-run replaces
+    windows = [*earlier, (summary.day, status)]
     return decide(windows, history.last_retrain_day(), settings.label_delay_days, policy, reason)
 
 
 @task(name="log-to-mlflow", cache_policy=NO_CACHE)
-def log_to_mlflow_task(champion: VersionRef, summary: WindowSummary, decision: Decision) -> None:
+def log_to_mlflow_task(
+    settings: Settings, champion: VersionRef, summary: WindowSummary, decision: Decision, when: date
+) -> str:
+    """One monitoring run per window, in an experiment of its own (the champion's training run stays as it ended)."""
+    import mlflow
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    if summary.drift_share is not None:
-        client.log_metric(champion.run_id, "monitor_drift_share", summary.drift_share, step=summary.day)
-    if summary.roc_auc is not None:
-        client.log_metric(champion.run_id, "monitor_roc_auc", summary.roc_auc, step=summary.day)
-    payload = summary.as_dict() | {"decision": asdict(decision)}
-    client.log_dict(champion.run_id, payload, f"monitoring/day-{summary.day:03d}.json")
+    name = f"{settings.experiment_name}-monitoring"
+    experiment = mlflow.get_experiment_by_name(name)
+    experiment_id = experiment.experiment_id if experiment else _create_experiment(settings, name)
+    tags = {"champion_version": champion.version, "day": str(summary.day), "date": str(when), "status": decision.status}
+    run = client.create_run(experiment_id, run_name=f"monitor-{when}", tags=tags)
+    metrics = {"drift_share": summary.drift_share, "roc_auc": summary.roc_auc, "rejected_share": summary.rejected_share}
+    for key, value in metrics.items():
+        if value is not None:
+            client.log_metric(run.info.run_id, key, float(value), step=summary.day)
+    client.log_dict(run.info.run_id, summary.as_dict() | {"decision": asdict(decision)}, "summary.json")
+    report = settings.level2_dir / "reports" / f"day-{summary.day:03d}" / "drift.html"
+    if report.is_file():
+        client.log_artifact(run.info.run_id, str(report))
+    client.set_terminated(run.info.run_id)
+    return str(run.info.run_id)
+
+
+def _create_experiment(settings: Settings, name: str) -> str:
+    import mlflow
+
+    from shared.tracking import is_remote
+
+    location = None
+    if not is_remote(settings.resolved_tracking_uri):
+        settings.artifact_root.mkdir(parents=True, exist_ok=True)
+        location = settings.artifact_root.as_uri()
+    return str(mlflow.create_experiment(name, artifact_location=location))
 
 
 @task(name="notify-ci", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
@@ -172,17 +198,20 @@ def monitoring_flow(
     calendar = source.calendar
     day = calendar.day_of(resolve_day(source, day) if day is not None else source.today())
     connect(settings)
-    history = MonitoringHistory(settings.level2_dir / "monitoring" / "history.jsonl")
-    window = read_window_task(settings, calendar, day)
-    champion, reference = champion_reference_task(settings)
-    summary = summarise_task(settings, day, reference, window, champion.threshold)
-    decision = decide_task(summary, history, policy, settings)
-    log_to_mlflow_task(champion, summary, decision)
-    history.append({"kind": "window", "day": day, "status": decision.status.value, "reason": decision.reason})
-    outcome = MonitoringOutcome(day, summary, decision, champion.version, champion.version, retrained=False)
-    if decision.retrain:
-        notify_ci_task(settings, summary, decision)
-        outcome = _retrain(settings, calendar, outcome, history, retrain_params)
+    history = MonitoringHistory(settings.resolved_prediction_store_url)
+    try:
+        window = read_window_task(settings, calendar, day)
+        champion, reference = champion_reference_task(settings)
+        summary = summarise_task(settings, day, reference, window, champion.threshold)
+        decision = decide_task(summary, history, policy, settings)
+        log_to_mlflow_task(settings, champion, summary, decision, calendar.date_of(day))
+        history.append({"kind": "window", "day": day, "status": decision.status.value, "reason": decision.reason})
+        outcome = MonitoringOutcome(day, summary, decision, champion.version, champion.version, retrained=False)
+        if decision.retrain:
+            notify_ci_task(settings, summary, decision)
+            outcome = _retrain(settings, calendar, outcome, history, retrain_params)
+    finally:
+        history.close()
     get_run_logger().info("day %s: %s (%s)", day, decision.status.value, decision.reason)
     return outcome
 

@@ -1,27 +1,55 @@
-"""The monitor's memory between runs: one JSON line per window decision and per retraining."""
+"""The monitor's memory between runs, in the prediction-store database every worker and deployment shares.
+
+One row per judged window and one per retraining, keyed by (kind, day): re-running a day replaces
+its row instead of adding one, and concurrent monitors write through the database's own locking.
+"""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from level2_cicd.monitoring.decision import Status
+from level2_cicd.service.store import METADATA, create_store_engine
+
+HISTORY = sa.Table(
+    "monitoring_history",
+    METADATA,
+    sa.Column("kind", sa.String(16), primary_key=True),  # "window" or "retraining"
+    sa.Column("day", sa.Integer, primary_key=True),  # day number on the data source's calendar
+    sa.Column("status", sa.String(32), nullable=True),
+    sa.Column("details", sa.Text, nullable=False),  # the whole record, as JSON
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+)
 
 
 class MonitoringHistory:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, store_url: str) -> None:
+        self.engine = create_store_engine(store_url)
+
+    def close(self) -> None:
+        self.engine.dispose()
 
     def records(self) -> list[dict[str, Any]]:
-        if not self.path.is_file():
-            return []
-        return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(HISTORY.c.details).order_by(HISTORY.c.day, HISTORY.c.kind.desc()))
+            return [json.loads(row[0]) for row in rows]
 
     def append(self, record: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a") as out:
-            out.write(json.dumps(record, default=str) + "\n")
+        """Record a window or a retraining; the same (kind, day) again replaces the earlier record."""
+        row = {
+            "kind": record["kind"],
+            "day": int(record["day"]),
+            "status": record.get("status"),
+            "details": json.dumps(record, default=str),
+            "recorded_at": datetime.now(UTC).replace(tzinfo=None),
+        }
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(HISTORY).where(HISTORY.c.kind == row["kind"], HISTORY.c.day == row["day"]))
+            conn.execute(sa.insert(HISTORY).values(**row))
 
     def windows_since_last_retraining(self) -> list[tuple[int, Status]]:
         """(day, status) of the windows judged after the newest retraining."""

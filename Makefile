@@ -84,8 +84,8 @@ monitor: setup ## Level 2: monitor today's window once (DAY=N for a simulated da
 monitor-serve: setup ## Level 2: serve the monitoring flow as a Prefect deployment on a daily cron
 	$(RUN) python -m level2_cicd.monitoring serve
 
-retrain: setup ## Train on the newest fully labelled window; promote only through the gates (CI's retrain.yml)
-	$(RUN) python -m level1_pipeline run
+retrain: setup ## Train on the newest labelled window (or the monitor's: MONITOR_DAY, LAST_DAY, DAYS); gates decide (retrain.yml)
+	$(if $(MONITOR_DAY),$(RUN) python -m level2_cicd.monitoring retrain --day $(MONITOR_DAY) --last-day $(LAST_DAY) --days $(DAYS),$(RUN) python -m level1_pipeline run)
 
 IMAGE ?= mlops-levels-service:local
 docker-build: ## Build the prediction service's container image (needs a Docker engine)

@@ -17,6 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--day", help="day to monitor: YYYY-MM-DD or a day number of the source (default: its today)")
     serve = commands.add_parser("serve", help="serve the monitoring flow as a Prefect deployment on a cron schedule")
     serve.add_argument("--cron", default="30 6 * * *", help="cron schedule (default daily at 06:30)")
+    retrain = commands.add_parser(
+        "retrain", help="CI's side of `retrain_by: ci`: train the dispatched window, record it"
+    )
+    retrain.add_argument("--day", type=int, required=True, help="the monitored day whose decision asked for it")
+    retrain.add_argument("--last-day", required=True, help="last day of the window (YYYY-MM-DD)")
+    retrain.add_argument("--days", type=int, required=True, help="days in the window")
     args = parser.parse_args(argv)
     settings = load_settings()
     prepare_process(settings)
@@ -27,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
 
         monitoring_flow.serve(name=DEPLOYMENT, cron=args.cron)
         return 0
+    if args.command == "retrain":
+        with orchestration_ready(lambda: _warm_up(settings)):
+            return retrain_dispatched(settings, args.day, args.last_day, args.days)
     with orchestration_ready(lambda: _warm_up(settings)):
         from level2_cicd.monitoring.flow import monitoring_flow
 
@@ -34,6 +43,32 @@ def main(argv: list[str] | None = None) -> int:
     print(f"day {outcome.day}: {outcome.decision.status.value} ({outcome.decision.reason})")
     if outcome.retrained:
         print(f"retrained: version {outcome.new_version}, promoted: {outcome.promoted}")
+    return 0
+
+
+def retrain_dispatched(settings: Settings, day: int, last_day: str, days: int) -> int:
+    """Train the window the monitor chose, through the same gates, and record it in the monitor's history.
+
+    The record replaces the monitor's "dispatched" one for that day, so the cooldown counts from it
+    whichever side trained.
+    """
+    from level1_pipeline.flow import DataGateError, training_flow
+    from level2_cicd.monitoring.history import MonitoringHistory
+
+    history = MonitoringHistory(settings.resolved_prediction_store_url)
+    try:
+        trained = training_flow(last_day=last_day, days=days)
+    except DataGateError as failed:
+        history.append({"kind": "retraining", "day": day, "by": "ci", "error": failed.report.summary()})
+        print(failed.report.summary())
+        return 3
+    finally:
+        history.close()
+    record = {"kind": "retraining", "day": day, "by": "ci", "version": trained.version, "promoted": trained.promoted}
+    history = MonitoringHistory(settings.resolved_prediction_store_url)
+    history.append(record)
+    history.close()
+    print(f"retrained on {trained.window}: version {trained.version}, promoted: {trained.promoted}")
     return 0
 
 

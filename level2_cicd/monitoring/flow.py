@@ -174,14 +174,34 @@ def _create_experiment(settings: Settings, name: str) -> str:
 
 
 @task(name="notify-ci", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def notify_ci_task(settings: Settings, summary: WindowSummary, decision: Decision) -> bool:
-    """Send the retrain repository_dispatch to GitHub when configured (CI's retrain.yml listens)."""
-    from level2_cicd.monitoring.dispatch import dispatch_enabled, send_retrain_dispatch
+def notify_ci_task(settings: Settings, payload: dict[str, Any]) -> None:
+    """Send the retrain repository_dispatch to GitHub (CI's retrain.yml listens)."""
+    from level2_cicd.monitoring.dispatch import send_retrain_dispatch
 
-    if not dispatch_enabled(settings):
-        return False
-    send_retrain_dispatch(settings, {"day": summary.day, "status": decision.status.value, "reason": decision.reason})
-    return True
+    send_retrain_dispatch(settings, payload)
+
+
+def retrain_payload(calendar: Calendar, decision: Decision) -> dict[str, Any]:
+    """What CI needs to train exactly the window the monitor chose, and to record it under the same day."""
+    assert decision.retrain_window is not None
+    first, last = decision.retrain_window
+    return {
+        "day": decision.day,
+        "last_day": str(calendar.date_of(last)),
+        "days": last - first + 1,
+        "status": decision.status.value,
+        "reason": decision.reason,
+    }
+
+
+def _dispatch(
+    settings: Settings, calendar: Calendar, outcome: MonitoringOutcome, history: MonitoringHistory
+) -> MonitoringOutcome:
+    """Policy `retrain_by: ci`: send the decision to CI, which retrains; one retraining per decision."""
+    payload = retrain_payload(calendar, outcome.decision)
+    notify_ci_task(settings, payload)
+    history.append({"kind": "retraining", "day": outcome.day, "by": "ci", "status": "dispatched", **payload})
+    return replace(outcome, retrained=False, retraining_error=None)
 
 
 @flow(name="level2-monitoring", log_prints=True)
@@ -207,8 +227,9 @@ def monitoring_flow(
         log_to_mlflow_task(settings, champion, summary, decision, calendar.date_of(day))
         history.append({"kind": "window", "day": day, "status": decision.status.value, "reason": decision.reason})
         outcome = MonitoringOutcome(day, summary, decision, champion.version, champion.version, retrained=False)
-        if decision.retrain:
-            notify_ci_task(settings, summary, decision)
+        if decision.retrain and policy.retrain_by == "ci":
+            outcome = _dispatch(settings, calendar, outcome, history)
+        elif decision.retrain:
             outcome = _retrain(settings, calendar, outcome, history, retrain_params)
     finally:
         history.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -32,6 +33,7 @@ class MonitoringPolicy(StrictModel):
     min_labelled_days_after_alarm: int = Field(ge=0)
     retrain_window_days: int = Field(ge=3)
     cooldown_days: int = Field(ge=0)
+    retrain_by: Literal["prefect", "ci"] = "prefect"
 
 
 def load_monitoring_policy(path: Path) -> MonitoringPolicy:

@@ -1,0 +1,44 @@
+"""`retrain_by: ci`: the monitor dispatches its window; CI trains exactly that and records it in the same memory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from level2_cicd.monitoring.decision import Decision, Status
+from level2_cicd.monitoring.flow import retrain_payload
+from level2_cicd.monitoring.history import MonitoringHistory
+from shared.data.source import Calendar
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_the_dispatch_carries_the_window_the_monitor_chose_as_dates() -> None:
+    decision = Decision(40, Status.DECAY, True, "decay", retrain_window=(33, 37))
+    payload = retrain_payload(Calendar(date(2026, 1, 1)), decision)
+    assert payload | {"reason": ""} == {"day": 40, "last_day": "2026-02-07", "days": 5, "status": "decay", "reason": ""}
+
+
+def test_ci_trains_the_dispatched_window_and_records_it_under_the_monitored_day(tmp_path: Path) -> None:
+    # given the monitor's "dispatched" record for day 12
+    state = tmp_path / "state"
+    store = f"sqlite:///{state / 'level2' / 'predictions.db'}"
+    history = MonitoringHistory(store)
+    history.append({"kind": "retraining", "day": 12, "by": "ci", "status": "dispatched"})
+    history.close()
+    # when CI runs `make retrain MONITOR_DAY=12 LAST_DAY=... DAYS=...`
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "MLFLOW_TRACKING", "PREFECT_API"))}
+    env |= {"MLOPS_STATE_DIR": str(state), "MLOPS_DATA_SOURCE": "synthetic", "MLOPS_ROWS_PER_DAY": "300"}
+    command = [sys.executable, "-m", "level2_cicd.monitoring", "retrain", "--day", "12"]
+    command += ["--last-day", "2024-06-28", "--days", "10"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "retrained on 2024-06-19..2024-06-28: version 1" in done.stdout
+    # then the record for day 12 is the retraining itself (the cooldown counts from it), not a second one
+    history = MonitoringHistory(store)
+    retrainings = [r for r in history.records() if r["kind"] == "retraining"]
+    history.close()
+    assert retrainings == [{"kind": "retraining", "day": 12, "by": "ci", "version": "1", "promoted": True}]

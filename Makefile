@@ -73,7 +73,7 @@ serve: setup ## Level 2: serve the registry's champion on 127.0.0.1:8000 (WORKER
 	$(RUN) python -m level2_cicd.service --host 127.0.0.1 --port 8000 --workers $(WORKERS)
 
 bench-serving: setup ## Benchmark the level 2 service against `mlflow models serve` (needs Debian's wrk)
-	$(RUN) python -m bench.serving --write
+	$(RUN) python -m bench.serving --write $(if $(POSTGRES),--postgres $(POSTGRES),)
 
 level2: setup ## Level 2: train, serve, replay drifting traffic, monitor, retrain automatically, swap (a few minutes)
 	$(RUN) python -m level2_cicd.loop

@@ -16,7 +16,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,7 +69,25 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def measure(seconds: int) -> str:
+@contextmanager
+def serving(env: dict[str, str], store_url: str, workers: int) -> Iterator[str]:
+    """The level 2 service on a free loopback port with ``workers`` processes, logging to ``store_url``."""
+    port = free_port()
+    command = [sys.executable, "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    service_env = env | {"MLOPS_PREDICTION_STORE_URL": store_url}
+    with running_server(command, service_env, f"http://127.0.0.1:{port}/ready", cwd=ROOT, quiet=True):
+        yield f"http://127.0.0.1:{port}"
+
+
+def log_completeness(url: str, runs: list[dict[str, float]]) -> str:
+    with sa.create_engine(url).connect() as conn:
+        logged = conn.execute(sa.text("select count(*) from predictions")).scalar_one()
+    sent = sum(r["requests"] + r["warm_up_requests"] for r in runs)
+    return f"{sa.engine.make_url(url).get_backend_name()} {logged} rows / {sent:.0f} requests"
+
+
+def measure(seconds: int, postgres_url: str | None = None) -> str:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian) and run again")
     row = to_records(schema_rows(1, seed=1, null_share=0.0))[0]
@@ -91,27 +110,30 @@ def measure(seconds: int) -> str:
                 f"http://127.0.0.1:{port}/invocations", invocations_body, seconds, work
             )
 
-        store = work / "predictions.db"
-        service_env = env | {"MLOPS_PREDICTION_STORE_URL": f"sqlite:///{store}"}
-        port = free_port()
-        service_cmd = [sys.executable, "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
-        with running_server(service_cmd, service_env, f"http://127.0.0.1:{port}/ready", cwd=ROOT, quiet=True):
-            results["level 2 service /predict"] = wrk(f"http://127.0.0.1:{port}/predict", predict_body, seconds, work)
-            results["level 2 service /invocations"] = wrk(
-                f"http://127.0.0.1:{port}/invocations", invocations_body, seconds, work
-            )
-        with sa.create_engine(f"sqlite:///{store}").connect() as conn:
-            logged = conn.execute(sa.text("select count(*) from predictions")).scalar_one()
-    ours = [r for name, r in results.items() if name.startswith("level 2")]
-    sent = sum(r["requests"] + r["warm_up_requests"] for r in ours)
+        store = f"sqlite:///{work / 'predictions.db'}"
+        with serving(env, store, workers=1) as base:
+            results["level 2 service /predict"] = wrk(f"{base}/predict", predict_body, seconds, work)
+            results["level 2 service /invocations"] = wrk(f"{base}/invocations", invocations_body, seconds, work)
+        logs = {store: ["level 2 service /predict", "level 2 service /invocations"]}
+        store_2 = f"sqlite:///{work / 'predictions-2.db'}"
+        with serving(env, store_2, workers=2) as base:
+            results["level 2 service /predict, 2 workers"] = wrk(f"{base}/predict", predict_body, seconds, work)
+        logs[store_2] = ["level 2 service /predict, 2 workers"]
+        if postgres_url:
+            with serving(env, postgres_url, workers=2) as base:
+                results["level 2 service /predict, 2 workers, PostgreSQL log"] = wrk(
+                    f"{base}/predict", predict_body, seconds, work
+                )
+            logs[postgres_url] = ["level 2 service /predict, 2 workers, PostgreSQL log"]
+        completeness = [log_completeness(url, [results[name] for name in names]) for url, names in logs.items()]
     baseline = results["`mlflow models serve` /invocations"]["rps"]
     lines = [
         f"## Serving: level 2 service vs `mlflow models serve` ({datetime.now(UTC):%Y-%m-%d})",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
         f"wrk, 8 connections, {WARM_UP_SECONDS} s warm-up then {seconds} s per line, single-row requests, "
-        "one uvicorn worker, loopback; "
-        "prediction logging on (SQLite).",
+        "loopback; prediction logging on (SQLite unless said otherwise); "
+        "uvicorn workers as said (one otherwise).",
         "",
         "| server | req/s | p50 | p99 | non-2xx | vs mlflow |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -121,8 +143,8 @@ def measure(seconds: int) -> str:
             for name, r in results.items()
         ),
         "",
-        f"Prediction log: {logged} rows for {sent:.0f} requests completed by wrk "
-        "(wrk's count leaves out requests still in flight when it stops, which the service answered and logged).",
+        "Prediction log, rows logged vs requests wrk completed (wrk leaves out requests still in flight when it "
+        "stops, which the service answered and logged): " + "; ".join(completeness) + ".",
         "",
     ]
     return "\n".join(lines)
@@ -132,8 +154,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--write", action="store_true", help="append the result to docs/benchmarks.md")
+    parser.add_argument("--postgres", help="SQLAlchemy URL of an empty PostgreSQL log database for an extra line")
     args = parser.parse_args()
-    report = measure(args.seconds)
+    report = measure(args.seconds, args.postgres)
     print(report)
     if args.write:
         with (ROOT / "docs" / "benchmarks.md").open("a") as out:

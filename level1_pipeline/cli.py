@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,8 @@ def run_once(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_outcome(outcome: TrainingOutcome, settings: Settings) -> None:
+    from shared.tracking import is_remote
+
     verdict = "PROMOTED to champion" if outcome.promoted else "registered but NOT promoted"
     print(f"\nLevel 1 run {outcome.run_id}: data {outcome.window}")
     print(f"  model version {outcome.version}: {verdict}")
@@ -81,8 +84,15 @@ def _print_outcome(outcome: TrainingOutcome, settings: Settings) -> None:
     print(f"  holdout ROC AUC {outcome.metrics['roc_auc']:.4f}, F1 {outcome.metrics['f1']:.4f}")
     print(f"  champion now: version {outcome.champion_version} (previous: {outcome.previous_version})")
     print("\nLook at it:")
-    print(f"  .venv/bin/mlflow ui --backend-store-uri {settings.resolved_tracking_uri} --host 127.0.0.1 --port 5000")
-    print(f"  PREFECT_HOME={settings.state_path / 'prefect'} .venv/bin/prefect server start --host 127.0.0.1")
+    uri = settings.resolved_tracking_uri
+    if is_remote(uri):
+        print(f"  MLflow: {uri}")
+    else:
+        print(f"  .venv/bin/mlflow ui --backend-store-uri {uri} --host 127.0.0.1 --port 5000")
+    if os.environ.get("PREFECT_API_URL"):
+        print(f"  Prefect: {os.environ['PREFECT_API_URL'].removesuffix('/api')}")
+    else:
+        print(f"  PREFECT_HOME={settings.state_path / 'prefect'} .venv/bin/prefect server start --host 127.0.0.1")
 
 
 def serve(cron: str) -> int:

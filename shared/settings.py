@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     store_flush_seconds: float = Field(default=0.2, gt=0, description="Longest a prediction waits to be written.")
     model_poll_seconds: float = Field(default=5.0, gt=0, description="How often the service checks the alias.")
     admin_token: SecretStr | None = Field(default=None, description="Bearer token of POST /admin/reload.")
+    scoring_token: SecretStr | None = Field(
+        default=None, description="Bearer token of /predict and /invocations (unset: open, as on embedded defaults)."
+    )
+    labels_token: SecretStr | None = Field(
+        default=None, description="Bearer token of /feedback: labels steer retraining (unset: open)."
+    )
+    max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest request body the service reads.")
+    data_policy_file: Path = Field(
+        default=Path("config/data_policy.yaml"), description="Label horizon and retention of logged data (versioned)."
+    )
     batch_max_rows: int = Field(default=64, ge=1, description="Most rows scored in one model call.")
     batch_max_wait_ms: float = Field(default=1.0, ge=0, description="Longest a request waits for others to batch.")
 
@@ -106,6 +116,13 @@ class Settings(BaseSettings):
     @property
     def artifact_root(self) -> Path:
         return self.mlflow_dir / "artifacts"
+
+
+def overrides_without_secrets(settings: Settings) -> dict[str, object]:
+    """The settings a caller changed, as JSON-ready values, minus every secret: safe to pass as flow parameters
+    (Prefect stores parameters in its database and shows them in its UI)."""
+    secret = {name for name, field in Settings.model_fields.items() if "SecretStr" in str(field.annotation)}
+    return settings.model_dump(mode="json", exclude_unset=True, exclude=secret)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -26,7 +26,7 @@ from shared.data.source import Calendar, resolve_day, source_from
 from shared.metrics import classification_metrics
 from shared.prefect_api import refuse_local_registry_in_deployment
 from shared.registry import Registry, VersionRef
-from shared.settings import Settings, load_settings
+from shared.settings import Settings, load_settings, overrides_without_secrets
 from shared.tracking import REFERENCE_DIR, REFERENCE_FILE, connect
 
 
@@ -247,7 +247,7 @@ def _retrain(
     """Train on the newest fully labelled window, through the same gates as every training."""
     from level1_pipeline.flow import DataGateError, training_flow
 
-    overrides = settings.model_dump(mode="json", exclude_unset=True, exclude={"admin_token", "github_token"})
+    overrides = overrides_without_secrets(settings)
     assert outcome.decision.retrain_window is not None
     first, last = outcome.decision.retrain_window
     try:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import secrets
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
@@ -19,7 +18,9 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from level2_cicd.service.access import BodyLimitMiddleware, Role, authorize
 from level2_cicd.service.batcher import Batcher, NotReadyError
+from level2_cicd.service.data_policy import load_data_policy
 from level2_cicd.service.metrics import MetricsMiddleware, ServiceMetrics, scrape_registry
 from level2_cicd.service.model_holder import LoadedModel, ModelHolder
 from level2_cicd.service.rejections import by_field_and_rule, renderable, row_problems
@@ -48,6 +49,7 @@ class Service:
         self.batcher = Batcher(self.holder, settings.batch_max_rows, settings.batch_max_wait_ms / 1000)
         self.store: PredictionStore | None = None
         self.store_error: str | None = None
+        self.data_policy = load_data_policy(settings.data_policy_file)
         self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -265,38 +267,59 @@ def create_app(settings: Settings) -> FastAPI:
             )
         return info
 
-    @app.post("/predict")
+    @app.post("/predict", dependencies=[Depends(requires(Role.SCORING))])
     async def predict(body: PredictRequest, svc: ServiceDep) -> PredictResponse:
         """Score one or many rows; each prediction gets a request id for later feedback."""
         rows = [row.model_dump() for row in body.rows]
         return PredictResponse(predictions=await svc.predict(rows, body.event_time))
 
-    @app.post("/invocations")
+    @app.post("/invocations", dependencies=[Depends(requires(Role.SCORING))])
     async def invocations(body: InvocationsRequest, svc: ServiceDep) -> dict[str, Any]:
         """MLflow's scoring protocol; answers like `mlflow models serve` of the same model."""
         predictions = await svc.predict(rows_from_invocation(body), None)
         return {"predictions": [[1.0 - p.probability, p.probability] for p in predictions]}
 
-    @app.post("/feedback")
+    @app.post("/feedback", dependencies=[Depends(requires(Role.LABELS))])
     async def feedback(body: FeedbackRequest, svc: ServiceDep) -> dict[str, int]:
-        """Ground-truth labels for earlier request ids (they may arrive days later); stored when answered."""
+        """Ground-truth labels for earlier request ids (they may arrive days later); stored when answered.
+
+        One label per request id: the same label again is accepted (nothing new stored); a different
+        one is refused (409). Labels of predictions served longer ago than the policy's horizon are
+        refused (422). Nothing of a refused request is stored.
+        """
         if svc.store is None:
             raise HTTPException(503, f"not ready: {svc.store_error}")
-        ids = [item.request_id for item in body.labels]
+        labels = {item.request_id: item.label for item in body.labels}
+        if any(labels[item.request_id] != item.label for item in body.labels):
+            svc.metrics.labels_refused.labels("conflict").inc()
+            raise HTTPException(409, "the same request_id is given two different labels in this request")
         await _flushed(svc.store)
-        known = await asyncio.to_thread(svc.store.known_request_ids, ids)
-        unknown = sorted(set(ids) - known)
+        served = await asyncio.to_thread(svc.store.served_times, list(labels))
+        unknown = sorted(set(labels) - set(served))
         if unknown:
+            svc.metrics.labels_refused.labels("unknown").inc(len(unknown))
             raise HTTPException(404, f"unknown request_id(s): {', '.join(unknown[:10])}")
         now = datetime.now(UTC).replace(tzinfo=None)
-        svc.store.add_labels([{"request_id": i.request_id, "label": i.label, "received_at": now} for i in body.labels])
+        horizon = svc.data_policy.label_horizon_days
+        too_old = sorted(i for i, at in served.items() if now - at > timedelta(days=horizon))
+        if too_old:
+            svc.metrics.labels_refused.labels("too_old").inc(len(too_old))
+            where = f"label_horizon_days = {horizon} in {svc.settings.data_policy_file}"
+            raise HTTPException(422, f"predictions served more than {horizon} days ago ({where}): {too_old[:10]}")
+        existing = await asyncio.to_thread(svc.store.existing_labels, list(labels))
+        conflicts = sorted(i for i, label in labels.items() if i in existing and existing[i] != label)
+        if conflicts:
+            svc.metrics.labels_refused.labels("conflict").inc(len(conflicts))
+            raise HTTPException(409, f"request_id(s) already labelled differently: {', '.join(conflicts[:10])}")
+        fresh = {i: label for i, label in labels.items() if i not in existing}  # the same label again: already stored
+        new = [{"request_id": i, "label": label, "received_at": now} for i, label in fresh.items()]
+        svc.store.add_labels(new)
         await _flushed(svc.store)  # labels are rare and precious: written before the answer
-        return {"accepted": len(ids)}
+        return {"accepted": len(labels), "stored": len(new)}
 
-    @app.post("/admin/reload")
-    async def admin_reload(svc: ServiceDep, authorization: Annotated[str | None, Header()] = None) -> ModelInfo:
+    @app.post("/admin/reload", dependencies=[Depends(requires(Role.ADMIN))])
+    async def admin_reload(svc: ServiceDep) -> ModelInfo:
         """Load the champion now (token-protected); keeps the old model if loading fails."""
-        _authorize(svc.settings, authorization)
         await svc.reload()
         return await model(svc)
 
@@ -316,6 +339,7 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"detail": renderable(jsonable_encoder(errors))}, status_code=422)
 
     known = frozenset(route.path for route in app.routes if hasattr(route, "path"))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=service.metrics, known_paths=known)
     return app
 
@@ -337,9 +361,10 @@ def app_from_environment() -> FastAPI:
     return create_app(settings)
 
 
-def _authorize(settings: Settings, authorization: str | None) -> None:
-    if settings.admin_token is None:
-        raise HTTPException(403, "admin endpoints are disabled: set MLOPS_ADMIN_TOKEN to enable them")
-    expected = f"Bearer {settings.admin_token.get_secret_value()}"
-    if authorization is None or not secrets.compare_digest(authorization, expected):
-        raise HTTPException(401, "missing or wrong bearer token")
+def requires(role: Role) -> Callable[..., None]:
+    """A route dependency: the caller must present ``role``'s bearer token (when one is set)."""
+
+    def check(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+        authorize(request.app.state.service.settings, role, authorization)
+
+    return check

@@ -50,6 +50,12 @@ class ServiceMetrics:
             ["field", "rule"],
             registry=self.registry,
         )
+        self.labels_refused = Counter(
+            "labels_refused_total",
+            "Labels refused at /feedback by reason (conflict, too_old, unknown).",
+            ["reason"],
+            registry=self.registry,
+        )
         self.log_dropped_rows = Counter(
             "prediction_log_dropped_rows_total",
             "Rows the prediction log could not write after retries.",

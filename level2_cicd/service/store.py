@@ -187,10 +187,17 @@ class PredictionStore:
         self._thread.join()
         self.engine.dispose()
 
-    def known_request_ids(self, ids: list[str]) -> set[str]:
+    def served_times(self, ids: list[str]) -> dict[str, datetime]:
+        """When each known request id was served (unknown ids are absent)."""
         with self.engine.connect() as conn:
-            found = conn.execute(sa.select(PREDICTIONS.c.request_id).where(PREDICTIONS.c.request_id.in_(ids)))
-            return {row[0] for row in found}
+            query = sa.select(PREDICTIONS.c.request_id, PREDICTIONS.c.served_at)
+            return {row[0]: row[1] for row in conn.execute(query.where(PREDICTIONS.c.request_id.in_(ids)))}
+
+    def existing_labels(self, ids: list[str]) -> dict[str, int]:
+        """The label already stored for each of these request ids, if any."""
+        with self.engine.connect() as conn:
+            query = sa.select(LABELS.c.request_id, LABELS.c.label).where(LABELS.c.request_id.in_(ids))
+            return {row[0]: int(row[1]) for row in conn.execute(query)}
 
     def _run(self) -> None:
         stopping = False

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from shared.settings import Settings
+from shared.settings import Settings, overrides_without_secrets
 
 
 def test_environment_overrides_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -27,3 +27,9 @@ def test_settings_are_frozen_and_strict() -> None:
         settings.seed = 3  # type: ignore[misc]
     with pytest.raises(ValidationError, match="rows_per_day"):
         Settings(rows_per_day=0)
+
+
+def test_overrides_passed_on_to_flows_never_carry_secrets() -> None:
+    settings = Settings(seed=5, admin_token="a-1", scoring_token="s-2", labels_token="l-3", github_token="g-4")
+    passed = overrides_without_secrets(settings)
+    assert passed == {"seed": 5}

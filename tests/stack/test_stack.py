@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import httpx
 import psycopg
 import pytest
 
-from deploy.stack import Stack, down, running, up
+from deploy.stack import SERVICE_WORKERS, Stack, down, running, up
 from shared.data.synthetic import schema_rows
 from shared.schema import to_records
 
@@ -85,13 +86,15 @@ def test_level1_registers_a_champion_on_the_tracking_server_with_proxied_artifac
     assert any((stack.folder / "mlflow-artifacts").rglob("MLmodel"))
 
 
-def _wait_ready(base: str, timeout: float = 60) -> dict[str, object]:
+def _served_versions(base: str, timeout: float = 60) -> list[str]:
+    """The version each live worker serves, once every worker serves one (each polls the registry on its own)."""
     deadline = time.monotonic() + timeout
-    answer = httpx.get(f"{base}/ready").json()
-    while not answer.get("ready") and time.monotonic() < deadline:
+    while True:
+        metrics = httpx.get(f"{base}/metrics").text
+        versions = re.findall(r'^model_version\{pid="\d+"\} (\S+)$', metrics, flags=re.MULTILINE)
+        if (len(versions) == SERVICE_WORKERS and "0.0" not in versions) or time.monotonic() > deadline:
+            return versions
         time.sleep(0.5)
-        answer = httpx.get(f"{base}/ready").json()
-    return dict(answer)
 
 
 async def _send(base: str, rows: list[dict[str, object]]) -> list[str]:
@@ -107,7 +110,7 @@ async def _send(base: str, rows: list[dict[str, object]]) -> list[str]:
 
 
 def test_two_worker_service_logs_every_prediction_once_in_postgres_and_counts_all(trained: str, stack: Stack) -> None:
-    assert _wait_ready(stack.service_url).get("model_version") == "1"
+    assert _served_versions(stack.service_url) == ["1.0"] * SERVICE_WORKERS
     ids = asyncio.run(_send(stack.service_url, to_records(schema_rows(REQUESTS, seed=4))))
     deadline, stored = time.monotonic() + 20, list[str]()
     while len(stored) < REQUESTS and time.monotonic() < deadline:
@@ -185,3 +188,16 @@ def test_prometheus_scrapes_the_service_and_loads_the_alert_rules(stack: Stack, 
         "PredictionLogUnhealthy",
         "ServiceErrorRate",
     }
+
+
+def test_purge_on_postgresql(stack: Stack) -> None:
+    from level2_cicd.service.store import create_store_engine
+    from tests.level2_cicd.service.test_retention import check_purge
+
+    with psycopg.connect(f"{stack.postgres_url}/postgres", autocommit=True) as conn:
+        conn.execute("CREATE DATABASE purge_check")
+    engine = create_store_engine(stack.database("purge_check"))
+    try:
+        check_purge(engine)
+    finally:
+        engine.dispose()

@@ -108,7 +108,7 @@ def test_feedback_labels_join_their_predictions(
 ) -> None:
     predictions = client.post("/predict", json={"rows": rows[:5]}).json()["predictions"]
     labels = [{"request_id": p["request_id"], "label": i % 2} for i, p in enumerate(predictions[:3])]
-    assert client.post("/feedback", json={"labels": labels}).json() == {"accepted": 3}
+    assert client.post("/feedback", json={"labels": labels}).json() == {"accepted": 3, "stored": 3}
     service = client.app.state.service  # type: ignore[attr-defined]
     service.store.flush()
     log = read_log(service.store.engine).set_index("request_id")

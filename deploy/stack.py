@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -30,6 +31,7 @@ POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 DATABASES = ("mlflow", "prefect", "predictions")
 WORK_POOL = "mlops-levels"
 SERVICE_WORKERS = 2
+TOKEN_VARIABLES = ("MLOPS_SCORING_TOKEN", "MLOPS_LABELS_TOKEN", "MLOPS_ADMIN_TOKEN")  # the stack starts with tokens on
 
 
 class StackError(RuntimeError):
@@ -80,6 +82,19 @@ class Stack:
             "PREFECT_API_URL": self.prefect_api,
             "MLOPS_PREDICTION_STORE_URL": self.database("predictions"),
         }
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.folder / "secrets.env"
+
+    def tokens(self) -> dict[str, str]:
+        """The service's tokens (scoring, labels, admin), made at the first start, kept readable by the owner only."""
+        if not self.secrets_file.is_file():
+            made = {name: secrets.token_urlsafe(24) for name in TOKEN_VARIABLES}
+            self.secrets_file.touch(mode=0o600)
+            self.secrets_file.write_text("".join(f"{key}={value}\n" for key, value in made.items()))
+        lines = self.secrets_file.read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line)
 
     def health(self) -> dict[str, str]:
         """Where each server says it is up."""
@@ -235,7 +250,9 @@ def up(folder: Path) -> Stack:
     (folder / "ports.json").write_text(json.dumps(asdict(stack.ports)))
     data = init_postgres(stack)
     (folder / "Procfile").write_text(procfile(stack, data))
+    stack.tokens()  # made once; honcho hands them to the processes from the file, never on a command line
     honcho = [str(Path(sys.executable).parent / "honcho"), "start", "-f", str(folder / "Procfile"), "-d", str(ROOT)]
+    honcho += ["-e", str(stack.secrets_file)]
     with (folder / "honcho.log").open("ab") as log:
         process = subprocess.Popen(honcho, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
     _pid_file(folder).write_text(str(process.pid))
@@ -316,7 +333,7 @@ def main(argv: list[str]) -> int:
             if found is None:
                 print("echo 'stack not running: make stack-up' >&2; false")
                 return 1
-            for key, value in found.client_env().items():
+            for key, value in (found.client_env() | found.tokens()).items():
                 print(f"export {key}={value}")
             return 0
         return status(folder)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pandas as pd
+from pydantic import SecretStr
 
 from shared.data.source import DataSource
 from shared.processes import free_port, running_server
@@ -58,9 +59,11 @@ def service_env(settings: Settings, overrides: dict[str, Any]) -> dict[str, str]
 class Traffic:
     """Sends each simulated day's rows to the service and, after the delay, their labels."""
 
-    def __init__(self, client: httpx.Client, source: DataSource, label_delay_days: int) -> None:
+    def __init__(self, client: httpx.Client, source: DataSource, label_delay_days: int, settings: Settings) -> None:
         self.client = client
         self.source = source
+        self.scoring = bearer(settings.scoring_token)
+        self.labels = bearer(settings.labels_token)
         self.delay = label_delay_days
         self.pending: dict[int, list[dict[str, Any]]] = {}
         self.truth: dict[str, tuple[int, int]] = {}  # request id -> (day, true label), for offline scoring
@@ -81,7 +84,8 @@ class Traffic:
 
     def _predict(self, chunk: list[tuple[dict[str, Any], int]], event_time: str) -> list[tuple[dict[str, Any], int]]:
         """Score a chunk; when the service refuses rows (422), resend the others, as a tolerant client would."""
-        response = self.client.post("/predict", json={"rows": [row for row, _ in chunk], "event_time": event_time})
+        body = {"rows": [row for row, _ in chunk], "event_time": event_time}
+        response = self.client.post("/predict", json=body, headers=self.scoring)
         if response.status_code == 422:
             refused = {e["loc"][2] for e in response.json()["detail"] if e["loc"][:2] == ["body", "rows"]}
             if not refused:
@@ -95,8 +99,14 @@ class Traffic:
         """Labels of the day ``delay`` days ago arrive today; False when there were none."""
         labels = self.pending.pop(today - self.delay, [])
         for start in range(0, len(labels), 5000):
-            self.client.post("/feedback", json={"labels": labels[start : start + 5000]}).raise_for_status()
+            body = {"labels": labels[start : start + 5000]}
+            self.client.post("/feedback", json=body, headers=self.labels).raise_for_status()
         return bool(labels)
+
+
+def bearer(token: SecretStr | None) -> dict[str, str]:
+    """The Authorization header for a role's token, when the service requires one."""
+    return {"Authorization": f"Bearer {token.get_secret_value()}"} if token is not None else {}
 
 
 def client_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -154,7 +164,7 @@ def run_loop(
         httpx.Client(base_url=base, timeout=60) as client,
         Progress(transient=True, disable=on_day is not None) as progress,
     ):
-        traffic = Traffic(client, source_from(settings), settings.label_delay_days)
+        traffic = Traffic(client, source_from(settings), settings.label_delay_days, settings)
         bar = progress.add_task("simulated days", total=days)
         for day in range(first_day, first_day + days):
             rows = traffic.send_day(day)

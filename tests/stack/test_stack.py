@@ -97,8 +97,10 @@ def _served_versions(base: str, timeout: float = 60) -> list[str]:
         time.sleep(0.5)
 
 
-async def _send(base: str, rows: list[dict[str, object]]) -> list[str]:
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=httpx.Limits(max_connections=8)) as client:
+async def _send(base: str, rows: list[dict[str, object]], token: str) -> list[str]:
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=8)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits, headers=headers) as client:
         ids: list[str] = []
         for start in range(0, len(rows), 8):
             replies = await asyncio.gather(
@@ -111,7 +113,10 @@ async def _send(base: str, rows: list[dict[str, object]]) -> list[str]:
 
 def test_two_worker_service_logs_every_prediction_once_in_postgres_and_counts_all(trained: str, stack: Stack) -> None:
     assert _served_versions(stack.service_url) == ["1.0"] * SERVICE_WORKERS
-    ids = asyncio.run(_send(stack.service_url, to_records(schema_rows(REQUESTS, seed=4))))
+    # the stack starts with tokens on: without one, scoring is refused
+    assert httpx.post(f"{stack.service_url}/predict", json={"rows": to_records(schema_rows(1))}).status_code == 401
+    token = stack.tokens()["MLOPS_SCORING_TOKEN"]
+    ids = asyncio.run(_send(stack.service_url, to_records(schema_rows(REQUESTS, seed=4)), token))
     deadline, stored = time.monotonic() + 20, list[str]()
     while len(stored) < REQUESTS and time.monotonic() < deadline:
         with psycopg.connect(f"{stack.postgres_url}/predictions") as conn:

@@ -1,7 +1,7 @@
 """Tell CI/CD to retrain: a GitHub `repository_dispatch` event that starts retrain.yml.
 
-Off unless both MLOPS_GITHUB_REPOSITORY and MLOPS_GITHUB_TOKEN are set: nothing leaves the
-machine by default.
+Sent only when the monitoring policy says `retrain_by: ci`, which needs MLOPS_GITHUB_REPOSITORY
+and MLOPS_GITHUB_TOKEN: nothing leaves the machine by default.
 """
 
 from __future__ import annotations
@@ -17,10 +17,6 @@ EVENT_TYPE = "retrain"
 
 class DispatchError(RuntimeError):
     """GitHub refused or could not be reached; names the repository and the status."""
-
-
-def dispatch_enabled(settings: Settings) -> bool:
-    return bool(settings.github_repository and settings.github_token)
 
 
 def send_retrain_dispatch(settings: Settings, payload: dict[str, Any], timeout: float = 10.0) -> None:

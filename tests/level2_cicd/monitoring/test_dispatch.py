@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from level2_cicd.monitoring.dispatch import DispatchError, dispatch_enabled, send_retrain_dispatch
+from level2_cicd.monitoring.dispatch import DispatchError, send_retrain_dispatch
 from shared.settings import Settings
 
 
@@ -42,8 +42,9 @@ def api() -> Iterator[str]:
         server.server_close()
 
 
-def test_dispatch_is_off_by_default() -> None:
-    assert not dispatch_enabled(Settings())
+def test_dispatch_without_repository_and_token_says_what_to_set() -> None:
+    with pytest.raises(DispatchError, match="set MLOPS_GITHUB_REPOSITORY and MLOPS_GITHUB_TOKEN"):
+        send_retrain_dispatch(Settings(), {"day": 1})
 
 
 def test_dispatch_posts_the_retrain_event_with_the_decision(api: str) -> None:

@@ -16,7 +16,7 @@ export GX_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup lint format test purge-log stack-up stack-down stack-status stack-env level0 level1 level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-serving serve level2 monitor monitor-serve retrain docker-build deploy compare compare-quick
+.PHONY: help setup lint format test reset purge-log stack-up stack-down stack-status stack-env level0 level1 level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-serving serve level2 monitor monitor-serve retrain docker-build deploy compare compare-quick
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -86,6 +86,11 @@ monitor-serve: setup ## Level 2: serve the monitoring flow as a Prefect deployme
 
 retrain: setup ## Train on the newest labelled window (or the monitor's: MONITOR_DAY, LAST_DAY, DAYS); gates decide (retrain.yml)
 	$(if $(MONITOR_DAY),$(RUN) python -m level2_cicd.monitoring retrain --day $(MONITOR_DAY) --last-day $(LAST_DAY) --days $(DAYS),$(RUN) python -m level1_pipeline run)
+
+reset: setup ## Remove all generated state (state/: MLflow, Prefect, prediction logs, reports, hand-off files, the stack's data)
+	$(RUN) python -m deploy.stack down >/dev/null
+	rm -rf state
+	@echo "removed state/ (MLflow store and artifacts, Prefect home, prediction logs, reports, hand-off files, stack data)"
 
 purge-log: setup ## Delete prediction-log rows older than config/data_policy.yaml allows (in batches)
 	$(RUN) python -m level2_cicd.service.retention

@@ -155,6 +155,8 @@ def run_loop(
 
     initial = training_flow(last_day=first_day - 1, settings_overrides=overrides)
     print(f"initial champion: version {initial.champion_version} (trained on {initial.window})")
+    if on_day is None:
+        print(HEADER)
     port = free_port()
     command = [sys.executable, "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
@@ -208,6 +210,25 @@ def format_row(r: DayRecord) -> str:
     return f"{r.day:>4} {r.rows:>6} {drift:>6} {auc:>6}  {r.status:<12} {'v' + r.served_version:>7}  {note}"
 
 
+MODEL_SUFFIX = "-level2"  # level 2's demo has its own registered model: it never moves level 1's champion
+
+
+def fresh_state(settings: Settings) -> str:
+    """Remove what an earlier run of the loop left (its log, monitor memory, reports, registered model)."""
+    import contextlib
+    import shutil
+
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    shutil.rmtree(settings.level2_dir, ignore_errors=True)
+    with contextlib.suppress(MlflowException):  # none yet
+        MlflowClient().delete_registered_model(settings.model_name)
+    kept = "" if settings.prediction_store_url is None else "; the log at MLOPS_PREDICTION_STORE_URL is kept"
+    removed = f"removed {settings.level2_dir} and model {settings.model_name!r}{kept}"
+    return f"fresh level 2 state: {removed} (--continue keeps them)"
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -221,15 +242,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--onset", type=int, default=33, help="first day of the scenario")
     parser.add_argument("--first-day", type=int, default=28, help="first simulated day of live traffic")
     parser.add_argument("--days", type=int, default=18, help="simulated days of traffic")
+    parser.add_argument(
+        "--continue",
+        dest="keep",
+        action="store_true",
+        help="keep the previous run's level 2 state instead of a fresh one",
+    )
     args = parser.parse_args(argv)
-    overrides = {"scenario": args.scenario, "scenario_start_day": args.onset}
+    base = load_settings()
+    overrides = {
+        "scenario": args.scenario,
+        "scenario_start_day": args.onset,
+        "model_name": base.model_name + MODEL_SUFFIX,
+    }
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the timeline is the output; flows log to Prefect
     settings = load_settings(**overrides)
     prepare_process(settings)
     started = datetime.now()
     print(f"level 2 loop: {args.days} days from day {args.first_day}, {args.scenario} from day {args.onset}")
     with orchestration_ready(training_warm_up(settings)):
-        print(HEADER)
+        if not args.keep:
+            print(fresh_state(settings))
         timeline = run_loop(settings, overrides, args.first_day, args.days).timeline
     retrainings = [r for r in timeline if r.retrained]
     print(f"\n{len(retrainings)} automated retraining(s); now serving v{timeline[-1].served_version}.")

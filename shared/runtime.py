@@ -9,6 +9,7 @@ from shared.settings import Settings
 
 PRIVATE_AND_QUIET = {
     "MLFLOW_DISABLE_TELEMETRY": "true",
+    "MLFLOW_LOGGING_LEVEL": "WARNING",  # no "Detected uv project" / "View run at <temporary server>" lines
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
@@ -24,6 +25,12 @@ def prepare_process(settings: Settings) -> None:
     """
     for key, value in PRIVATE_AND_QUIET.items():
         os.environ.setdefault(key, value)
+    # A command prints its own summary; Prefect's per-task lines and failure tracebacks stay in the
+    # Prefect run (API), not on the terminal. Set PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL=INFO to see them.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    import logging
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     prefect_home = Path(os.environ.setdefault("PREFECT_HOME", str(settings.state_path / "prefect")))
     prefect_home.mkdir(parents=True, exist_ok=True)  # Prefect does not create missing parents
 

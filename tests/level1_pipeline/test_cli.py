@@ -52,3 +52,21 @@ def test_rollback_with_nothing_to_roll_back_to_says_so_without_a_traceback(monke
     err = capsys.readouterr().err
     assert "nothing to roll back to: 'churn-model' has no 'previous' version" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.churn
+def test_a_failing_data_gate_prints_one_clean_report_and_exits_3(tmp_path: Path) -> None:
+    # given broken upstream data (renamed and retyped columns, bad values) in the window
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "PREFECT_HOME", "MLFLOW_TRACKING"))}
+    env |= {"MLOPS_STATE_DIR": str(tmp_path / "state"), "MLOPS_ROWS_PER_DAY": "300", "MLOPS_TRAIN_DAYS": "10"}
+    command = [sys.executable, "-m", "level1_pipeline", "run", "--scenario", "data_quality", "--last-day", "40"]
+    # when level 1 runs on it
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=400)
+    # then the terminal shows the report once, each problem once, no traceback, and the exit code says why
+    output = done.stdout + done.stderr
+    assert done.returncode == 3, output[-3000:]
+    assert "Traceback" not in output
+    assert output.count("data gate FAILED") == 1
+    assert "columns not in the schema: 'usage_hrs'" in output  # the renamed column is named
+    assert "'0 calls'" in output or "'1 calls'" in output  # the retyped column shows its text values
+    assert len(output.strip().splitlines()) < 15

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import pytest
 
 from level2_cicd.loop import DayRecord, run_loop
@@ -71,3 +72,27 @@ def test_broken_upstream_data_is_a_data_quality_alarm_the_loop_lives_through_wit
     assert [status[d] for d in (ONSET, ONSET + 1)] == ["data_quality", "data_quality"]
     assert "rows refused" in broken[-1].reason
     assert not any(r.retrained for r in broken)
+
+
+def test_a_fresh_loop_removes_only_its_own_state_and_model(tmp_path: Path) -> None:
+    from mlflow import MlflowClient
+
+    from level2_cicd.loop import MODEL_SUFFIX, fresh_state
+    from shared.tracking import connect
+
+    # given a level 1 model and an earlier loop's model, log and reports
+    settings = Settings(state_dir=tmp_path / "state", model_name="churn-model" + MODEL_SUFFIX)
+    connect(settings)
+    client = MlflowClient()
+    client.create_registered_model("churn-model")
+    client.create_registered_model(settings.model_name)
+    (settings.level2_dir / "reports").mkdir(parents=True)
+    try:
+        # when the loop starts fresh
+        message = fresh_state(settings)
+        # then its own state is gone, level 1's model is not
+        assert not settings.level2_dir.exists()
+        assert [m.name for m in client.search_registered_models()] == ["churn-model"]
+        assert "--continue" in message
+    finally:
+        mlflow.set_tracking_uri(None)  # type: ignore[arg-type]

@@ -310,7 +310,7 @@ def status(folder: Path) -> int:
     for name, url in stack.health().items():
         up_now = ready(url)
         healthy &= up_now
-        print(f"  {name:<10} {'up  ' if up_now else 'DOWN'}  {url.replace('postgresql://', 'postgresql://')}")
+        print(f"  {name:<10} {'up  ' if up_now else 'DOWN'}  {url}")
     if prometheus_binary() is None:
         print("  prometheus not installed (Debian: apt-get install prometheus)")
     return 0 if healthy else 1

@@ -62,15 +62,17 @@ def connect(settings: Settings) -> str:
     return ensure_experiment(settings)
 
 
-def ensure_experiment(settings: Settings) -> str:
-    """The experiment's id, creating it with an absolute artifact location when local."""
+def ensure_experiment(settings: Settings, name: str | None = None) -> str:
+    """The id of experiment ``name`` (default: the training one), creating it with an absolute artifact location
+    when local."""
     import mlflow
 
-    existing = mlflow.get_experiment_by_name(settings.experiment_name)
+    name = name or settings.experiment_name
+    existing = mlflow.get_experiment_by_name(name)
     if existing is not None:
         return str(existing.experiment_id)
     location = None
     if not is_remote(settings.resolved_tracking_uri):
         settings.artifact_root.mkdir(parents=True, exist_ok=True)
         location = settings.artifact_root.as_uri()
-    return str(mlflow.create_experiment(settings.experiment_name, artifact_location=location))
+    return str(mlflow.create_experiment(name, artifact_location=location))

@@ -55,19 +55,18 @@ def retrain_dispatched(settings: Settings, day: int, last_day: str, days: int) -
     from level1_pipeline.flow import DataGateError, training_flow
     from level2_cicd.monitoring.history import MonitoringHistory
 
+    record: dict[str, object] = {"kind": "retraining", "day": day, "by": "ci"}
     history = MonitoringHistory(settings.resolved_prediction_store_url)
     try:
         trained = training_flow(last_day=last_day, days=days)
     except DataGateError as failed:
-        history.append({"kind": "retraining", "day": day, "by": "ci", "error": failed.report.summary()})
+        history.append(record | {"error": failed.report.summary()})
         print(failed.report.summary())
         return 3
+    else:
+        history.append(record | {"version": trained.version, "promoted": trained.promoted})
     finally:
         history.close()
-    record = {"kind": "retraining", "day": day, "by": "ci", "version": trained.version, "promoted": trained.promoted}
-    history = MonitoringHistory(settings.resolved_prediction_store_url)
-    history.append(record)
-    history.close()
     print(f"retrained on {trained.window}: version {trained.version}, promoted: {trained.promoted}")
     return 0
 

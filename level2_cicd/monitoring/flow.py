@@ -27,7 +27,7 @@ from shared.metrics import classification_metrics
 from shared.prefect_api import refuse_local_registry_in_deployment
 from shared.registry import Registry, VersionRef
 from shared.settings import Settings, load_settings, overrides_without_secrets
-from shared.tracking import REFERENCE_DIR, REFERENCE_FILE, connect
+from shared.tracking import REFERENCE_DIR, REFERENCE_FILE, connect, ensure_experiment
 
 
 @dataclass(frozen=True)
@@ -140,13 +140,10 @@ def log_to_mlflow_task(
     settings: Settings, champion: VersionRef, summary: WindowSummary, decision: Decision, when: date
 ) -> str:
     """One monitoring run per window, in an experiment of its own (the champion's training run stays as it ended)."""
-    import mlflow
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    name = f"{settings.experiment_name}-monitoring"
-    experiment = mlflow.get_experiment_by_name(name)
-    experiment_id = experiment.experiment_id if experiment else _create_experiment(settings, name)
+    experiment_id = ensure_experiment(settings, f"{settings.experiment_name}-monitoring")
     tags = {"champion_version": champion.version, "day": str(summary.day), "date": str(when), "status": decision.status}
     run = client.create_run(experiment_id, run_name=f"monitor-{when}", tags=tags)
     metrics = {"drift_share": summary.drift_share, "roc_auc": summary.roc_auc, "rejected_share": summary.rejected_share}
@@ -159,18 +156,6 @@ def log_to_mlflow_task(
         client.log_artifact(run.info.run_id, str(report))
     client.set_terminated(run.info.run_id)
     return str(run.info.run_id)
-
-
-def _create_experiment(settings: Settings, name: str) -> str:
-    import mlflow
-
-    from shared.tracking import is_remote
-
-    location = None
-    if not is_remote(settings.resolved_tracking_uri):
-        settings.artifact_root.mkdir(parents=True, exist_ok=True)
-        location = settings.artifact_root.as_uri()
-    return str(mlflow.create_experiment(name, artifact_location=location))
 
 
 @task(name="notify-ci", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)

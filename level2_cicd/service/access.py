@@ -9,13 +9,12 @@ time. No token: 401; a wrong token: 401; the token of another role: 403.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, MutableMapping
 from enum import StrEnum
-from typing import Any
 
 from fastapi import HTTPException
 from pydantic import SecretStr
 
+from level2_cicd.service.asgi import ASGIApp, Message, Receive, Scope, Send
 from shared.settings import Settings
 
 
@@ -48,13 +47,6 @@ def authorize(settings: Settings, role: Role, authorization: str | None) -> None
     if any(_matches(authorization, token) for other, token in known.items() if other is not role):
         raise HTTPException(403, f"this token may not act as the {role.value} role")
     raise HTTPException(401, "wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
-
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class BodyLimitMiddleware:

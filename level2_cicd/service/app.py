@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from level2_cicd.service.access import BodyLimitMiddleware, Role, authorize
@@ -176,12 +176,13 @@ def as_naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
 
 
+_MOMENT = TypeAdapter(datetime)
+
+
 def _event_time(value: Any) -> datetime | None:
     """The event time of a refused request, if it gave a readable one."""
-    from pydantic import TypeAdapter
-
     try:
-        return as_naive_utc(TypeAdapter(datetime).validate_python(value)) if value is not None else None
+        return as_naive_utc(_MOMENT.validate_python(value)) if value is not None else None
     except ValidationError:
         return None
 

@@ -99,17 +99,13 @@ def check_tables(engine: sa.Engine) -> None:
         found = {c["name"]: c for c in inspector.get_columns(table.name)}
         missing = sorted(set(table.columns.keys()) - set(found))
         required_extra = sorted(n for n, c in found.items() if n not in table.columns and not c.get("nullable", True))
-        if missing or required_extra:
-            problems = "; ".join(
-                part
-                for part in (
-                    f"missing columns {', '.join(missing)}" if missing else "",
-                    f"required columns unknown to the schema {', '.join(required_extra)}" if required_extra else "",
-                )
-                if part
-            )
+        problems = [f"missing columns {', '.join(missing)}"] if missing else []
+        if required_extra:
+            problems.append(f"required columns unknown to the schema {', '.join(required_extra)}")
+        if problems:
+            where = f"table {table.name!r} in {safe_url(str(engine.url))}"
             raise StoreSchemaError(
-                f"table {table.name!r} in {safe_url(str(engine.url))} does not match shared/schema.py ({problems}): "
+                f"{where} does not match shared/schema.py ({'; '.join(problems)}): "
                 "migrate it, or point MLOPS_PREDICTION_STORE_URL at a new database"
             )
 

@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
 from shared.schema import LABEL_COLUMN, TIME_COLUMN
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.data.simulator import ChurnSimulator
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ class SimulatorSource:
     settings: Settings
 
     @cached_property
-    def simulator(self):  # type: ignore[no-untyped-def]  # -> ChurnSimulator (imported lazily)
+    def simulator(self) -> ChurnSimulator:
         from shared.data.scenarios import Scenario
         from shared.data.simulator import ChurnSimulator
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,10 @@ import mlflow
 import pytest
 
 from shared.processes import free_port, running_server
+from shared.registry import Registry
 from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TOKEN = "test-admin-token"
 SMALL = {"data_source": "synthetic", "rows_per_day": 300, "train_days": 10}
@@ -50,21 +55,48 @@ class LiveService:
     process: subprocess.Popen[bytes]
     store_url: str
 
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+
+@contextmanager
+def serving(
+    registry: TrainedRegistry, store_url: str, workers: int = 1, python: str = sys.executable, **env: str
+) -> Iterator[LiveService]:
+    """`python -m level2_cicd.service` on the trained registry, on a free loopback port; always stopped."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "MLOPS_STATE_DIR": str(registry.state_dir),
+        "MLFLOW_TRACKING_URI": registry.tracking_uri,
+        "MLOPS_PREDICTION_STORE_URL": store_url,
+        **env,
+    }
+    command = [python, "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    base = f"http://127.0.0.1:{port}"
+    with running_server(command, environment, f"{base}/ready", timeout=120, cwd=ROOT, quiet=True) as process:
+        yield LiveService(base, process, store_url)
+
+
+@contextmanager
+def champion_swap_when(event: threading.Event, registry: TrainedRegistry) -> Iterator[threading.Thread]:
+    """Promote version 2 once ``event`` is set (while load runs); version 1 is champion again afterwards."""
+    mlflow.set_tracking_uri(registry.tracking_uri)
+    models = Registry("churn-model")
+    swapper = threading.Thread(target=lambda: event.wait(120) and models.promote("2"))
+    swapper.start()
+    try:
+        yield swapper
+    finally:
+        swapper.join()
+        models.promote("1")  # the session's registry goes back to its starting state
+
 
 @pytest.fixture(scope="module")
 def live_service(trained_registry: TrainedRegistry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
-    """`python -m level2_cicd.service` in its own process on a free loopback port; always stopped."""
-    port = free_port()
-    store = tmp_path_factory.mktemp("live-store") / "predictions.db"
-    env = {
-        **os.environ,
-        "MLOPS_STATE_DIR": str(trained_registry.state_dir),
-        "MLFLOW_TRACKING_URI": trained_registry.tracking_uri,
-        "MLOPS_PREDICTION_STORE_URL": f"sqlite:///{store}",
-        "MLOPS_ADMIN_TOKEN": TOKEN,
-        "MLOPS_MODEL_POLL_SECONDS": "0.3",
-    }
-    command = [sys.executable, "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
-    base = f"http://127.0.0.1:{port}"
-    with running_server(command, env, f"{base}/ready", timeout=90) as process:
-        yield LiveService(base, process, env["MLOPS_PREDICTION_STORE_URL"])
+    """The service in its own process, as users meet it."""
+    store = f"sqlite:///{tmp_path_factory.mktemp('live-store') / 'predictions.db'}"
+    with serving(trained_registry, store, MLOPS_ADMIN_TOKEN=TOKEN, MLOPS_MODEL_POLL_SECONDS="0.3") as service:
+        yield service

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,9 +15,8 @@ from fastapi.testclient import TestClient
 
 from level2_cicd.service.app import create_app
 from shared.data.synthetic import schema_rows
-from shared.processes import free_port, running_server
 from shared.schema import to_records
-from tests.level2_cicd.conftest import TOKEN, TrainedRegistry
+from tests.level2_cicd.conftest import TOKEN, TrainedRegistry, serving
 
 SCORING, LABELS = "scoring-secret-1", "labels-secret-2"
 
@@ -117,15 +114,8 @@ def test_a_slow_trickling_client_does_not_hold_up_the_service(
     trained_registry: TrainedRegistry, tmp_path: Path
 ) -> None:
     # given the real service process
-    port = free_port()
-    env = {
-        **os.environ,
-        "MLOPS_STATE_DIR": str(trained_registry.state_dir),
-        "MLFLOW_TRACKING_URI": trained_registry.tracking_uri,
-        "MLOPS_PREDICTION_STORE_URL": f"sqlite:///{tmp_path / 'log.db'}",
-    }
-    command = [sys.executable, "-m", "level2_cicd.service", "--port", str(port)]
-    with running_server(command, env, f"http://127.0.0.1:{port}/ready", timeout=120, quiet=True):
+    with serving(trained_registry, f"sqlite:///{tmp_path / 'log.db'}") as service:
+        port = service.port
         # when a client sends its body one byte at a time (bounded: 10 bytes over ~2 s, loopback only)
         with socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
             slow.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")

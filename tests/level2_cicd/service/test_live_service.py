@@ -8,15 +8,13 @@ import threading
 from typing import Any
 
 import httpx
-import mlflow
 import pandas as pd
 import sqlalchemy as sa
 
 from level2_cicd.service.store import read_log
 from shared.data.synthetic import schema_rows
-from shared.registry import Registry
 from shared.schema import to_records
-from tests.level2_cicd.conftest import LiveService, TrainedRegistry
+from tests.level2_cicd.conftest import LiveService, TrainedRegistry, champion_swap_when
 
 REQUESTS = 2000
 CONNECTIONS = 16
@@ -58,19 +56,13 @@ def stop(live: LiveService) -> None:
 def test_every_prediction_is_logged_once_with_its_version_across_a_champion_swap(
     live_service: LiveService, trained_registry: TrainedRegistry
 ) -> None:
-    mlflow.set_tracking_uri(trained_registry.tracking_uri)
-    registry = Registry("churn-model")
     halfway = threading.Event()
-    swapper = threading.Thread(target=lambda: halfway.wait(120) and registry.promote("2"))
-    swapper.start()
-    try:
+    with champion_swap_when(halfway, trained_registry) as swapper:
         results = asyncio.run(send_all(live_service.base_url, request_rows(REQUESTS), halfway))
         swapper.join()
         feedback = [{"request_id": p["request_id"], "label": 1} for p in results[:100]]
         assert httpx.post(f"{live_service.base_url}/feedback", json={"labels": feedback}).status_code == 200
         model_now = httpx.get(f"{live_service.base_url}/model").json()
-    finally:
-        registry.promote("1")  # the session's registry goes back to its starting state
     stop(live_service)
 
     # no failed request, and the service switched versions while under load

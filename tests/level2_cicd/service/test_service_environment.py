@@ -10,9 +10,8 @@ import httpx
 import pytest
 
 from shared.data.synthetic import schema_rows
-from shared.processes import free_port, running_server
 from shared.schema import to_records
-from tests.level2_cicd.conftest import TrainedRegistry
+from tests.level2_cicd.conftest import TrainedRegistry, serving
 
 ROOT = Path(__file__).resolve().parents[3]
 UV = ROOT / ".tools" / "uv" / "bin" / "uv"
@@ -42,18 +41,9 @@ def test_service_runs_and_predicts_from_the_service_environment(
     service_python: Path, trained_registry: TrainedRegistry, tmp_path: Path
 ) -> None:
     # given the registry trained by level 1, when the service starts from the image's environment
-    port = free_port()
-    env = {
-        **os.environ,
-        "MLOPS_STATE_DIR": str(trained_registry.state_dir),
-        "MLFLOW_TRACKING_URI": trained_registry.tracking_uri,
-        "MLOPS_PREDICTION_STORE_URL": f"sqlite:///{tmp_path / 'log.db'}",
-    }
-    command = [str(service_python), "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
-    base = f"http://127.0.0.1:{port}"
-    with running_server(command, env, f"{base}/ready", timeout=120, cwd=ROOT, quiet=True):
+    with serving(trained_registry, f"sqlite:///{tmp_path / 'log.db'}", python=str(service_python)) as service:
         rows = to_records(schema_rows(5, seed=3))
-        response = httpx.post(f"{base}/predict", json={"rows": rows}, timeout=30)
+        response = httpx.post(f"{service.base_url}/predict", json={"rows": rows}, timeout=30)
     # then it serves the champion
     assert response.status_code == 200, response.text
     assert [p["model_version"] for p in response.json()["predictions"]] == ["1"] * len(rows)

@@ -3,47 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import mlflow
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from level2_cicd.service.store import read_log
 from shared.data.synthetic import schema_rows
-from shared.processes import free_port, running_server
-from shared.registry import Registry
 from shared.schema import to_records
-from tests.level2_cicd.conftest import TrainedRegistry
+from tests.level2_cicd.conftest import LiveService, TrainedRegistry, champion_swap_when, serving
 
 REQUESTS = 600
 CONNECTIONS = 8
 
 
 @pytest.fixture(scope="module")
-def two_workers(
-    trained_registry: TrainedRegistry, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, str]]:
-    port = free_port()
+def two_workers(trained_registry: TrainedRegistry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
     store = f"sqlite:///{tmp_path_factory.mktemp('workers') / 'log.db'}"
-    env = {
-        **os.environ,
-        "MLOPS_STATE_DIR": str(trained_registry.state_dir),
-        "MLFLOW_TRACKING_URI": trained_registry.tracking_uri,
-        "MLOPS_PREDICTION_STORE_URL": store,
-        "MLOPS_MODEL_POLL_SECONDS": "0.3",
-    }
-    command = [sys.executable, "-m", "level2_cicd.service", "--port", str(port), "--workers", "2"]
-    with running_server(command, env, f"http://127.0.0.1:{port}/ready", timeout=120, cwd=Path.cwd(), quiet=True):
-        yield f"http://127.0.0.1:{port}", store
+    with serving(trained_registry, store, workers=2, MLOPS_MODEL_POLL_SECONDS="0.3") as service:
+        yield service
 
 
 async def _send(base: str, rows: list[dict[str, object]], halfway: threading.Event) -> list[dict[str, object]]:
@@ -78,15 +61,11 @@ def _log_when_complete(store: str, expected: int, timeout: float = 20) -> pd.Dat
 
 
 def test_two_workers_log_every_prediction_once_count_all_and_all_swap(
-    two_workers: tuple[str, str], trained_registry: TrainedRegistry
+    two_workers: LiveService, trained_registry: TrainedRegistry
 ) -> None:
-    base, store = two_workers
-    mlflow.set_tracking_uri(trained_registry.tracking_uri)
-    registry = Registry("churn-model")
+    base, store = two_workers.base_url, two_workers.store_url
     halfway = threading.Event()
-    swapper = threading.Thread(target=lambda: halfway.wait(120) and registry.promote("2"))
-    swapper.start()
-    try:
+    with champion_swap_when(halfway, trained_registry) as swapper:
         answers = asyncio.run(_send(base, to_records(schema_rows(REQUESTS, seed=21)), halfway))
         swapper.join()
         deadline = time.monotonic() + 30
@@ -94,8 +73,6 @@ def test_two_workers_log_every_prediction_once_count_all_and_all_swap(
             time.sleep(0.3)
         versions = _versions_by_worker(base)
         metrics = httpx.get(f"{base}/metrics").text
-    finally:
-        registry.promote("1")
     # every worker swapped to the new champion
     assert versions == {"2.0"}
     # one scrape counts the predictions of both workers

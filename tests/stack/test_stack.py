@@ -4,6 +4,7 @@ artifacts, Prefect server and worker, the service with 2 workers), started and s
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -14,14 +15,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
 from deploy.stack import SERVICE_WORKERS, Stack, down, running, up
+from shared.data.source import source_from
 from shared.data.synthetic import schema_rows
 from shared.schema import to_records
+from shared.settings import Settings
 
 pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,27 +160,84 @@ def _session_of(stat: Path) -> int | None:
         return None
 
 
+@pytest.fixture(scope="module")
+def deployed(trained: str, client_env: dict[str, str]) -> dict[str, str]:
+    """The deployments registered by `make deploy` (creates the work pool, carries the environment)."""
+    deployed = subprocess.run(
+        [sys.executable, "-m", "deploy.prefect_deploy"],
+        cwd=ROOT,
+        env=client_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert deployed.returncode == 0, deployed.stdout[-2000:] + deployed.stderr[-2000:]
+    return client_env
+
+
+def _run_deployment(env: dict[str, str], name: str, params: dict[str, object] | None = None) -> str:
+    """`prefect deployment run NAME --watch`: a run the stack's worker picks up; its output once finished."""
+    prefect = str(Path(sys.executable).parent / "prefect")
+    command = [prefect, "deployment", "run", name, "--watch", "--watch-timeout", "240"]
+    command += ["--params", json.dumps(params)] if params else []
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:]
+    return run.stdout
+
+
+def _versions(stack: Stack) -> list[int]:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=stack.tracking_uri)
+    return sorted(int(v.version) for v in client.search_model_versions("name='churn-model'"))
+
+
 def test_a_deployment_run_by_the_worker_trains_with_the_environment_it_carries(
-    trained: str, stack: Stack, client_env: dict[str, str]
+    deployed: dict[str, str], stack: Stack
 ) -> None:
     from mlflow import MlflowClient
 
-    # given the deployments registered by `make deploy` (creates the work pool, carries the environment)
-    env = client_env | {"MLOPS_DATA_SOURCE": "synthetic"}
-    deployed = subprocess.run(
-        [sys.executable, "-m", "deploy.prefect_deploy"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert deployed.returncode == 0, deployed.stdout[-2000:] + deployed.stderr[-2000:]
-    # when a run of the training deployment is started and the stack's worker picks it up
-    prefect = str(Path(sys.executable).parent / "prefect")
-    command = [prefect, "deployment", "run", "level1-training/daily-training", "--watch", "--watch-timeout", "240"]
-    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stdout[-3000:]
-    # then it trained on the source the deployment carried and registered on the tracking server
+    # given the registered deployments, when a run of the training deployment is started
+    before = _versions(stack)
+    _run_deployment(deployed, "level1-training/daily-training")
+    # then the worker trained on the source the deployment carried and registered on the tracking server
     client = MlflowClient(tracking_uri=stack.tracking_uri)
-    newest = max(client.search_model_versions("name='churn-model'"), key=lambda v: int(v.version))
-    assert newest.version != "1"
-    assert client.get_run(str(newest.run_id)).data.tags["data_source"] == "synthetic"
+    (newest,) = set(_versions(stack)) - set(before)
+    run_id = client.get_model_version("churn-model", str(newest)).run_id
+    assert client.get_run(str(run_id)).data.tags["data_source"] == "synthetic"
+
+
+DRIFT_DAY = 35
+
+
+def test_the_monitoring_deployment_retrains_exactly_once_on_a_drifting_day(
+    deployed: dict[str, str], stack: Stack
+) -> None:
+    from level2_cicd.loop import Traffic
+    from level2_cicd.monitoring.history import MonitoringHistory
+
+    # given a day of covariate drift scored by the 2-worker service into the PostgreSQL log, and a policy
+    # that retrains on the first drifting day once its labels are in (labels arrive at once here)
+    world: dict[str, Any] = {"data_source": "simulator", "scenario": "covariate_drift", "scenario_start_day": 30}
+    world |= {"rows_per_day": 300, "label_delay_days": 0, "simulated_today": DRIFT_DAY + 1}
+    policy = stack.folder / "monitoring_policy.yaml"
+    text = (ROOT / "config" / "monitoring_policy.yaml").read_text()
+    policy.write_text(re.sub(r"(?m)^min_labelled_days_after_alarm: \d+", "min_labelled_days_after_alarm: 1", text))
+    settings = Settings(**world, scoring_token=stack.tokens()["MLOPS_SCORING_TOKEN"])
+    with httpx.Client(base_url=stack.service_url, timeout=30) as client:
+        Traffic(client, source_from(settings), 0, settings).send_day(DRIFT_DAY)
+    before = _versions(stack)
+    # when the monitoring deployment runs for that day, and then again for the same day (a re-run)
+    params = {"day": DRIFT_DAY, "settings_overrides": world | {"monitoring_policy_file": str(policy)}}
+    _run_deployment(deployed, "level2-monitoring/daily-monitoring", params)
+    _run_deployment(deployed, "level2-monitoring/daily-monitoring", params)
+    # then exactly one model was trained, and the shared history holds one drifting window and one retraining
+    assert len(set(_versions(stack)) - set(before)) == 1
+    history = MonitoringHistory(stack.database("predictions"))
+    records = [r for r in history.records() if r["day"] == DRIFT_DAY]
+    history.close()
+    assert [(r["kind"], r.get("status")) for r in records] == [("window", "drift"), ("retraining", None)]
+    assert "cooldown after day 35" in records[0]["reason"]  # the re-run was held back by the retraining
 
 
 @pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus not installed (Debian: prometheus)")

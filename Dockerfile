@@ -15,7 +15,7 @@ WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 
 FROM base AS pipeline
-RUN uv sync --frozen --no-dev --extra pipeline --no-install-project
+RUN uv sync --frozen --no-default-groups --extra pipeline --no-install-project
 COPY shared ./shared
 COPY level0_manual ./level0_manual
 COPY level1_pipeline ./level1_pipeline
@@ -28,7 +28,7 @@ RUN mkdir -p /app/state && chown app /app/state
 USER app
 
 FROM base AS service
-RUN uv sync --frozen --no-dev --no-install-project
+RUN uv sync --frozen --no-default-groups --no-install-project
 COPY shared ./shared
 COPY level2_cicd ./level2_cicd
 COPY config ./config

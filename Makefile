@@ -16,7 +16,7 @@ export GX_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup lint format test reset purge-log stack-up stack-down stack-status stack-env level0 level1 level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-serving serve level2 monitor monitor-serve retrain docker-build deploy compare compare-quick
+.PHONY: help setup lint format test reset purge-log stack-up stack-down stack-status stack-env level0 level1 level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-guide bench-serving serve level2 monitor monitor-serve retrain docker-build deploy compare compare-quick notebook maturity-map
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -72,6 +72,9 @@ WORKERS ?= 1
 serve: setup ## Level 2: serve the registry's champion on 127.0.0.1:8000 (WORKERS=N for N processes; `make level1` first)
 	$(RUN) python -m level2_cicd.service --host 127.0.0.1 --port 8000 --workers $(WORKERS)
 
+bench-guide: setup ## Time every command of the workshop guide in its order; append to docs/benchmarks.md (ARGS=--long adds compare, test)
+	$(RUN) python -m bench.guide_times --write $(ARGS)
+
 bench-serving: setup ## Benchmark the level 2 service against `mlflow models serve` (needs Debian's wrk)
 	$(RUN) python -m bench.serving --write $(if $(POSTGRES),--postgres $(POSTGRES),)
 
@@ -113,6 +116,12 @@ stack-status: setup ## Which servers of the stack answer
 
 stack-env: setup ## Print the exports that point make targets at the stack: eval "$$(make -s stack-env)"
 	@$(RUN) python -m deploy.stack env
+
+maturity-map: setup ## Render docs/maturity-map.md from docs/maturity-map.yaml (the seed's cells, the code and tests that show them)
+	$(RUN) python -m workshop.maturity_map
+
+notebook: setup ## Workshops: open level 0 as a notebook in Jupyter on 127.0.0.1:8888 (edits saved to the .py; ARGS="--no-browser")
+	$(RUN) python -m workshop.notebook $(ARGS)
 
 compare: setup ## Workshops: live one drifting world with levels 0, 1 and 2; table, chart and report (a few minutes)
 	$(RUN) python -m workshop.compare $(ARGS)

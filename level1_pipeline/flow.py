@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from level1_pipeline import plots
 from level1_pipeline.data_gate import DataGateError, DataGateReport, validate_frame
+from level1_pipeline.model_card import CardText, facts_from_run, load_card_text, render_card
 from level1_pipeline.model_gate import GateResult, judge_candidate
 from level1_pipeline.policy import TrainingPolicy, load_training_policy
 from level1_pipeline.steps import TrainedModel, evaluate, ingest_window, model_input_example, split_window, train
@@ -157,6 +158,20 @@ def promote_task(
         return registry.champion_number(), None, str(lost)
 
 
+@task(name="model-card", cache_policy=NO_CACHE)
+def model_card_task(registry: Registry, version: str, outcome: str, text: CardText) -> None:
+    """Describe the version in the registry (MLflow UI) from what its run logged."""
+    facts = facts_from_run(registry.client, registry.name, version, outcome)
+    registry.client.update_model_version(registry.name, version, description=render_card(facts, text))
+
+
+def _outcome_text(outcome: TrainingOutcome) -> str:
+    if outcome.promoted:
+        previous = f"v{outcome.previous_version}" if outcome.previous_version else "none"
+        return f"promoted to champion (previous champion: {previous})"
+    return f"registered, not promoted: {'; '.join(outcome.gate_reasons) or 'a gate failed'}"
+
+
 @flow(name="level1-training", log_prints=True)
 def training_flow(
     last_day: date | int | str | None = None,
@@ -172,6 +187,7 @@ def training_flow(
     settings = load_settings(**(settings_overrides or {}))
     refuse_local_registry_in_deployment(settings.tracking_uri)
     policy = load_training_policy(settings.training_policy_file)
+    card_text = load_card_text(settings.model_card_file)
     source = source_from(settings)
     end = resolve_day(source, last_day if last_day is not None else settings.last_day)
     window = DataWindow.ending_on(end, days or settings.train_days)
@@ -182,6 +198,7 @@ def training_flow(
     run = TrainingRun.start(experiment_id, f"train-{window.first}-{window.last}", tags)
     try:
         outcome = _train_and_gate(settings, policy, window, model_params, registry, run)
+        model_card_task(registry, outcome.version, _outcome_text(outcome), card_text)
     except BaseException:
         run.finish(succeeded=False)
         raise

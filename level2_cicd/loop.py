@@ -254,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         "scenario": args.scenario,
         "scenario_start_day": args.onset,
         "model_name": base.model_name + MODEL_SUFFIX,
+        "retrain_data_source": base.retrain_data_source or "prediction_log",  # learn from what the service saw
     }
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the timeline is the output; flows log to Prefect
     settings = load_settings(**overrides)

@@ -45,11 +45,25 @@ def orchestration_ready(warm_up: Callable[[], None] = lambda: None) -> Iterator[
         warm_up()
         timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90"))
         wait_until_ready(process, f"{api_url}/health", timeout)
-        yield
+        with without_heartbeats():
+            yield
     finally:
         _drain_prefect_workers()
         os.environ.pop("PREFECT_API_URL", None)
         stop_process(process, grace=10)
+
+
+@contextmanager
+def without_heartbeats() -> Iterator[None]:
+    """No flow-run heartbeats to an API that lives and dies with this command.
+
+    Heartbeats let a long-lived server mark crashed runs; here each flow call would instead wait
+    ~0.5 s on exit for the heartbeat thread (measured: an 18-day `make level2` took 51 s with them, 36 s without).
+    """
+    from prefect.settings import temporary_settings
+
+    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+        yield
 
 
 class LocalRegistryInDeploymentError(RuntimeError):

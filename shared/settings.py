@@ -28,9 +28,14 @@ class Settings(BaseSettings):
     scenario: str = Field(default="none", description="Simulator scenario: none, covariate_drift, ...")
     scenario_start_day: int = Field(default=30, ge=0, description="Day the scenario starts changing the world.")
     label_delay_days: int = Field(default=3, ge=0, description="Days until a row's label is known.")
-    data_source: Literal["simulator", "files", "synthetic"] = Field(
+    data_source: Literal["simulator", "files", "synthetic", "prediction_log"] = Field(
         default="simulator",
-        description="Where training data comes from: the churn simulator, your files, or rows made from the schema.",
+        description="Where training data comes from: the churn simulator, your files, rows made from the schema, "
+        "or the service's logged predictions joined with the labels that arrived.",
+    )
+    retrain_data_source: Literal["simulator", "files", "synthetic", "prediction_log"] | None = Field(
+        default=None,
+        description="What level 2's retraining (monitor or `make retrain`) learns from; unset: data_source.",
     )
     data_path: str | None = Field(
         default=None, description="With data_source=files: a CSV/Parquet file, a folder of them, or a glob."
@@ -55,6 +60,9 @@ class Settings(BaseSettings):
         default=Path("config/training_policy.yaml"), description="Model-gate thresholds (versioned)."
     )
 
+    model_card_file: Path = Field(
+        default=Path("config/model_card.yaml"), description="Intended use and known limits on every model card."
+    )
     monitoring_policy_file: Path = Field(
         default=Path("config/monitoring_policy.yaml"), description="Drift/decay thresholds, cooldown (versioned)."
     )
@@ -123,6 +131,14 @@ def overrides_without_secrets(settings: Settings) -> dict[str, object]:
     (Prefect stores parameters in its database and shows them in its UI)."""
     secret = {name for name, field in Settings.model_fields.items() if "SecretStr" in str(field.annotation)}
     return settings.model_dump(mode="json", exclude_unset=True, exclude=secret)
+
+
+def retraining_overrides(settings: Settings) -> dict[str, object]:
+    """The overrides a level 2 retraining runs with: the caller's settings, its own data source."""
+    overrides = overrides_without_secrets(settings)
+    if settings.retrain_data_source is not None:
+        overrides["data_source"] = settings.retrain_data_source
+    return overrides
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -42,10 +42,12 @@ def small_window(small_source: SyntheticSource) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def prefect_api() -> Iterator[None]:
-    """A real Prefect API for the whole session (started once, ~17 s)."""
+    """A real Prefect API for the whole session (started once, ~17 s); no heartbeats, as in the commands."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    from shared.prefect_api import without_heartbeats
+
+    with prefect_test_harness(server_startup_timeout=120), without_heartbeats():
         yield
 
 

@@ -129,7 +129,7 @@ def live_level2(world: World, state: Path, tick: Tick) -> list[dict[str, Any]]:
     import sqlalchemy as sa
 
     from level2_cicd.loop import run_loop
-    from level2_cicd.service.store import read_log
+    from shared.prediction_log import read_log
 
     overrides = world.overrides(state)
     result = run_loop(Settings(**overrides), overrides, world.first_day, world.days, on_day=lambda _: tick("level 2"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from shared.runtime import prepare_process
-from shared.settings import Settings, load_settings
+from shared.settings import Settings, load_settings, retraining_overrides
 
 DEPLOYMENT = "daily-monitoring"
 
@@ -58,7 +58,7 @@ def retrain_dispatched(settings: Settings, day: int, last_day: str, days: int) -
     record: dict[str, object] = {"kind": "retraining", "day": day, "by": "ci"}
     history = MonitoringHistory(settings.resolved_prediction_store_url)
     try:
-        trained = training_flow(last_day=last_day, days=days)
+        trained = training_flow(last_day=last_day, days=days, settings_overrides=retraining_overrides(settings))
     except DataGateError as failed:
         history.append(record | {"error": failed.report.summary()})
         print(failed.report.summary())

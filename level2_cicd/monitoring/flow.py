@@ -21,12 +21,12 @@ from level2_cicd.monitoring.decision import Decision, WindowSummary, classify, d
 from level2_cicd.monitoring.drift import detect_drift, save_report
 from level2_cicd.monitoring.history import MonitoringHistory
 from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_policy
-from level2_cicd.service.store import create_store_engine, read_log, read_rejections
 from shared.data.source import Calendar, resolve_day, source_from
 from shared.metrics import classification_metrics
+from shared.prediction_log import create_store_engine, read_log, read_rejections
 from shared.prefect_api import refuse_local_registry_in_deployment
 from shared.registry import Registry, VersionRef
-from shared.settings import Settings, load_settings, overrides_without_secrets
+from shared.settings import Settings, load_settings, retraining_overrides
 from shared.tracking import REFERENCE_DIR, REFERENCE_FILE, connect, ensure_experiment
 
 
@@ -232,7 +232,7 @@ def _retrain(
     """Train on the newest fully labelled window, through the same gates as every training."""
     from level1_pipeline.flow import DataGateError, training_flow
 
-    overrides = overrides_without_secrets(settings)
+    overrides = retraining_overrides(settings)
     assert outcome.decision.retrain_window is not None
     first, last = outcome.decision.retrain_window
     try:

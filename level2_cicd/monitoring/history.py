@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from level2_cicd.monitoring.decision import Status
-from level2_cicd.service.store import METADATA, create_store_engine
+from shared.prediction_log import METADATA, create_store_engine
 
 HISTORY = sa.Table(
     "monitoring_history",

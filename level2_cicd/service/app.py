@@ -33,7 +33,8 @@ from level2_cicd.service.schemas import (
     PredictRequest,
     PredictResponse,
 )
-from level2_cicd.service.store import PredictionStore, StoreSchemaError, StoreWriteError
+from level2_cicd.service.store import PredictionStore, StoreWriteError
+from shared.prediction_log import StoreSchemaError
 from shared.settings import Settings
 
 log = logging.getLogger("level2.service")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from level2_cicd.service.data_policy import DataPolicy, load_data_policy
-from level2_cicd.service.store import LABELS, PREDICTIONS, REJECTIONS, create_store_engine, safe_url
+from shared.prediction_log import LABELS, PREDICTIONS, REJECTIONS, create_store_engine, safe_url
 from shared.settings import Settings, load_settings
 
 

@@ -18,52 +18,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 
-from shared.local_state import ensure_sqlite_folder
-from shared.schema import FEATURES, Kind
+from shared.prediction_log import (
+    LABELS,
+    METADATA,
+    PREDICTIONS,
+    REJECTIONS,
+    create_store_engine,
+)
 
 log = logging.getLogger("level2.store")
-
-METADATA = sa.MetaData()
-
-PREDICTIONS = sa.Table(
-    "predictions",
-    METADATA,
-    sa.Column("request_id", sa.String(64), primary_key=True),
-    sa.Column("created_at", sa.DateTime, nullable=False, index=True),  # event time (now, or as the client says)
-    sa.Column("served_at", sa.DateTime, nullable=False),
-    sa.Column("model_version", sa.String(32), nullable=False),
-    sa.Column("prediction", sa.Integer, nullable=False),
-    sa.Column("probability", sa.Float, nullable=False),
-    *(sa.Column(f.name, sa.String(64) if f.kind is Kind.CATEGORICAL else sa.Float, nullable=True) for f in FEATURES),
-)
-
-LABELS = sa.Table(
-    "labels",
-    METADATA,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("request_id", sa.String(64), nullable=False, index=True),
-    sa.Column("label", sa.Integer, nullable=False),
-    sa.Column("received_at", sa.DateTime, nullable=False),
-)
-
-REJECTIONS = sa.Table(
-    "rejections",
-    METADATA,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("created_at", sa.DateTime, nullable=False, index=True),  # event time of the refused request
-    sa.Column("received_at", sa.DateTime, nullable=False),
-    sa.Column("request_id", sa.String(64), nullable=False),  # one refused request
-    sa.Column("row", sa.Integer, nullable=False),  # its row that broke a rule
-    sa.Column("field", sa.String(64), nullable=False),
-    sa.Column("rule", sa.String(64), nullable=False),
-)
-
-
-class StoreSchemaError(RuntimeError):
-    """An existing table does not have the columns this code writes: rows would be lost."""
 
 
 class StoreWriteError(RuntimeError):
@@ -83,46 +48,6 @@ class _Flush:
 
 
 _STOP = object()
-
-
-def safe_url(url: str) -> str:
-    """The URL with any password hidden, for messages."""
-    return sa.engine.make_url(url).render_as_string(hide_password=True)
-
-
-def check_tables(engine: sa.Engine) -> None:
-    """Refuse a database whose existing log tables miss columns this code writes (or have extra required ones)."""
-    inspector = sa.inspect(engine)
-    for table in METADATA.tables.values():
-        if not inspector.has_table(table.name):
-            continue
-        found = {c["name"]: c for c in inspector.get_columns(table.name)}
-        missing = sorted(set(table.columns.keys()) - set(found))
-        required_extra = sorted(n for n, c in found.items() if n not in table.columns and not c.get("nullable", True))
-        problems = [f"missing columns {', '.join(missing)}"] if missing else []
-        if required_extra:
-            problems.append(f"required columns unknown to the schema {', '.join(required_extra)}")
-        if problems:
-            where = f"table {table.name!r} in {safe_url(str(engine.url))}"
-            raise StoreSchemaError(
-                f"{where} does not match shared/schema.py ({'; '.join(problems)}): "
-                "migrate it, or point MLOPS_PREDICTION_STORE_URL at a new database"
-            )
-
-
-def create_store_engine(url: str) -> sa.Engine:
-    """An engine on the log database with its tables created, after checking existing ones match the schema."""
-    ensure_sqlite_folder(url)
-    engine = sa.create_engine(url, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
-        with engine.begin() as conn:
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-    check_tables(engine)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":  # several workers start at once: one creates, the others wait
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(8270001)")
-        METADATA.create_all(conn)
-    return engine
 
 
 class PredictionStore:
@@ -252,25 +177,3 @@ class PredictionStore:
         with self.engine.begin() as conn:
             for name, rows in by_table.items():
                 conn.execute(METADATA.tables[name].insert(), rows)
-
-
-def read_log(engine: sa.Engine, since: datetime | None = None, until: datetime | None = None) -> pd.DataFrame:
-    """Predictions in [since, until) joined with their latest label (null when none arrived yet)."""
-    latest = (
-        sa.select(LABELS.c.request_id, sa.func.max(LABELS.c.id).label("id")).group_by(LABELS.c.request_id).subquery()
-    )
-    label = sa.select(LABELS.c.request_id, LABELS.c.label).join(latest, LABELS.c.id == latest.c.id).subquery()
-    query = sa.select(PREDICTIONS, label.c.label).outerjoin(label, label.c.request_id == PREDICTIONS.c.request_id)
-    if since is not None:
-        query = query.where(PREDICTIONS.c.created_at >= since)
-    if until is not None:
-        query = query.where(PREDICTIONS.c.created_at < until)
-    with engine.connect() as conn:
-        return pd.read_sql(query.order_by(PREDICTIONS.c.created_at), conn)
-
-
-def read_rejections(engine: sa.Engine, since: datetime, until: datetime) -> pd.DataFrame:
-    """Rejected rows' broken rules in [since, until): one line per (request, row, field, rule)."""
-    query = sa.select(REJECTIONS).where(REJECTIONS.c.created_at >= since, REJECTIONS.c.created_at < until)
-    with engine.connect() as conn:
-        return pd.read_sql(query, conn)

@@ -1,61 +1,75 @@
-"""The maturity map only names files, tests and targets that exist, and covers every cell."""
+"""The maturity map quotes every cell of the seed word for word and names only files and tests that exist."""
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
+from workshop.maturity_map import MAP_MD, SEED, TITLES, MaturityMap, Row, load_map, render, seed_cells
+
 ROOT = Path(__file__).parents[2]
-MAP = ROOT / "docs" / "maturity-map.md"
-# Cells per (model, level): Google's characteristics and components, Azure's and AWS's four columns.
-EXPECTED_CELLS = {
-    ("Google", "0"): 7,
-    ("Google", "1"): 11,
-    ("Google", "2"): 6,
-    **{("Azure", str(level)): 4 for level in range(1, 5)},
-    **{("AWS", level): 4 for level in ("Initial", "Repeatable", "Reliable", "Scalable")},
-}
+HANDED_OVER = ROOT.parent / "shared" / "seed" / "000_cc4afbc919045062.txt"
 
 
-def rows() -> list[list[str]]:
-    found = []
-    for line in MAP.read_text().splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 5 and cells[0] in {"Google", "Azure", "AWS"}:
-            found.append(cells)
-    return found
+def test_the_seed_in_the_repository_is_the_one_handed_over() -> None:
+    if not HANDED_OVER.is_file():
+        pytest.skip(f"{HANDED_OVER} is not beside this checkout")
+    assert SEED.read_bytes() == HANDED_OVER.read_bytes()
 
 
-def references(text: str) -> list[str]:
-    return re.findall(r"`([^`]+)`", text)
+def test_every_cell_of_the_seed_is_quoted_word_for_word_in_the_seeds_order() -> None:
+    mapping, seed = load_map(), seed_cells(SEED.read_text())
+    for model in TITLES:
+        assert list(mapping.cells(model).items()) == list(seed[model].items()), model
+    assert len(mapping.azure) == len(seed["azure"])  # Azure's cells are quoted whole, one row each
 
 
-def defines(file: Path, test: str) -> bool:
-    return re.search(rf"^def {re.escape(test)}\(", file.read_text(), flags=re.MULTILINE) is not None
+def test_a_reworded_or_dropped_bullet_does_not_match_the_seed() -> None:
+    # given the map with one AWS bullet reworded, and the map with one Google bullet dropped
+    mapping, seed = load_map(), seed_cells(SEED.read_text())
+    reworded = mapping.model_copy(
+        update={"aws": (mapping.aws[0].model_copy(update={"quote": "Siloed"}), *mapping.aws[1:])}
+    )
+    dropped = mapping.model_copy(update={"google": mapping.google[1:]})
+    # then neither quotes the seed
+    assert reworded.cells("aws") != seed["aws"]
+    assert dropped.cells("google") != seed["google"]
 
 
-def test_every_cell_of_the_three_models_is_mapped() -> None:
-    counts = Counter((r[0], r[1]) for r in rows())
-    assert counts == EXPECTED_CELLS
+def test_a_row_needs_exactly_one_kind_of_evidence_or_a_gap() -> None:
+    with pytest.raises(ValidationError, match="give one of proved_by, organisational, absent"):
+        Row(level="x", quote="y", shown_by=("README.md",))
+    with pytest.raises(ValidationError, match="give one of"):
+        Row(level="x", quote="y", shown_by=("README.md",), proved_by=("t",), absent="z")
 
 
-def test_every_row_names_an_implementation_and_a_proof() -> None:
-    for model, level, cell, implemented, proved in rows():
-        assert references(implemented), f"{model} {level} {cell}: no file named"
-        assert references(proved) or proved.startswith("organisational"), f"{model} {level} {cell}: no proof"
+def test_the_markdown_map_is_the_rendered_yaml() -> None:
+    assert MAP_MD.read_text() == render(load_map()), "run `make maturity-map`"
 
 
-def test_every_referenced_file_and_test_exists() -> None:
+def _rows(mapping: MaturityMap) -> list[Row]:
+    return [row for model in TITLES for row in mapping.rows(model)]
+
+
+def test_every_named_file_and_test_exists() -> None:
     missing = []
-    for row in rows():
-        for ref in references(row[3]) + references(row[4]):
-            path, _, test = ref.partition("::")
-            if "/" not in path and "." not in path:
-                continue  # an option or identifier in prose, e.g. `champion`
-            target = ROOT / path
-            if not target.exists() or (
-                test and not re.search(rf"^def {re.escape(test)}\(", target.read_text(), flags=re.MULTILINE)
+    for row in _rows(load_map()):
+        missing += [name for name in row.shown_by if not (ROOT / name).exists()]
+        for test in row.proved_by:
+            path, _, name = test.partition("::")
+            file = ROOT / path
+            if not file.is_file() or not re.search(
+                rf"^(async )?def {re.escape(name)}\(", file.read_text(), re.MULTILINE
             ):
-                missing.append(ref)
+                missing.append(test)
     assert missing == []
+
+
+def test_gaps_are_named_not_claimed() -> None:
+    # the cells this template does not build yet (A/B testing, sign-off) are listed as gaps
+    rows = {row.quote: row for row in load_map().azure}
+    assert rows["Automated, CI/CD pipeline set up, everything is version controlled, A/B testing has been added"].gap
+    assert "issue 11" in rows["Semi-automated, unit and integration test added, still needs human signoff"].gap

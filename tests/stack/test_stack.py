@@ -257,7 +257,7 @@ def test_prometheus_scrapes_the_service_and_loads_the_alert_rules(stack: Stack, 
 
 
 def test_purge_on_postgresql(stack: Stack) -> None:
-    from level2_cicd.service.store import create_store_engine
+    from shared.prediction_log import create_store_engine
     from tests.level2_cicd.service.test_retention import check_purge
 
     with psycopg.connect(f"{stack.postgres_url}/postgres", autocommit=True) as conn:

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from level2_cicd.service.app import create_app
-from level2_cicd.service.store import PREDICTIONS, read_log, read_rejections
 from shared.data.synthetic import schema_rows
+from shared.prediction_log import PREDICTIONS, read_log, read_rejections
 from shared.schema import FEATURE_NAMES, FEATURES, Kind, to_records
 from tests.level2_cicd.conftest import TOKEN, TrainedRegistry
 from tests.schema_cases import breaking_change, feature_of, too_high

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from level2_cicd.service.data_policy import load_data_policy
 from level2_cicd.service.retention import purge
-from level2_cicd.service.store import LABELS, PREDICTIONS, REJECTIONS, create_store_engine
 from shared.data.synthetic import schema_rows
 from shared.policy_file import project_path
+from shared.prediction_log import LABELS, PREDICTIONS, REJECTIONS, create_store_engine
 from shared.schema import to_records
 
 NOW = datetime(2026, 11, 26, 12, 0)

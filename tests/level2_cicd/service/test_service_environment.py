@@ -15,7 +15,7 @@ from tests.level2_cicd.conftest import TrainedRegistry, serving
 
 ROOT = Path(__file__).resolve().parents[3]
 UV = ROOT / ".tools" / "uv" / "bin" / "uv"
-TRAINING_ONLY = ("prefect", "great_expectations", "evidently", "matplotlib", "flask")
+TRAINING_ONLY = ("prefect", "great_expectations", "evidently", "matplotlib", "flask", "notebook", "pytest")
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def service_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail(f"{UV} missing: run `make setup`")
     venv = tmp_path_factory.mktemp("service-env") / "venv"
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_LINK_MODE": "copy"}
-    command = [str(UV), "sync", "--frozen", "--no-dev", "--no-install-project", "--quiet"]
+    command = [str(UV), "sync", "--frozen", "--no-default-groups", "--no-install-project", "--quiet"]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     return venv / "bin" / "python"

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from level2_cicd.service.store import read_log
 from shared.data.synthetic import schema_rows
+from shared.prediction_log import read_log
 from shared.schema import to_records
 from tests.level2_cicd.conftest import LiveService, TrainedRegistry, champion_swap_when, serving
 

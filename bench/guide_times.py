@@ -1,0 +1,103 @@
+"""Benchmark: the wall time of every command the README and the workshop guide time, in the guide's order.
+
+Run with `make bench-guide` (add `ARGS=--long` for `make compare` and `make test`, ~15 minutes more).
+Each command runs as a participant types it, through `make`, in one throw-away state folder shared
+by the whole walk (so `make level1` twice finds its first run, as in the room). Prints a Markdown
+section; `--write` appends it to docs/benchmarks.md, where the README and the guide take their times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = ".venv/bin/python"
+
+
+@dataclass(frozen=True)
+class Step:
+    command: str
+    expected_exit: int = 0
+    long: bool = False
+
+
+WALK = (
+    Step("make level0"),
+    Step("make level1"),
+    Step("make level1"),
+    Step(f"{PY} -m level1_pipeline run --scenario data_quality --last-day 40", expected_exit=3),
+    Step("make level2"),
+    Step(f"{PY} -m level2_cicd.loop --scenario covariate_drift"),
+    Step("make compare-quick"),
+    Step("make compare", long=True),
+    Step("make test", long=True),
+)
+
+
+def participant_env(state: Path) -> dict[str, str]:
+    """The environment of a participant's terminal on embedded defaults, with its own state folder."""
+    servers = ("PREFECT_API_URL", "MLFLOW_TRACKING_URI", "PREFECT_HOME", "MLOPS_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(servers)}
+    return env | {"MLOPS_STATE_DIR": str(state)}
+
+
+def timed(step: Step, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(step.command, shell=True, env=env, cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    elapsed = time.perf_counter() - start
+    if done.returncode != step.expected_exit:
+        raise RuntimeError(f"{step.command} exited {done.returncode}:\n{(done.stdout + done.stderr)[-3000:]}")
+    return elapsed
+
+
+def measure(long: bool) -> str:
+    subprocess.run(["make", "setup"], cwd=ROOT, check=True, capture_output=True)  # installing is not the walk
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="guide-walk-") as scratch:
+        env = participant_env(Path(scratch))
+        for step in WALK:
+            if step.long and not long:
+                continue
+            seconds = timed(step, env)
+            rows.append(f"| `{step.command}` | {seconds:.0f} |")
+            print(rows[-1], file=sys.stderr)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    today = datetime.now(UTC).date().isoformat()
+    lines = [
+        f"## Workshop guide and README times ({today})",
+        "",
+        f"`make bench-guide{' ARGS=--long' if long else ''}` on {machine}: each command as typed in the guide,",
+        "in its order, one fresh state folder for the walk, embedded defaults (no servers running).",
+        "",
+        "| command | wall time (s) |",
+        "| --- | --- |",
+        *rows,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--long", action="store_true", help="also time `make compare` and `make test`")
+    parser.add_argument("--write", action="store_true", help="append the result to docs/benchmarks.md")
+    args = parser.parse_args()
+    report = measure(args.long)
+    print(report)
+    if args.write:
+        with (ROOT / "docs" / "benchmarks.md").open("a") as out:
+            out.write(report + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

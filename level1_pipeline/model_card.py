@@ -1,0 +1,138 @@
+"""Model cards: a Markdown description on every registered version, written from what its run logged.
+
+`render_card` is pure (facts in, Markdown out); `facts_from_run` reads the facts back from MLflow
+(run tags, metrics, dataset inputs, the model gate's record), so the card says what was logged,
+not what the flow meant to log. Intended use and known limits come from `config/model_card.yaml`,
+which a fork rewrites for its own model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from shared.policy_file import StrictModel, read_policy
+from shared.tracking import REFERENCE_DIR, REFERENCE_FILE
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+LINEAGE_TAGS = ("data_source", "data_path", "prediction_store", "seed", "scenario")
+
+
+class CardText(StrictModel):
+    """What only people can say about the model: `config/model_card.yaml`."""
+
+    intended_use: str = Field(min_length=1)
+    limitations: list[str] = Field(min_length=1)
+
+
+def load_card_text(path: Path) -> CardText:
+    return read_policy(path, CardText)
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    model_name: str
+    version: str
+    run_id: str
+    data_window: str
+    lineage: dict[str, str]
+    datasets: dict[str, str]  # name -> digest
+    code_version: str
+    threshold: str
+    metrics: dict[str, float]  # this version, on its holdout
+    champion_version: str | None
+    champion_metrics: dict[str, float]  # the champion it was judged against, on the same holdout
+    gate_passed: bool
+    gate_reasons: list[str]
+    reference_sample: str
+    outcome: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def render_card(facts: CardFacts, text: CardText) -> str:
+    """The card as Markdown (the MLflow UI shows it on the version's page)."""
+    lines = [
+        f"# {facts.model_name} version {facts.version}",
+        "",
+        f"**Outcome:** {facts.outcome}",
+        "",
+        "## Data",
+        f"- window: {facts.data_window}",
+        *(f"- {key}: `{value}`" for key, value in facts.lineage.items()),
+        *(f"- dataset `{name}` digest `{digest}`" for name, digest in facts.datasets.items()),
+        f"- reference sample (drift baseline): `{facts.reference_sample}`",
+        "",
+        "## Training",
+        f"- code version: `{facts.code_version}`",
+        f"- MLflow run: `{facts.run_id}`",
+        f"- decision threshold: {facts.threshold}",
+        *(f"- {name}: {value}" for name, value in facts.params.items() if name != "threshold"),
+        "",
+        "## Holdout metrics",
+        *_metrics_table(facts),
+        "",
+        "## Model gate: " + ("passed" if facts.gate_passed else "FAILED"),
+        *(f"- {reason}" for reason in facts.gate_reasons),
+        "",
+        "## Intended use",
+        text.intended_use.strip(),
+        "",
+        "## Known limitations",
+        *(f"- {limit}" for limit in text.limitations),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _metrics_table(facts: CardFacts) -> list[str]:
+    if facts.champion_version is None:
+        header = ["| metric | this version |", "| --- | --- |"]
+        return header + [f"| {name} | {_number(value)} |" for name, value in facts.metrics.items()]
+    header = [f"| metric | this version | champion v{facts.champion_version}, same holdout |", "| --- | --- | --- |"]
+    return header + [
+        f"| {name} | {value:.4f} | {_number(facts.champion_metrics.get(name))} |"
+        for name, value in facts.metrics.items()
+    ]
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if float(value).is_integer() and abs(value) >= 1 else f"{value:.4f}"
+
+
+def facts_from_run(client: MlflowClient, model_name: str, version: str, outcome: str) -> CardFacts:
+    """Read back what the version's run logged."""
+    from mlflow.artifacts import load_dict
+
+    model_version = client.get_model_version(model_name, version)
+    run = client.get_run(str(model_version.run_id))
+    tags, metrics = run.data.tags, run.data.metrics
+    gate: dict[str, Any] = load_dict(f"{run.info.artifact_uri}/model_gate.json")
+    inputs = run.inputs.dataset_inputs if run.inputs else []
+    return CardFacts(
+        model_name=model_name,
+        version=version,
+        run_id=run.info.run_id,
+        data_window=tags.get("data_window", "unknown"),
+        lineage={key: tags[key] for key in LINEAGE_TAGS if key in tags},
+        datasets={entry.dataset.name: entry.dataset.digest for entry in inputs},
+        code_version=model_version.tags.get("code_version", "unknown"),
+        threshold=model_version.tags.get("threshold", "unknown"),
+        metrics=_prefixed(metrics, "holdout_"),
+        champion_version=tags.get("compared_with_champion_version"),
+        champion_metrics=_prefixed(metrics, "champion_holdout_"),
+        gate_passed=bool(gate["passed"]),
+        gate_reasons=list(gate["reasons"]),
+        reference_sample=f"{run.info.artifact_uri}/{REFERENCE_DIR}/{REFERENCE_FILE}",
+        outcome=outcome,
+        params=dict(sorted(run.data.params.items())),
+    )
+
+
+def _prefixed(metrics: dict[str, float], prefix: str) -> dict[str, float]:
+    return {name.removeprefix(prefix): value for name, value in sorted(metrics.items()) if name.startswith(prefix)}

@@ -14,9 +14,10 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
 export GX_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
+export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup lint format test reset purge-log stack-up stack-down stack-status stack-env level0 level1 level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-guide bench-serving serve level2 monitor monitor-serve retrain docker-build deploy compare compare-quick notebook maturity-map
+.PHONY: help setup lint format test reset purge-log stack-up stack-down stack-status stack-env level0 level1 level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-guide bench-serving serve level2 monitor monitor-serve dashboard retrain docker-build deploy compare compare-quick notebook maturity-map
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -86,6 +87,9 @@ monitor: setup ## Level 2: monitor today's window once (DAY=N for a simulated da
 
 monitor-serve: setup ## Level 2: serve the monitoring flow as a Prefect deployment on a daily cron
 	$(RUN) python -m level2_cicd.monitoring serve
+
+dashboard: setup ## Level 2: live monitoring dashboard (Evidently UI) on 127.0.0.1:8085 over the monitored windows
+	$(RUN) python -m level2_cicd.monitoring dashboard $(ARGS)
 
 retrain: setup ## Train on the newest labelled window (or the monitor's: MONITOR_DAY, LAST_DAY, DAYS); gates decide (retrain.yml)
 	$(if $(MONITOR_DAY),$(RUN) python -m level2_cicd.monitoring retrain --day $(MONITOR_DAY) --last-day $(LAST_DAY) --days $(DAYS),$(RUN) python -m level1_pipeline run)

@@ -268,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     retrainings = [r for r in timeline if r.retrained]
     print(f"\n{len(retrainings)} automated retraining(s); now serving v{timeline[-1].served_version}.")
     print(f"Reports: {settings.level2_dir / 'reports'}  ({(datetime.now() - started).seconds} s)")
+    print("Dashboard: make dashboard (Evidently UI of these windows)")
     return 0
 
 

@@ -15,6 +15,7 @@ PRIVATE_AND_QUIET = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
     "GX_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
+    "ITERATIVE_DO_NOT_TRACK": "1",  # Evidently's telemetry library
 }
 
 

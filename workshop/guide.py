@@ -62,7 +62,8 @@ def names_a_file(claim: str) -> bool:
     return " " not in claim and ("/" in claim or re.fullmatch(r"[\w<>-]+\.[a-z]{2,5}", claim) is not None)
 
 
-SERVERS = ("make mlflow-ui", "make prefect-server", "make serve", "make notebook")  # run until Ctrl-C
+# servers: they run until Ctrl-C
+SERVERS = ("make mlflow-ui", "make prefect-server", "make serve", "make notebook", "make dashboard")
 LONG = ("make compare", "make test")  # minutes each: timed with `make bench-guide ARGS=--long`, not walked by tests
 
 

@@ -23,9 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     retrain.add_argument("--day", type=int, required=True, help="the monitored day whose decision asked for it")
     retrain.add_argument("--last-day", required=True, help="last day of the window (YYYY-MM-DD)")
     retrain.add_argument("--days", type=int, required=True, help="days in the window")
+    dashboard = commands.add_parser("dashboard", help="serve the live monitoring dashboard (Evidently UI) on 127.0.0.1")
+    dashboard.add_argument("--port", type=int, default=8085, help="port on 127.0.0.1 (default 8085)")
     args = parser.parse_args(argv)
     settings = load_settings()
     prepare_process(settings)
+    if args.command == "dashboard":
+        return serve_dashboard(settings, args.port)
     from shared.prefect_api import orchestration_ready
 
     if args.command == "serve":
@@ -44,6 +48,28 @@ def main(argv: list[str] | None = None) -> int:
     if outcome.retrained:
         print(f"retrained: version {outcome.new_version}, promoted: {outcome.promoted}")
     return 0
+
+
+def serve_dashboard(settings: Settings, port: int) -> int:
+    """Evidently's UI over the monitor's workspace; replaces this process (Ctrl-C stops it)."""
+    import os
+    import sys
+    from pathlib import Path
+
+    from level2_cicd.monitoring.dashboard import workspace_folder
+
+    folder = workspace_folder(settings.level2_dir)
+    if not folder.is_dir():
+        print(f"error: no monitored window in {folder} yet: run `make level2` or `make monitor` first", file=sys.stderr)
+        return 2
+    from evidently.ui.workspace import Workspace
+
+    for project in Workspace(str(folder)).list_projects():
+        print(f"dashboard of {project.name}: http://127.0.0.1:{port}/projects/{project.id}")
+    evidently = str(Path(sys.executable).parent / "evidently")
+    command = [evidently, "ui", "--workspace", str(folder), "--host", "127.0.0.1", "--port", str(port)]
+    sys.stdout.flush()
+    os.execv(command[0], command)
 
 
 def retrain_dispatched(settings: Settings, day: int, last_day: str, days: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,13 @@ def _dataset(frame: pd.DataFrame) -> Any:
     return Dataset.from_pandas(frame[list(FEATURE_NAMES)].reset_index(drop=True), data_definition=definition)
 
 
-def detect_drift(reference: pd.DataFrame, current: pd.DataFrame) -> DriftResult:
-    """Per-column drift tests of the features; the share of feature columns that drifted."""
+def detect_drift(reference: pd.DataFrame, current: pd.DataFrame, when: datetime | None = None) -> DriftResult:
+    """Per-column drift tests of the features; the share of feature columns that drifted (snapshot dated ``when``)."""
     from evidently import Report
     from evidently.presets import DataDriftPreset
 
     snapshot = Report([DataDriftPreset(columns=list(FEATURE_NAMES))], include_tests=True).run(
-        current_data=_dataset(current), reference_data=_dataset(reference)
+        current_data=_dataset(current), reference_data=_dataset(reference), timestamp=when, name="drift"
     )
     raw = snapshot.dict()
     scores: dict[str, float] = {}

@@ -17,6 +17,7 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from level2_cicd.monitoring.dashboard import WindowFacts, publish_window, workspace_folder
 from level2_cicd.monitoring.decision import Decision, WindowSummary, classify, decide
 from level2_cicd.monitoring.drift import detect_drift, save_report
 from level2_cicd.monitoring.history import MonitoringHistory
@@ -50,6 +51,7 @@ class LoggedWindow:
     current: pd.DataFrame  # predictions of the day
     labelled: pd.DataFrame  # labelled predictions of the day whose labels are due now
     rejections: pd.DataFrame  # broken rules of the rows the service refused that day
+    start: datetime  # the day's first moment (naive UTC)
 
     @property
     def rejected_rows(self) -> int:
@@ -73,7 +75,7 @@ def read_window_task(settings: Settings, calendar: Calendar, day: int) -> Logged
         rejections = read_rejections(engine, *bounds(day))
     finally:
         engine.dispose()
-    return LoggedWindow(current, labelled[labelled["label"].notna()], rejections)
+    return LoggedWindow(current, labelled[labelled["label"].notna()], rejections, bounds(day)[0])
 
 
 @task(name="champion-reference", cache_policy=NO_CACHE)
@@ -100,9 +102,10 @@ def summarise_task(
     reference: pd.DataFrame,
     window: LoggedWindow,
     threshold: float,
-) -> WindowSummary:
+) -> tuple[WindowSummary, Any]:
+    """The window's facts, and the Evidently drift snapshot they came from (None without traffic)."""
     current, labelled = window.current, window.labelled
-    drift = detect_drift(reference, current) if len(current) else None
+    drift = detect_drift(reference, current, window.start) if len(current) else None
     folder = settings.level2_dir / "reports" / f"day-{day:03d}"
     if drift is not None:
         save_report(drift, folder)
@@ -122,7 +125,16 @@ def summarise_task(
     )
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
-    return summary
+    return summary, (drift.snapshot if drift else None)
+
+
+@task(name="dashboard", cache_policy=NO_CACHE)
+def dashboard_task(
+    settings: Settings, summary: WindowSummary, drift_snapshot: Any, window: LoggedWindow, champion: VersionRef
+) -> None:
+    """Add the window to the live dashboard (`make dashboard`: Evidently's UI over the workspace)."""
+    facts = WindowFacts(summary.day, window.start, summary.rejected_share, champion.version)
+    publish_window(workspace_folder(settings.level2_dir), settings.model_name, facts, drift_snapshot, window.labelled)
 
 
 @task(name="decide", cache_policy=NO_CACHE)
@@ -207,9 +219,10 @@ def monitoring_flow(
     try:
         window = read_window_task(settings, calendar, day)
         champion, reference = champion_reference_task(settings)
-        summary = summarise_task(settings, day, reference, window, champion.threshold)
+        summary, drift_snapshot = summarise_task(settings, day, reference, window, champion.threshold)
         decision = decide_task(summary, history, policy, settings)
         log_to_mlflow_task(settings, champion, summary, decision, calendar.date_of(day))
+        dashboard_task(settings, summary, drift_snapshot, window, champion)
         history.append({"kind": "window", "day": day, "status": decision.status.value, "reason": decision.reason})
         outcome = MonitoringOutcome(day, summary, decision, champion.version, champion.version, retrained=False)
         if decision.retrain and policy.retrain_by == "ci":

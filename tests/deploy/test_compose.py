@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -15,7 +16,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "deploy" / "compose.yaml"
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
-TOPOLOGY = {"postgres", "storage", "mlflow", "prefect-server", "prefect-worker", "service", "prometheus"}
+TOPOLOGY = {"postgres", "storage", "mlflow", "prefect-server", "prefect-worker", "service", "prometheus", "grafana"}
+GRAFANA = ROOT / "deploy" / "grafana"
 ONE_SHOT = {"create-bucket"}
 
 
@@ -51,21 +53,53 @@ def test_every_long_running_service_has_a_healthcheck(services: dict[str, Any]) 
     assert missing == []
 
 
-def test_alert_rules_use_metrics_the_service_exports() -> None:
-    exported = set(re.findall(r'"([a-z_]+)",\s*\n?\s*"', (ROOT / "level2_cicd/service/metrics.py").read_text()))
-    rules = [r for group in yaml.safe_load(ALERTS.read_text())["groups"] for r in group["rules"]]
-    assert rules
-    for rule in rules:
-        base = {re.sub(r"_(bucket|count|sum)$", "", name) for name in metric_names(rule["expr"])}
-        assert base, f"{rule['alert']}: no metric found in its expression"
-        assert base <= exported, f"{rule['alert']}: {sorted(base - exported)} not exported by the service"
+def exported_metrics() -> set[str]:
+    return set(re.findall(r'"([a-z_]+)",\s*\n?\s*"', (ROOT / "level2_cicd/service/metrics.py").read_text()))
+
+
+def rules() -> list[dict[str, Any]]:
+    return [r for group in yaml.safe_load(ALERTS.read_text())["groups"] for r in group["rules"]]
+
+
+def known_series() -> set[str]:
+    """What a rule or a panel may query: the service's metrics and the recorded series."""
+    return exported_metrics() | {r["record"] for r in rules() if "record" in r}
+
+
+def test_rules_use_metrics_the_service_exports_or_the_rules_record() -> None:
+    assert any("alert" in r for r in rules())
+    assert any("record" in r for r in rules())
+    for rule in rules():
+        name = rule.get("alert") or rule["record"]
+        base = {re.sub(r"_(bucket|count|sum)$", "", metric) for metric in metric_names(rule["expr"])}
+        assert base, f"{name}: no metric found in its expression"
+        assert base <= known_series(), f"{name}: {sorted(base - known_series())} neither exported nor recorded"
+
+
+def test_grafana_panels_query_known_series_from_the_provisioned_data_source() -> None:
+    datasource = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())
+    uid = datasource["datasources"][0]["uid"]
+    dashboard = json.loads((GRAFANA / "dashboards" / "prediction-service.json").read_text())
+    targets = [t for panel in dashboard["panels"] for t in panel["targets"]]
+    assert targets
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == uid, panel["title"]
+    for target in targets:
+        unknown = {re.sub(r"_(bucket|count|sum)$", "", m) for m in metric_names(target["expr"])} - known_series()
+        assert unknown == set(), f"{target['expr']}: {sorted(unknown)}"
+
+
+def test_every_file_the_compose_file_mounts_exists(services: dict[str, Any]) -> None:
+    mounts = [v.split(":", 1)[0] for s in services.values() for v in s.get("volumes", []) if v.startswith("./")]
+    assert mounts
+    assert [m for m in mounts if not (COMPOSE.parent / m).exists()] == []
 
 
 def metric_names(expr: str) -> set[str]:
     """The metric names of a PromQL expression: identifiers that are not functions, keywords or labels."""
     bare = re.sub(r"\{[^}]*\}|\[[^\]]*\]", "", expr)  # label matchers and ranges
     bare = re.sub(r"\b(by|without|on|ignoring)\s*\([^)]*\)", "", bare)  # grouping labels
-    words = set(re.findall(r"\b([a-z_][a-z0-9_]*)\b(?!\s*\()", bare))
+    words = set(re.findall(r"(?<![\w:])([a-z_][a-z0-9_:]*)(?![\w:])(?!\s*\()", bare))
     return words - {"and", "or", "unless"}
 
 

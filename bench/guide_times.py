@@ -1,9 +1,10 @@
 """Benchmark: the wall time of every command the README and the workshop guide time, in the guide's order.
 
 Run with `make bench-guide` (add `ARGS=--long` for `make compare` and `make test`, ~15 minutes more).
-Each command runs as a participant types it, through `make`, in one throw-away state folder shared
-by the whole walk (so `make level1` twice finds its first run, as in the room). Prints a Markdown
-section; `--write` appends it to docs/benchmarks.md, where the README and the guide take their times.
+The commands are read from `docs/workshop.md` (`workshop/guide.py`), so the times follow the guide.
+Each command runs as a participant types it, in one throw-away state folder shared by the whole
+walk (so `make level1` twice finds its first run, as in the room). Prints a Markdown section;
+`--write` appends it to docs/benchmarks.md, where the README and the guide take their times.
 """
 
 from __future__ import annotations
@@ -19,28 +20,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from workshop.guide import read_guide, walked
+
 ROOT = Path(__file__).resolve().parents[1]
-PY = ".venv/bin/python"
 
 
 @dataclass(frozen=True)
 class Step:
     command: str
     expected_exit: int = 0
-    long: bool = False
 
 
-WALK = (
-    Step("make level0"),
-    Step("make level1"),
-    Step("make level1"),
-    Step(f"{PY} -m level1_pipeline run --scenario data_quality --last-day 40", expected_exit=3),
-    Step("make level2"),
-    Step(f"{PY} -m level2_cicd.loop --scenario covariate_drift"),
-    Step("make compare-quick"),
-    Step("make compare", long=True),
-    Step("make test", long=True),
-)
+def guide_walk(long: bool) -> list[Step]:
+    """The guide's commands in its order (exercise 3's gate failure exits 3), plus `make test` when long."""
+    steps = [
+        Step(command, 3 if "--scenario data_quality" in command else 0)
+        for step in read_guide()
+        for command in step.commands
+        if walked(command, long)
+    ]
+    return [*steps, Step("make test")] if long else steps
 
 
 def participant_env(state: Path) -> dict[str, str]:
@@ -64,9 +63,7 @@ def measure(long: bool) -> str:
     rows = []
     with tempfile.TemporaryDirectory(prefix="guide-walk-") as scratch:
         env = participant_env(Path(scratch))
-        for step in WALK:
-            if step.long and not long:
-                continue
+        for step in guide_walk(long):
             seconds = timed(step, env)
             rows.append(f"| `{step.command}` | {seconds:.0f} |")
             print(rows[-1], file=sys.stderr)

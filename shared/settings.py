@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         description="Where training data comes from: the churn simulator, your files, rows made from the schema, "
         "or the service's logged predictions joined with the labels that arrived.",
     )
+    monitoring_dashboard: bool = Field(
+        default=True, description="Add each monitored window to the Evidently dashboard (`make dashboard`)."
+    )
     retrain_data_source: Literal["simulator", "files", "synthetic", "prediction_log"] | None = Field(
         default=None,
         description="What level 2's retraining (monitor or `make retrain`) learns from; unset: data_source.",

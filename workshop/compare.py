@@ -60,6 +60,8 @@ class World:
             "scenario_start_day": self.onset,
             "label_delay_days": self.label_delay_days,
             "last_day": self.first_day - 1,
+            "retrain_data_source": "prediction_log",  # level 2 learns from what its service logged
+            "monitoring_dashboard": False,  # the comparison draws its own chart
         }
 
     def day(self, state_dir: Path) -> Callable[[int], pd.DataFrame]:

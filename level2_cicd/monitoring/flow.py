@@ -222,7 +222,8 @@ def monitoring_flow(
         summary, drift_snapshot = summarise_task(settings, day, reference, window, champion.threshold)
         decision = decide_task(summary, history, policy, settings)
         log_to_mlflow_task(settings, champion, summary, decision, calendar.date_of(day))
-        dashboard_task(settings, summary, drift_snapshot, window, champion)
+        if settings.monitoring_dashboard:
+            dashboard_task(settings, summary, drift_snapshot, window, champion)
         history.append({"kind": "window", "day": day, "status": decision.status.value, "reason": decision.reason})
         outcome = MonitoringOutcome(day, summary, decision, champion.version, champion.version, retrained=False)
         if decision.retrain and policy.retrain_by == "ci":

@@ -17,7 +17,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup lint format test reset purge-log stack-up stack-down stack-status stack-env level0 level1 level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-guide bench-serving serve level2 monitor monitor-serve dashboard retrain docker-build deploy compare compare-quick notebook maturity-map
+.PHONY: help setup lint format test reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-guide bench-serving serve level2 monitor monitor-serve dashboard retrain docker-build deploy compare compare-quick notebook maturity-map
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,6 +50,9 @@ level0: setup ## Level 0: run the manual notebook-style script; writes a hand-of
 
 level1: setup ## Level 1: run the training pipeline once on embedded defaults (SQLite MLflow, local Prefect)
 	$(RUN) python -m level1_pipeline run
+
+sweep: setup ## Level 1: trials of config/sweep_space.yaml in parallel on Dask (MLOPS_DASK_ADDRESS or local); the best goes through the gates
+	$(RUN) python -m level1_pipeline sweep $(ARGS)
 
 level1-serve: setup ## Level 1: serve the training flow as a Prefect deployment on a daily cron (Ctrl-C stops)
 	$(RUN) python -m level1_pipeline serve

@@ -1,4 +1,4 @@
-"""Command line of level 1: run the flow once, serve it on a schedule, trigger, roll back."""
+"""Command line of level 1: run the flow once, sweep hyperparameters, serve it on a schedule, trigger, roll back."""
 
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="hyperparameter override")
     run.add_argument("--experiment", help="MLflow experiment name (default from settings)")
     run.add_argument("--scenario", help="simulator scenario, e.g. data_quality")
+    sweep = commands.add_parser("sweep", help="trials of config/sweep_space.yaml in parallel on Dask; train the best")
+    sweep.add_argument(
+        "--last-day", help="last day of the window: YYYY-MM-DD or a day number (default: newest labelled)"
+    )
+    sweep.add_argument("--days", type=int, help="days in the window")
     serve = commands.add_parser("serve", help="serve the flow as a Prefect deployment on a cron schedule")
     serve.add_argument("--cron", default="0 6 * * *", help="cron schedule (default daily at 06:00)")
     commands.add_parser("trigger", help="trigger one run of the served deployment")
@@ -70,6 +75,35 @@ def run_once(args: argparse.Namespace, settings: Settings) -> int:
             print("Nothing was trained; the champion is unchanged.", file=sys.stderr)
             return 3
     _print_outcome(outcome, settings)
+    return 0
+
+
+def sweep_once(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.tracking import check_reachable
+
+    check_reachable(settings)
+    from level1_pipeline.warmup import training_warm_up
+    from shared.prefect_api import orchestration_ready
+
+    with orchestration_ready(training_warm_up(settings)):
+        from level1_pipeline.data_gate import DataGateError
+        from level1_pipeline.sweep import sweep_flow
+
+        try:
+            outcome = sweep_flow(last_day=args.last_day, days=args.days)
+        except DataGateError as failed:
+            print(failed.report.summary(), file=sys.stderr)
+            print("No trial was run; the champion is unchanged.", file=sys.stderr)
+            return 3
+    print(f"\nSweep {outcome.run_id} on {outcome.window}: {len(outcome.trials)} trials, by validation ROC AUC")
+    for trial in outcome.trials:
+        score = f"{trial.score:.4f}" if trial.score is not None else "FAILED"
+        params = ", ".join(f"{k}={v}" for k, v in trial.params.items())
+        mark = "*" if trial is outcome.best else " "
+        print(f"  {mark} trial {trial.number:>2}  {score:>7}  {params}  {trial.error or ''}")
+    print(f"best trial -> {outcome.reason}" if outcome.best else outcome.reason)
+    if outcome.training is not None:
+        _print_outcome(outcome.training, settings)
     return 0
 
 
@@ -133,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         prepare_process(settings)
         if args.command == "run":
             return run_once(args, settings)
+        if args.command == "sweep":
+            return sweep_once(args, settings)
         if args.command == "serve":
             return serve(args.cron)
         if args.command == "trigger":

@@ -1,4 +1,4 @@
-"""Evaluation plots as matplotlib figures: ROC curve, confusion matrix, calibration."""
+"""Evaluation plots as matplotlib figures: ROC curve, confusion matrix, calibration, a sweep's trials."""
 
 from __future__ import annotations
 
@@ -52,4 +52,17 @@ def calibration_figure(labels: pd.Series, probabilities: pd.Series) -> Figure:
     ax.plot(predicted, observed, marker="o")
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey")
     ax.set(xlabel="predicted probability", ylabel="observed churn rate", title="Calibration (holdout)")
+    return figure
+
+
+def trials_figure(numbers: list[int], scores: list[float | None]) -> Figure:
+    """A sweep's trials side by side: validation ROC AUC per trial (a failed trial is a grey stub)."""
+    figure, ax = _figure()
+    heights = [score if score is not None else 0.0 for score in scores]
+    colours = ["tab:blue" if score is not None else "lightgrey" for score in scores]
+    ax.bar([str(n) for n in numbers], heights, color=colours)
+    finished = [s for s in scores if s is not None]
+    if finished and len(finished) == len(scores):
+        ax.set_ylim(max(0.0, min(finished) - 0.05), min(1.0, max(finished) + 0.02))
+    ax.set(xlabel="trial", ylabel="validation ROC AUC", title="Sweep trials")
     return figure

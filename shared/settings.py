@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     model_card_file: Path = Field(
         default=Path("config/model_card.yaml"), description="Intended use and known limits on every model card."
     )
+    sweep_space_file: Path = Field(
+        default=Path("config/sweep_space.yaml"), description="The search space of `make sweep` (versioned)."
+    )
+    dask_address: str | None = Field(
+        default=None, description="Dask scheduler of sweeps (tcp://host:8786); unset: a local cluster on this machine."
+    )
+    dask_workers: int | None = Field(
+        default=None, ge=1, description="Workers of the local cluster; unset: one per core."
+    )
     monitoring_policy_file: Path = Field(
         default=Path("config/monitoring_policy.yaml"), description="Drift/decay thresholds, cooldown (versioned)."
     )

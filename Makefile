@@ -17,7 +17,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup lint format test reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-guide bench-serving serve level2 monitor monitor-serve dashboard retrain docker-build deploy compare compare-quick notebook maturity-map
+.PHONY: help setup lint format test reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 monitor monitor-serve dashboard retrain docker-build deploy compare compare-quick notebook maturity-map
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -78,6 +78,9 @@ serve: setup ## Level 2: serve the registry's champion on 127.0.0.1:8000 (WORKER
 
 bench-guide: setup ## Time every command of the workshop guide in its order; append to docs/benchmarks.md (ARGS=--long adds compare, test)
 	$(RUN) python -m bench.guide_times --write $(ARGS)
+
+bench-sweep: setup ## Benchmark a sweep's trials on a local Dask cluster of 1 and 2 workers; append to docs/benchmarks.md
+	$(RUN) python -m bench.sweep --write $(ARGS)
 
 bench-serving: setup ## Benchmark the level 2 service against `mlflow models serve` (needs Debian's wrk)
 	$(RUN) python -m bench.serving --write $(if $(POSTGRES),--postgres $(POSTGRES),)

@@ -2,7 +2,8 @@
 
 PostgreSQL (databases `mlflow`, `prefect`, `predictions`) -> MLflow tracking server on it with
 proxied artifacts -> Prefect server on it -> a Prefect worker on the `mlops-levels` process pool ->
-the prediction service with 2 uvicorn workers -> Prometheus scraping it (when installed). The
+the prediction service with 2 uvicorn workers -> Prometheus scraping it (when installed); a Dask
+scheduler with 2 worker processes for sweeps (`MLOPS_DASK_ADDRESS` in `stack-env`). The
 same shape as `deploy/compose.yaml`, for machines without Docker. Every server binds 127.0.0.1 on
 a free port; state lives in `state/stack/`. honcho (a Procfile process manager) runs them;
 `stack-down` stops honcho, then anything left in its session, by process id.
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 DATABASES = ("mlflow", "prefect", "predictions")
 WORK_POOL = "mlops-levels"
+DASK_WORKERS = 2  # sweeps' trials run on these processes
 SERVICE_WORKERS = 2
 TOKEN_VARIABLES = ("MLOPS_SCORING_TOKEN", "MLOPS_LABELS_TOKEN", "MLOPS_ADMIN_TOKEN")  # the stack starts with tokens on
 
@@ -45,10 +47,11 @@ class Ports:
     prefect: int
     service: int
     prometheus: int
+    dask: int
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(*(free_port() for _ in range(5)))
+        return cls(*(free_port() for _ in range(6)))
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,12 @@ class Stack:
             "MLFLOW_TRACKING_URI": self.tracking_uri,
             "PREFECT_API_URL": self.prefect_api,
             "MLOPS_PREDICTION_STORE_URL": self.database("predictions"),
+            "MLOPS_DASK_ADDRESS": self.dask_address,
         }
+
+    @property
+    def dask_address(self) -> str:
+        return f"tcp://127.0.0.1:{self.ports.dask}"
 
     @property
     def secrets_file(self) -> Path:
@@ -103,6 +111,7 @@ class Stack:
             "mlflow": f"{self.tracking_uri}/health",
             "prefect": f"{self.prefect_api}/health",
             "service": f"{self.service_url}/health",  # /ready waits for a champion: train one first
+            "dask": self.dask_address,
         }
         if prometheus_binary():
             found["prometheus"] = f"http://127.0.0.1:{self.ports.prometheus}/-/ready"
@@ -175,6 +184,11 @@ def procfile(stack: Stack, data: Path) -> str:
         f"{wait} {stack.tracking_uri}/health {stack.postgres_url}/predictions -- "
         f"{sys.executable} -m level2_cicd.service --host 127.0.0.1 --port {stack.ports.service} "
         f"--workers {SERVICE_WORKERS}",
+        "dask-scheduler": f"env {quiet} {bin_dir}/dask scheduler --host 127.0.0.1 --port {stack.ports.dask} "
+        "--no-dashboard",
+        "dask-workers": f"env {quiet} {wait} {stack.dask_address} -- {bin_dir}/dask worker {stack.dask_address} "
+        f"--nworkers {DASK_WORKERS} --nthreads 1 --host 127.0.0.1 --no-dashboard "
+        f"--local-directory {stack.folder / 'dask'}",
     }
     if (binary := prometheus_binary()) is not None:
         config = write_prometheus_config(stack)

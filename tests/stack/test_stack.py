@@ -134,18 +134,6 @@ def test_two_worker_service_logs_every_prediction_once_in_postgres_and_counts_al
     assert counted == REQUESTS
 
 
-def test_stack_down_leaves_no_process() -> None:
-    # given a second, independent stack, when it is stopped, then none of its processes remain
-    with stack_folder() as folder:
-        started = up(folder)
-        session = int((folder / "honcho.pid").read_text())
-        assert running(folder) == started
-        down(folder)
-        alive = [p for p in Path("/proc").glob("[0-9]*/stat") if _session_of(p) == session and _state(p) != "Z"]
-        assert alive == []
-        assert running(folder) is None
-
-
 def _state(stat: Path) -> str:
     try:
         return stat.read_text().rsplit(")", 1)[1].split()[0]
@@ -287,3 +275,13 @@ def test_a_sweep_runs_its_trials_on_the_stacks_dask_workers(
         prefixes = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
     assert any(prefix.startswith("trial") for prefix in prefixes), prefixes
     assert re.search(r"model version \d+: ", done.stdout)
+
+
+def test_stack_down_leaves_no_process(stack: Stack) -> None:
+    # last in this module (pytest keeps file order): when the shared stack is stopped, none of its processes remain
+    session = int((stack.folder / "honcho.pid").read_text())
+    assert running(stack.folder) == stack
+    down(stack.folder)
+    alive = [p for p in Path("/proc").glob("[0-9]*/stat") if _session_of(p) == session and _state(p) != "Z"]
+    assert alive == []
+    assert running(stack.folder) is None

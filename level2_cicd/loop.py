@@ -206,7 +206,8 @@ def format_row(r: DayRecord) -> str:
     auc = f"{r.live_roc_auc:.3f}" if r.live_roc_auc is not None else "-"
     note = r.reason if r.status != "ok" else ""
     if r.retrained:
-        note = f"RETRAINED -> v{r.new_version} {'promoted' if r.promoted else 'NOT promoted (failed a gate)'}"
+        verdict = "promoted" if r.promoted else "NOT promoted (failed a gate)"
+        note = f"RETRAINED -> v{r.new_version} {verdict}; {r.reason}"  # why it retrained, on which days
     return f"{r.day:>4} {r.rows:>6} {drift:>6} {auc:>6}  {r.status:<12} {'v' + r.served_version:>7}  {note}"
 
 

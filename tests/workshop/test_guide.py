@@ -71,7 +71,8 @@ def test_exercise_4_days_are_the_ones_the_guide_names(walk: dict[tuple[int, int]
     assert {d.status for n, d in days.items() if n <= ok_until} == {"ok"}
     assert days[decay_from].status == "decay"
     assert [n for n, d in days.items() if d.note.startswith("RETRAINED")] == [retrained_on]
-    assert days[retrained_on].note == f"RETRAINED -> v{version} promoted"
+    assert days[retrained_on].note.startswith(f"RETRAINED -> v{version} promoted; ")
+    assert "retrain on days" in days[retrained_on].note  # the decision's reason is on the line too
     assert {d.serving for n, d in days.items() if n < retrained_on} == {"1"}
     assert {d.serving for n, d in days.items() if n >= retrained_on} == {str(version)}
     assert all(abs((d.auc or 0) - float(auc)) <= 0.03 for n, d in days.items() if n >= int(recovered_from))

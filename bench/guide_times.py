@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.report import machine, publish
 from workshop.guide import SLOW, read_guide, walked
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,12 +67,11 @@ def measure(long: bool) -> str:
             seconds = timed(step, env)
             rows.append(f"| `{step.command}` | {seconds:.0f} |")
             print(rows[-1], file=sys.stderr)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     today = datetime.now(UTC).date().isoformat()
     lines = [
         f"## Workshop guide and README times ({today})",
         "",
-        f"`make bench-guide{' ARGS=--long' if long else ''}` on {machine}: each command as typed in the guide,",
+        f"`make bench-guide{' ARGS=--long' if long else ''}` on {machine()}: each command as typed in the guide,",
         "in its order, one fresh state folder for the walk, embedded defaults (no servers running).",
         "",
         "| command | wall time (s) |",
@@ -89,10 +88,7 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="append the result to docs/benchmarks.md")
     args = parser.parse_args()
     report = measure(args.long)
-    print(report)
-    if args.write:
-        with (ROOT / "docs" / "benchmarks.md").open("a") as out:
-            out.write(report + "\n")
+    publish(report, args.write)
     return 0
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.report import machine, publish
 from shared.data.synthetic import schema_rows
 from shared.processes import free_port, running_server
 from shared.schema import FEATURE_NAMES, to_records
@@ -130,7 +130,7 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
     lines = [
         f"## Serving: level 2 service vs `mlflow models serve` ({datetime.now(UTC):%Y-%m-%d})",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+        f"Machine: {machine()}. "
         f"wrk, 8 connections, {WARM_UP_SECONDS} s warm-up then {seconds} s per line, single-row requests, "
         "loopback; prediction logging on (SQLite unless said otherwise); "
         "uvicorn workers as said (one otherwise).",
@@ -157,10 +157,7 @@ def main() -> int:
     parser.add_argument("--postgres", help="SQLAlchemy URL of an empty PostgreSQL log database for an extra line")
     args = parser.parse_args()
     report = measure(args.seconds, args.postgres)
-    print(report)
-    if args.write:
-        with (ROOT / "docs" / "benchmarks.md").open("a") as out:
-            out.write(report + "\n")
+    publish(report, args.write)
     return 0
 
 

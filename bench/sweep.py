@@ -9,15 +9,12 @@ on the same split of the simulator's default window, through the sweep's own `tr
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.report import machine, publish
 
 
 def measure(trials: int) -> str:
@@ -49,11 +46,10 @@ def measure(trials: int) -> str:
             failed = sum(1 for r in results if r.error)
             rows.append((workers, seconds, sum(r.seconds for r in results), failed))
     base = rows[0][1]
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     lines = [
         f"## Sweep: {len(candidates)} trials on a local Dask cluster ({datetime.now(UTC).date().isoformat()})",
         "",
-        f"`make bench-sweep` on {machine}; {len(split.train):,} training rows, the shipped search space;",
+        f"`make bench-sweep` on {machine()}; {len(split.train):,} training rows, the shipped search space;",
         "wall time includes starting the cluster's worker processes.",
         "",
         "| workers | wall time (s) | sum of trial times (s) | failed trials | speed-up vs 1 worker |",
@@ -74,10 +70,7 @@ def main() -> int:
 
     prepare_process(load_settings())
     report = measure(args.trials)
-    print(report)
-    if args.write:
-        with (ROOT / "docs" / "benchmarks.md").open("a") as out:
-            out.write(report + "\n")
+    publish(report, args.write)
     return 0
 
 

@@ -17,7 +17,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup lint format test reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 monitor monitor-serve dashboard retrain docker-build deploy compare compare-quick notebook maturity-map
+.PHONY: help setup lint format test reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -96,6 +96,16 @@ monitor-serve: setup ## Level 2: serve the monitoring flow as a Prefect deployme
 
 dashboard: setup ## Level 2: live monitoring dashboard (Evidently UI) on 127.0.0.1:8085 over the monitored windows
 	$(RUN) python -m level2_cicd.monitoring dashboard $(ARGS)
+
+ROWS ?= 1000000
+batch-data: setup ## Level 2: write ROWS simulated rows as partitioned Parquet (state/batch/input, or OUTPUT=folder)
+	$(RUN) python -m level2_cicd.batch data --rows $(ROWS) $(if $(OUTPUT),--output $(OUTPUT),)
+
+batch-score: setup ## Level 2: score partitioned Parquet on Dask with the champion (INPUT=, OUTPUT=, VERSION=); scores go to the prediction log
+	$(RUN) python -m level2_cicd.batch score $(if $(INPUT),--input $(INPUT),) $(if $(OUTPUT),--output $(OUTPUT),) $(if $(VERSION),--version $(VERSION),)
+
+bench-batch: setup ## Benchmark batch scoring on Dask (2 workers) against one pyfunc process at 1M/4M/10M rows; append to docs/benchmarks.md
+	$(RUN) python -m bench.batch --write $(ARGS)
 
 retrain: setup ## Train on the newest labelled window (or the monitor's: MONITOR_DAY, LAST_DAY, DAYS); gates decide (retrain.yml)
 	$(if $(MONITOR_DAY),$(RUN) python -m level2_cicd.monitoring retrain --day $(MONITOR_DAY) --last-day $(LAST_DAY) --days $(DAYS),$(RUN) python -m level1_pipeline run)

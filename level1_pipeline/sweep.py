@@ -10,7 +10,6 @@ compare-and-set promotion as every training, never around them.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -93,11 +92,11 @@ def dask_runner(settings: Settings) -> Any:
     """The scheduler at ``dask_address``, or a temporary local cluster of processes bound to 127.0.0.1."""
     from prefect_dask import DaskTaskRunner
 
+    from shared.dask_cluster import local_cluster_kwargs
+
     if settings.dask_address:
         return DaskTaskRunner(address=settings.dask_address)
-    workers = settings.dask_workers or os.cpu_count() or 1
-    cluster = {"n_workers": workers, "threads_per_worker": 1, "processes": True, "host": "127.0.0.1"}
-    return DaskTaskRunner(cluster_kwargs={**cluster, "dashboard_address": None})
+    return DaskTaskRunner(cluster_kwargs=local_cluster_kwargs(settings))
 
 
 @flow(name="level1-sweep", log_prints=True)

@@ -26,6 +26,9 @@ PREDICTIONS = sa.Table(
     sa.Column("model_version", sa.String(32), nullable=False),
     sa.Column("prediction", sa.Integer, nullable=False),
     sa.Column("probability", sa.Float, nullable=False),
+    # Added after the first release, so nullable (older logs gain them, their rows read as online/champion):
+    sa.Column("source", sa.String(16), nullable=True),  # online (the service) or batch (level 2's batch scoring)
+    sa.Column("variant", sa.String(16), nullable=True),  # champion, or challenger under an A/B test
     *(sa.Column(f.name, sa.String(64) if f.kind is Kind.CATEGORICAL else sa.Float, nullable=True) for f in FEATURES),
 )
 
@@ -80,16 +83,39 @@ def check_tables(engine: sa.Engine) -> None:
             )
 
 
+def add_optional_columns(conn: sa.Connection) -> list[str]:
+    """Add the nullable columns a log written by an older release lacks (``table.column`` of each added)."""
+    inspector = sa.inspect(conn)
+    added = []
+    for table in METADATA.tables.values():
+        if not inspector.has_table(table.name):
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable and not column.primary_key:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                added.append(f"{table.name}.{column.name}")
+    return added
+
+
 def create_store_engine(url: str) -> sa.Engine:
-    """An engine on the log database with its tables created, after checking existing ones match the schema."""
+    """An engine on the log database with its tables created (older logs gain new optional columns), after
+    checking existing ones match the schema."""
     ensure_sqlite_folder(url)
-    engine = sa.create_engine(url, pool_pre_ping=True)
+    sqlite = url.startswith("sqlite")
+    # SQLite has one writer at a time: batch scoring's workers wait for each other instead of failing.
+    engine = sa.create_engine(url, pool_pre_ping=True, **({"connect_args": {"timeout": 60}} if sqlite else {}))
     if engine.dialect.name == "sqlite":
         with engine.begin() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-    check_tables(engine)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":  # several workers start at once: one creates, the others wait
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(8270001)")
+        add_optional_columns(conn)
+    check_tables(engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(8270001)")
         METADATA.create_all(conn)
     return engine

@@ -86,6 +86,15 @@ class Registry:
         found = self._alias(CHAMPION)
         return version_ref(found) if found is not None else None
 
+    def version(self, number: str) -> VersionRef:
+        """Exactly version ``number``; RegistryError naming it when the registry has no such version."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return version_ref(self.client.get_model_version(self.name, number))
+        except MlflowException:
+            raise RegistryError(f"{self.name!r} has no version {number!r}") from None
+
     def champion_number(self) -> str | None:
         """Only the champion's version number (no tag rules): for callers that just compare."""
         found = self._alias(CHAMPION)

@@ -99,42 +99,38 @@ def _examples(values: pd.Series, limit: int = 3) -> tuple[object, ...]:
     return tuple(v.item() if hasattr(v, "item") else v for v in values.drop_duplicates().head(limit))
 
 
-def _check_numeric(spec: Feature, column: pd.Series) -> list[Violation]:
+def _numeric_rules(spec: Feature, column: pd.Series) -> list[tuple[str, pd.Series]]:
     numeric = pd.to_numeric(column, errors="coerce")
-    not_numbers = column[numeric.isna() & column.notna()]
-    if len(not_numbers):
-        return [Violation(spec.name, f"must be {spec.kind.value}", len(not_numbers), _examples(not_numbers))]
-    found: list[Violation] = []
+    not_numbers = numeric.isna() & column.notna()
+    if not_numbers.any():  # the value rules below mean nothing for values that are not numbers
+        return [(f"must be {spec.kind.value}", not_numbers)]
+    rules: list[tuple[str, pd.Series]] = []
     if spec.kind is Kind.INTEGER:
-        fractional = numeric[numeric.notna() & (numeric % 1 != 0)]
-        if len(fractional):
-            found.append(Violation(spec.name, "must be a whole number", len(fractional), _examples(fractional)))
-    low = numeric[numeric < spec.minimum] if spec.minimum is not None else numeric.iloc[:0]
-    high = numeric[numeric > spec.maximum] if spec.maximum is not None else numeric.iloc[:0]
-    outside = pd.concat([low, high])
-    if len(outside):
-        rule = f"must be between {spec.minimum} and {spec.maximum}"
-        found.append(Violation(spec.name, rule, len(outside), _examples(outside)))
-    return found
+        rules.append(("must be a whole number", numeric.notna() & (numeric % 1 != 0)))
+    low = numeric < spec.minimum if spec.minimum is not None else pd.Series(False, index=column.index)
+    high = numeric > spec.maximum if spec.maximum is not None else pd.Series(False, index=column.index)
+    rules.append((f"must be between {spec.minimum} and {spec.maximum}", low | high))
+    return rules
 
 
-def _check_categorical(spec: Feature, column: pd.Series) -> list[Violation]:
-    present = column[column.notna()]
-    unknown = present[~present.isin(spec.categories)]
-    if len(unknown):
-        rule = f"must be one of {', '.join(spec.categories)}"
-        return [Violation(spec.name, rule, len(unknown), _examples(unknown))]
-    return []
+def _categorical_rules(spec: Feature, column: pd.Series) -> list[tuple[str, pd.Series]]:
+    return [(f"must be one of {', '.join(spec.categories)}", column.notna() & ~column.isin(spec.categories))]
+
+
+def broken_rules(spec: Feature, column: pd.Series) -> list[tuple[str, pd.Series]]:
+    """Each rule of one feature the column breaks, with the mask of the rows that break it."""
+    rules = [("must not be null", column.isna())] if not spec.nullable else []
+    rules += (_categorical_rules if spec.is_categorical else _numeric_rules)(spec, column)
+    return [(rule, rows) for rule, rows in rules if rows.any()]
 
 
 def check_feature(spec: Feature, column: pd.Series) -> list[Violation]:
     """Every rule of one feature that a column breaks."""
-    found: list[Violation] = []
-    nulls = int(column.isna().sum())
-    if nulls and not spec.nullable:
-        found.append(Violation(spec.name, "must not be null", nulls))
-    checker = _check_categorical if spec.is_categorical else _check_numeric
-    return found + checker(spec, column)
+    found = []
+    for rule, rows in broken_rules(spec, column):
+        examples = () if rule == "must not be null" else _examples(column[rows])
+        found.append(Violation(spec.name, rule, int(rows.sum()), examples))
+    return found
 
 
 def find_violations(frame: pd.DataFrame, require_label: bool = False) -> list[Violation]:

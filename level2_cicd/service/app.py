@@ -163,7 +163,7 @@ class Service:
         self.store.add_predictions(
             [
                 {**row, **p.model_dump(exclude={"model_version"}), "model_version": model.version}
-                | {"created_at": created_at, "served_at": served_at}
+                | {"created_at": created_at, "served_at": served_at, "source": "online", "variant": "champion"}
                 for row, p in zip(rows, predictions, strict=True)
             ]
         )

@@ -1,0 +1,83 @@
+"""One partition of a batch: which rows honour the schema, their scores, and their prediction-log rows.
+
+Pure logic (no files, no registry, no Dask): the job in ``job.py`` reads, writes and logs around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from shared.model import predict_proba
+from shared.schema import FEATURE_NAMES, FEATURES, TIME_COLUMN, SchemaError, Violation, broken_rules, with_schema_types
+
+REASONS_COLUMN = "broken_rules"  # in the rejects file: every rule a row broke, "column: rule; ..."
+ROW_COLUMN = "source_row"  # position of the row in its input partition (rejects and scored rows keep it)
+
+
+@dataclass(frozen=True)
+class CheckedPartition:
+    """A partition split into rows that can be scored and rows that break the schema (with why)."""
+
+    valid: pd.DataFrame
+    rejects: pd.DataFrame
+    violations: tuple[Violation, ...]  # per (column, rule): how many rows broke it
+
+
+def check_partition(frame: pd.DataFrame) -> CheckedPartition:
+    """Split rows by the schema's rules; a partition missing a feature column cannot be scored at all."""
+    missing = [name for name in FEATURE_NAMES if name not in frame.columns]
+    if missing:
+        raise SchemaError([Violation(name, "is missing") for name in missing])
+    numbered = frame.reset_index(drop=True).assign(**{ROW_COLUMN: np.arange(len(frame))})
+    reasons = pd.Series("", index=numbered.index, dtype="object")
+    violations = []
+    for spec in FEATURES:
+        for rule, rows in broken_rules(spec, numbered[spec.name]):
+            violations.append(Violation(spec.name, rule, int(rows.sum())))
+            reasons[rows] = reasons[rows] + f"{spec.name}: {rule}; "
+    broken = reasons != ""
+    rejects = numbered[broken].assign(**{REASONS_COLUMN: reasons[broken].str.removesuffix("; ")})
+    return CheckedPartition(with_schema_types(numbered[~broken]), rejects, tuple(violations))
+
+
+def score_rows(model: Pipeline, threshold: float, valid: pd.DataFrame, version: str) -> pd.DataFrame:
+    """The rows with the version's probability, decision and version number."""
+    probability = predict_proba(model, valid) if len(valid) else pd.Series(dtype="float64")
+    return valid.assign(
+        probability=probability.to_numpy(),
+        prediction=(probability.to_numpy() >= threshold).astype("int64"),
+        model_version=version,
+    )
+
+
+def request_ids(job_id: str, partition: int, rows: pd.Series) -> list[str]:
+    """Stable ids of a partition's rows in the prediction log: the same job, partition and row, the same id."""
+    return [f"batch-{job_id}-{partition:05d}-{row}" for row in rows]
+
+
+def log_rows(scored: pd.DataFrame, ids: list[str], served_at: datetime) -> list[dict[str, Any]]:
+    """Prediction-log rows of scored rows, tagged ``batch``; the event time is the row's own when it has one."""
+    columns: dict[str, list[Any]] = {name: _plain(scored[name]) for name in FEATURE_NAMES}
+    columns["request_id"] = ids
+    columns["model_version"] = [str(v) for v in scored["model_version"]]
+    columns["prediction"] = [int(v) for v in scored["prediction"]]
+    columns["probability"] = [float(v) for v in scored["probability"]]
+    if TIME_COLUMN in scored:
+        times = pd.to_datetime(scored[TIME_COLUMN], utc=True).dt.tz_localize(None)  # naive UTC, like the service
+        columns["created_at"] = [t.to_pydatetime() for t in times]
+    else:
+        columns["created_at"] = [served_at] * len(ids)
+    fixed = {"served_at": served_at, "source": "batch", "variant": "champion"}
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) | fixed for values in zip(*columns.values(), strict=True)]
+
+
+def _plain(column: pd.Series) -> list[Any]:
+    """Python values with None for missing ones: what a database driver takes."""
+    return [None if pd.isna(value) else value for value in column.astype("object").tolist()]

@@ -185,7 +185,7 @@ def procfile(stack: Stack, data: Path) -> str:
         f"{sys.executable} -m level2_cicd.service --host 127.0.0.1 --port {stack.ports.service} "
         f"--workers {SERVICE_WORKERS}",
         "dask-scheduler": f"env {quiet} {bin_dir}/dask scheduler --host 127.0.0.1 --port {stack.ports.dask} "
-        "--no-dashboard",
+        "--no-dashboard --dashboard-address 127.0.0.1:0",  # its HTTP endpoint stays on loopback, a free port
         "dask-workers": f"env {quiet} {wait} {stack.dask_address} -- {bin_dir}/dask worker {stack.dask_address} "
         f"--nworkers {DASK_WORKERS} --nthreads 1 --host 127.0.0.1 --no-dashboard "
         f"--local-directory {stack.folder / 'dask'}",

@@ -1,6 +1,6 @@
 """Where Dask work runs: the scheduler at ``dask_address``, or a temporary local cluster of processes.
 
-The local cluster binds 127.0.0.1, has no dashboard and one thread per worker process (one core
+The local cluster binds 127.0.0.1 on free ports (its HTTP endpoint too) and has one thread per worker process (one core
 each: scikit-learn's own thread pools are limited inside the tasks).
 """
 
@@ -25,7 +25,7 @@ def local_cluster_kwargs(settings: Settings) -> dict[str, Any]:
         "threads_per_worker": 1,
         "processes": True,
         "host": "127.0.0.1",
-        "dashboard_address": None,
+        "dashboard_address": "127.0.0.1:0",  # its HTTP endpoint: loopback, a free port (default: 8787)
     }
 
 

@@ -17,7 +17,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup lint format test reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map
+.PHONY: help setup lint format test reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,6 +62,12 @@ level1-trigger: setup ## Level 1: trigger one run of the served deployment (need
 
 level1-rollback: setup ## Level 1: point the `champion` alias back at `previous`
 	$(RUN) python -m level1_pipeline rollback
+
+approve: setup ## Sign-off: promote VERSION=N that waits for approval (REASON="..."); training_policy release: approval
+	$(RUN) python -m level1_pipeline approve --version $(VERSION) --reason "$(REASON)"
+
+reject: setup ## Sign-off: keep VERSION=N out (REASON="..."); the champion stays
+	$(RUN) python -m level1_pipeline reject --version $(VERSION) --reason "$(REASON)"
 
 prefect-server: setup ## Start a local Prefect server on 127.0.0.1:4200 with state in state/prefect
 	PREFECT_HOME=$(CURDIR)/state/prefect $(RUN) prefect server start --host 127.0.0.1 --port 4200

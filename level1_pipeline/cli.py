@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--cron", default="0 6 * * *", help="cron schedule (default daily at 06:00)")
     commands.add_parser("trigger", help="trigger one run of the served deployment")
     commands.add_parser("rollback", help="point `champion` back at `previous`")
+    for verb, meaning in (("approve", "promote"), ("reject", "keep out")):
+        decide = commands.add_parser(verb, help=f"sign-off: {meaning} a version that waits for approval")
+        decide.add_argument("--version", required=True, help="the version waiting (its flow run is paused)")
+        decide.add_argument("--reason", required=True, help="why: kept on the version")
+        decide.add_argument("--approver", help="who decides (default: GITHUB_ACTOR or your login name)")
     return parser
 
 
@@ -111,6 +116,8 @@ def _print_outcome(outcome: TrainingOutcome, settings: Settings) -> None:
     from shared.tracking import is_remote
 
     verdict = "PROMOTED to champion" if outcome.promoted else "registered but NOT promoted"
+    if outcome.became == "challenger":
+        verdict = f"CHALLENGER of champion version {outcome.champion_version} (tested on live traffic first)"
     print(f"\nLevel 1 run {outcome.run_id}: data {outcome.window}")
     print(f"  model version {outcome.version}: {verdict}")
     for reason in outcome.gate_reasons:
@@ -147,11 +154,43 @@ def trigger() -> int:
 
 
 def rollback(settings: Settings) -> int:
-    from shared.registry import Registry
+    from shared.registry import Move, Registry, person
     from shared.tracking import connect
 
     connect(settings)
-    print(f"champion is now version {Registry(settings.model_name).rollback()}")
+    move = Move(f"{person()} (make level1-rollback)", "rolled back by hand")
+    print(f"champion is now version {Registry(settings.model_name).rollback(move)}")
+    return 0
+
+
+def sign_off(settings: Settings, args: argparse.Namespace) -> int:
+    """Resume the paused training run of ``--version`` with the decision; print what it then did."""
+    import time
+
+    from level1_pipeline.release import APPROVAL_API_TAG, APPROVAL_RUN_TAG, APPROVAL_TAG
+    from shared.registry import Registry, RegistryError, person
+    from shared.tracking import connect
+
+    connect(settings)
+    registry = Registry(settings.model_name)
+    tags = registry.version(args.version).tags
+    if tags.get(APPROVAL_TAG) != "pending":
+        state = tags.get(APPROVAL_TAG, "never asked")
+        raise RegistryError(f"version {args.version} is not waiting for sign-off (approval: {state})")
+    os.environ.setdefault("PREFECT_API_URL", tags[APPROVAL_API_TAG])  # before Prefect is imported
+    from uuid import UUID
+
+    from prefect.flow_runs import resume_flow_run
+
+    decision = {"approve": args.command == "approve", "reason": args.reason, "approver": args.approver or person()}
+    resume_flow_run(UUID(tags[APPROVAL_RUN_TAG]), run_input=decision)
+    deadline = time.monotonic() + 120
+    while (now := registry.version(args.version).tags.get(APPROVAL_TAG)) == "pending":
+        if time.monotonic() > deadline:
+            print(f"sent; the paused run has not answered yet (flow run {tags[APPROVAL_RUN_TAG]})")
+            return 1
+        time.sleep(1)
+    print(f"version {args.version}: {now} by {decision['approver']}; champion is version {registry.champion_number()}")
     return 0
 
 
@@ -173,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve(args.cron)
         if args.command == "trigger":
             return trigger()
+        if args.command in ("approve", "reject"):
+            return sign_off(settings, args)
         return rollback(settings)
     except (TrackingUnavailableError, PolicyError, RegistryError, DataSourceError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

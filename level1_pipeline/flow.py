@@ -20,13 +20,14 @@ from level1_pipeline.data_gate import DataGateError, DataGateReport, validate_fr
 from level1_pipeline.model_card import CardText, facts_from_run, load_card_text, render_card
 from level1_pipeline.model_gate import GateResult, judge_candidate
 from level1_pipeline.policy import TrainingPolicy, load_training_policy
+from level1_pipeline.release import release_candidate
 from level1_pipeline.steps import TrainedModel, evaluate, ingest_window, model_input_example, split_window, train
 from level1_pipeline.tracking import TrainingRun, code_version
 from shared.data.source import resolve_day, source_from
 from shared.data.windows import DataWindow, TimeSplit
 from shared.model import ModelParams
 from shared.prefect_api import refuse_local_registry_in_deployment
-from shared.registry import ChampionMovedError, Registry
+from shared.registry import Registry
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN, with_schema_types
 from shared.settings import Settings, load_settings
 from shared.tracking import connect
@@ -47,6 +48,7 @@ class TrainingOutcome:
     champion_metrics: dict[str, float] | None
     gate_reasons: list[str] = field(default_factory=list)
     window: str = ""
+    became: str = ""  # champion, challenger, rejected (sign-off) or registered (the release policy's outcome)
 
 
 def _transient(task: Any, run: Any, state: Any) -> bool:
@@ -141,23 +143,6 @@ def register_task(
     return str(registry.register(model_uri, model_id, run.run_id, tags).version)
 
 
-@task(name="promote", cache_policy=NO_CACHE)
-def promote_task(
-    registry: Registry, version: str, gate: GateResult, judged: JudgedChampion, lock_url: str
-) -> tuple[str | None, str | None, str | None]:
-    """Move `champion` only when every gate passed and it is still the champion the candidate beat.
-
-    Returns (champion now, previous, why not promoted).
-    """
-    if not gate.passed:
-        return registry.champion_number(), None, None
-    try:
-        return version, registry.promote_if_champion_is(version, judged.version, lock_url), None
-    except ChampionMovedError as lost:
-        registry.client.set_model_version_tag(registry.name, version, "promotion", str(lost))
-        return registry.champion_number(), None, str(lost)
-
-
 @task(name="model-card", cache_policy=NO_CACHE)
 def model_card_task(registry: Registry, version: str, outcome: str, text: CardText) -> None:
     """Describe the version in the registry (MLflow UI) from what its run logged."""
@@ -169,6 +154,8 @@ def _outcome_text(outcome: TrainingOutcome) -> str:
     if outcome.promoted:
         previous = f"v{outcome.previous_version}" if outcome.previous_version else "none"
         return f"promoted to champion (previous champion: {previous})"
+    if outcome.became == "challenger":
+        return f"challenger of champion v{outcome.champion_version}: tested on live traffic before promotion"
     return f"registered, not promoted: {'; '.join(outcome.gate_reasons) or 'a gate failed'}"
 
 
@@ -225,17 +212,18 @@ def _train_and_gate(
     tags = _version_tags(window, digest, trained, gate)
     version = register_task(trained, split, tags, registry, run)
     lock_url = settings.resolved_prediction_store_url  # the database every promoter shares
-    champion, previous, lost = promote_task(registry, version, gate, judged, lock_url)
+    release = release_candidate(policy.release, registry, version, gate, judged.version, lock_url, run.run_id)
     return TrainingOutcome(
         run_id=run.run_id,
         version=version,
-        promoted=gate.passed and lost is None,
-        champion_version=champion,
-        previous_version=previous,
+        promoted=release.became == "champion",
+        champion_version=release.champion,
+        previous_version=release.previous,
         metrics=metrics,
         champion_metrics=judged.metrics,
-        gate_reasons=[*gate.reasons, *([lost] if lost else [])],
+        gate_reasons=[*gate.reasons, *([release.why_not] if release.why_not else [])],
         window=str(window),
+        became=release.became,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -30,11 +31,19 @@ class ModelGatePolicy(StrictModel):
     max_auc_drop_vs_champion: float = Field(ge=0, le=1)
 
 
+class ReleasePolicy(StrictModel):
+    """What a candidate that passed every offline gate becomes."""
+
+    candidate_becomes: Literal["champion", "challenger", "approval"] = "champion"
+    approval_timeout_seconds: int = Field(default=86_400, ge=1)  # no decision by then rejects
+
+
 class TrainingPolicy(StrictModel):
     version: int = Field(ge=1)
     data_gate: DataGatePolicy
     split: SplitPolicy
     model_gate: ModelGatePolicy
+    release: ReleasePolicy = ReleasePolicy()  # absent (older files): straight to champion, as before
 
 
 def load_training_policy(path: Path) -> TrainingPolicy:

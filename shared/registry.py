@@ -7,7 +7,11 @@ without a ``threshold`` tag cannot be served or judged: that is an error, not a 
 
 from __future__ import annotations
 
+import getpass
+import json
+import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,7 +21,23 @@ if TYPE_CHECKING:
 
 CHAMPION = "champion"
 PREVIOUS = "previous"
+CHALLENGER = "challenger"  # passed the offline gates, tested on live traffic before it may become champion
 THRESHOLD_TAG = "threshold"
+TRAIL_TAG = "alias_trail"  # every alias move onto or off a version: JSON list, newest last
+TRAIL_KEPT = 20  # moves kept per version (a tag value holds at most 5,000 characters)
+
+
+def person() -> str:
+    """Who runs this process: GitHub's actor in Actions, else the login name."""
+    return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
+
+
+@dataclass(frozen=True)
+class Move:
+    """Who or what moves an alias, and why; recorded on every version it touches."""
+
+    by: str
+    why: str
 
 
 class RegistryError(RuntimeError):
@@ -119,15 +139,60 @@ class Registry:
             self.client.create_registered_model(self.name, description="Model trained by the level 1 pipeline.")
         return self.client.create_model_version(self.name, model_uri, run_id=run_id, tags=tags, model_id=model_id)
 
-    def promote(self, version: str) -> str | None:
-        """Make ``version`` the champion; the old champion becomes ``previous``. Returns the old one."""
+    def challenger(self) -> VersionRef | None:
+        """The version under a live test (the ``challenger`` alias), or None."""
+        found = self._alias(CHALLENGER)
+        return version_ref(found) if found is not None else None
+
+    def record(self, version: str, alias: str, action: str, move: Move) -> None:
+        """Append one alias move to the version's trail (who, when, why) and show it as the latest move."""
+        entry = {"alias": alias, "action": action, "by": move.by, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        entry["why"] = move.why[:300]
+        tags = dict(self.client.get_model_version(self.name, version).tags or {})
+        trail = [*json.loads(tags.get(TRAIL_TAG, "[]")), entry][-TRAIL_KEPT:]
+        self.client.set_model_version_tag(self.name, version, TRAIL_TAG, json.dumps(trail))
+        latest = f"{entry['at']} {alias} {action} by {move.by}: {entry['why']}"
+        self.client.set_model_version_tag(self.name, version, "last_alias_move", latest)
+
+    def trail(self, version: str) -> list[dict[str, str]]:
+        """Every recorded alias move of the version, oldest first."""
+        tags = dict(self.client.get_model_version(self.name, version).tags or {})
+        return list(json.loads(tags.get(TRAIL_TAG, "[]")))
+
+    def set_alias(self, alias: str, version: str, move: Move) -> None:
+        """Point ``alias`` at ``version``; the version it leaves and the one it reaches both record it."""
+        before = self._alias(alias)
+        if before is not None and str(before.version) == version:
+            return
+        self.client.set_registered_model_alias(self.name, alias, version)
+        if before is not None:
+            self.record(str(before.version), alias, f"moved to v{version}", move)
+        self.record(version, alias, "set", move)
+
+    def drop_alias(self, alias: str, move: Move) -> str | None:
+        """Remove ``alias`` (recorded on its version); returns the version it pointed at."""
+        found = self._alias(alias)
+        if found is None:
+            return None
+        self.client.delete_registered_model_alias(self.name, alias)
+        self.record(str(found.version), alias, "removed", move)
+        return str(found.version)
+
+    def promote(self, version: str, move: Move) -> str | None:
+        """Make ``version`` the champion; the old champion becomes ``previous``. Returns the old one.
+
+        A challenger that is promoted stops being the challenger.
+        """
         old = self.champion_number()
         if old is not None and old != version:
-            self.client.set_registered_model_alias(self.name, PREVIOUS, old)
-        self.client.set_registered_model_alias(self.name, CHAMPION, version)
+            self.set_alias(PREVIOUS, old, Move(move.by, f"replaced as champion by v{version}: {move.why}"))
+        self.set_alias(CHAMPION, version, move)
+        challenger = self._alias(CHALLENGER)
+        if challenger is not None and str(challenger.version) == version:
+            self.drop_alias(CHALLENGER, Move(move.by, f"became champion: {move.why}"))
         return old
 
-    def promote_if_champion_is(self, version: str, judged_against: str | None, lock_url: str) -> str | None:
+    def promote_if_champion_is(self, version: str, judged_against: str | None, lock_url: str, move: Move) -> str | None:
         """Compare-and-set: promote ``version`` only if the champion is still the one it was judged against.
 
         Promoters serialise on a lock in ``lock_url`` (the prediction store every process shares); of
@@ -143,9 +208,9 @@ class Registry:
                     f"not promoted: version {version} was judged against champion {judged_against}, "
                     f"but the champion is now {now} (another promotion won)"
                 )
-            return self.promote(version)
+            return self.promote(version, move)
 
-    def rollback(self) -> str:
+    def rollback(self, move: Move) -> str:
         """Point ``champion`` back at ``previous``; returns the champion's version now.
 
         ``previous`` is consumed: a second rollback says there is nothing to roll back to instead
@@ -155,8 +220,8 @@ class Registry:
         if previous is None:
             raise RegistryError(f"nothing to roll back to: {self.name!r} has no {PREVIOUS!r} version")
         current = self.champion_number()
-        self.client.set_registered_model_alias(self.name, CHAMPION, str(previous.version))
-        self.client.delete_registered_model_alias(self.name, PREVIOUS)
+        self.set_alias(CHAMPION, str(previous.version), move)
+        self.drop_alias(PREVIOUS, Move(move.by, f"rolled back to: {move.why}"))
         if current is not None and current != str(previous.version):
             self.client.set_model_version_tag(self.name, current, "rolled_back_to", str(previous.version))
         return str(previous.version)

@@ -14,7 +14,7 @@ import pytest
 from mlflow import MlflowClient
 
 from level1_pipeline.data_gate import DataGateError
-from shared.registry import Registry
+from shared.registry import Move, Registry
 from shared.schema import FEATURE_NAMES
 
 MODEL = "churn-model"
@@ -108,7 +108,7 @@ def test_new_data_promotes_a_winner_and_previous_points_back(train: Callable[...
 def test_rollback_is_one_call(train: Callable[..., Any]) -> None:
     train(params=WEAK_BUT_ABOVE_FLOOR)
     assert train(last_day=34).promoted
-    assert Registry(MODEL).rollback() == "1"
+    assert Registry(MODEL).rollback(Move("a test", "by hand")) == "1"
     assert champion_version(MlflowClient()) == "1"
 
 

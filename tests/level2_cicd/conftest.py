@@ -16,7 +16,7 @@ import mlflow
 import pytest
 
 from shared.processes import free_port, running_server
-from shared.registry import Registry
+from shared.registry import Move, Registry
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,13 +85,17 @@ def champion_swap_when(event: threading.Event, registry: TrainedRegistry) -> Ite
     """Promote version 2 once ``event`` is set (while load runs); version 1 is champion again afterwards."""
     mlflow.set_tracking_uri(registry.tracking_uri)
     models = Registry("churn-model")
-    swapper = threading.Thread(target=lambda: event.wait(120) and models.promote("2"))
+    swapper = threading.Thread(
+        target=lambda: event.wait(120) and models.promote("2", Move("a test", "swap under load"))
+    )
     swapper.start()
     try:
         yield swapper
     finally:
         swapper.join()
-        models.promote("1")  # the session's registry goes back to its starting state
+        models.promote(
+            "1", Move("a test", "back to the start")
+        )  # the session's registry goes back to its starting state
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,12 @@ import pytest
 from mlflow import MlflowClient
 from sklearn.dummy import DummyClassifier
 
-from shared.registry import CHAMPION, PREVIOUS, ChampionMovedError, Registry, RegistryError
+from shared.registry import CHAMPION, PREVIOUS, ChampionMovedError, Move, Registry, RegistryError
 from shared.settings import Settings
 from shared.tracking import connect
 
 NAME = "registry-test-model"
+BY_HAND = Move("a test", "by hand")
 
 
 def _constant_model(probability: float) -> DummyClassifier:
@@ -55,10 +56,10 @@ def test_no_champion_yet_is_none_not_an_error(registry: Registry) -> None:
 
 def test_model_loads_by_the_version_read_even_if_the_alias_moves_meanwhile(registry: Registry) -> None:
     # given the champion read as version 1, when the alias moves to 3 before loading
-    registry.promote("1")
+    registry.promote("1", BY_HAND)
     champion = registry.champion()
     assert champion is not None
-    registry.promote("3")
+    registry.promote("3", BY_HAND)
     # then the loaded model is version 1's (probability 0.1), not the alias's new target
     model = registry.load(champion)
     assert model.predict_proba(np.zeros((1, 1)))[0, 1] == pytest.approx(0.1)
@@ -67,7 +68,7 @@ def test_model_loads_by_the_version_read_even_if_the_alias_moves_meanwhile(regis
 def test_missing_threshold_tag_is_a_clear_error_not_a_default(registry: Registry) -> None:
     client = MlflowClient()
     client.delete_model_version_tag(NAME, "2", "threshold")
-    registry.promote("2")
+    registry.promote("2", BY_HAND)
     try:
         with pytest.raises(RegistryError, match=r"version 2 of 'registry-test-model' has no 'threshold' tag"):
             registry.champion()
@@ -76,20 +77,20 @@ def test_missing_threshold_tag_is_a_clear_error_not_a_default(registry: Registry
 
 
 def test_rollback_without_previous_says_there_is_nothing_to_roll_back_to(registry: Registry) -> None:
-    registry.promote("1")
+    registry.promote("1", BY_HAND)
     with pytest.raises(RegistryError, match="nothing to roll back to"):
-        registry.rollback()
+        registry.rollback(BY_HAND)
     assert registry.champion_number() == "1"
 
 
 def test_second_rollback_does_not_roll_forward(registry: Registry) -> None:
     # given 1 -> 2 promoted, when rolled back twice
-    registry.promote("1")
-    registry.promote("2")
-    assert registry.rollback() == "1"
+    registry.promote("1", BY_HAND)
+    registry.promote("2", BY_HAND)
+    assert registry.rollback(BY_HAND) == "1"
     # then the second one refuses and the champion stays at 1
     with pytest.raises(RegistryError, match="nothing to roll back to"):
-        registry.rollback()
+        registry.rollback(BY_HAND)
     assert registry.champion_number() == "1"
     assert MlflowClient().get_model_version(NAME, "2").tags["rolled_back_to"] == "1"
 
@@ -98,7 +99,7 @@ def test_of_two_concurrent_promotions_judged_against_the_same_champion_exactly_o
     registry: Registry, tmp_path: Path
 ) -> None:
     # given champion 1, and candidates 2 and 3 both judged against it
-    registry.promote("1")
+    registry.promote("1", BY_HAND)
     lock = f"sqlite:///{tmp_path / 'locks.db'}"
     start = threading.Barrier(2)
     outcomes: dict[str, str] = {}
@@ -106,7 +107,7 @@ def test_of_two_concurrent_promotions_judged_against_the_same_champion_exactly_o
     def promote(version: str) -> None:
         start.wait()
         try:
-            registry.promote_if_champion_is(version, "1", lock)
+            registry.promote_if_champion_is(version, "1", lock, BY_HAND)
             outcomes[version] = "won"
         except ChampionMovedError as lost:
             outcomes[version] = str(lost)

@@ -1,0 +1,111 @@
+"""What a candidate that passed every offline gate becomes: champion, challenger, or whatever a person decides.
+
+The training policy's ``release.candidate_becomes`` chooses. Every alias move goes through the
+registry's compare-and-set promotion or ``set_alias``, so each is recorded on the version (who or
+what, when, why). With ``approval`` the flow run pauses with a typed form (Prefect's
+``pause_flow_run(wait_for_input=...)``): a person answers in the Prefect UI (the run's Resume
+button) or with ``make approve`` / ``make reject``; no answer within the timeout rejects. The
+decision, the approver and the reason become the version's tags.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from prefect.input import RunInput
+from pydantic import Field
+
+from level1_pipeline.model_gate import GateResult
+from level1_pipeline.policy import ReleasePolicy
+from shared.registry import CHALLENGER, ChampionMovedError, Move, Registry
+
+APPROVAL_TAG = "approval"  # pending, approved or rejected
+APPROVAL_RUN_TAG = "approval_flow_run"  # the paused flow run a sign-off resumes
+APPROVAL_API_TAG = "approval_api"  # the Prefect API that run lives on
+POLL_SECONDS = 2
+
+
+class SignOff(RunInput):
+    """The form a person fills in to release (or not) a candidate that passed every gate."""
+
+    approve: bool = Field(description="Promote this version to champion?")
+    reason: str = Field(min_length=1, description="Why: kept on the version as its governance trail.")
+    approver: str = Field(min_length=1, description="Who decides.")
+
+
+@dataclass(frozen=True)
+class Release:
+    became: str  # champion, challenger, rejected (by a person or the timeout), or registered (a gate failed)
+    champion: str | None
+    previous: str | None
+    why_not: str | None = None  # why it is not champion, when it was meant to be
+
+
+def release_candidate(
+    policy: ReleasePolicy,
+    registry: Registry,
+    version: str,
+    gate: GateResult,
+    judged_against: str | None,
+    lock_url: str,
+    run_id: str,
+) -> Release:
+    """Give the candidate the role the policy says; a failed gate never moves an alias."""
+    if not gate.passed:
+        return Release("registered", registry.champion_number(), None)
+    by = f"training flow (run {run_id})"
+    beat = f"passed every gate against champion v{judged_against}" if judged_against else "passed every gate"
+    if policy.candidate_becomes == "challenger" and judged_against is not None:
+        registry.set_alias(CHALLENGER, version, Move(by, f"{beat}; tested on live traffic before promotion"))
+        return Release("challenger", judged_against, None)
+    if policy.candidate_becomes == "approval":
+        decision = wait_for_sign_off(registry, version, policy.approval_timeout_seconds)
+        if not decision.approve:
+            return Release(
+                "rejected", registry.champion_number(), None, f"rejected by {decision.approver}: {decision.reason}"
+            )
+        return _promote(
+            registry, version, judged_against, lock_url, Move(f"{decision.approver} (sign-off)", decision.reason)
+        )
+    return _promote(registry, version, judged_against, lock_url, Move(by, beat))
+
+
+def _promote(registry: Registry, version: str, judged_against: str | None, lock_url: str, move: Move) -> Release:
+    try:
+        return Release("champion", version, registry.promote_if_champion_is(version, judged_against, lock_url, move))
+    except ChampionMovedError as lost:
+        registry.client.set_model_version_tag(registry.name, version, "promotion", str(lost))
+        return Release("registered", registry.champion_number(), None, str(lost))
+
+
+def wait_for_sign_off(registry: Registry, version: str, timeout: int) -> SignOff:
+    """Pause this flow run until a person answers the form; no answer within ``timeout`` s is a rejection."""
+    from prefect import get_run_logger
+    from prefect.exceptions import FlowPauseTimeout
+    from prefect.flow_runs import pause_flow_run
+    from prefect.runtime import flow_run
+    from prefect.settings import PREFECT_API_URL
+
+    tags = {APPROVAL_TAG: "pending", APPROVAL_RUN_TAG: str(flow_run.id), APPROVAL_API_TAG: str(PREFECT_API_URL.value())}
+    for key, value in tags.items():
+        registry.client.set_model_version_tag(registry.name, version, key, value)
+    ask = (
+        f"version {version} passed every gate and waits for sign-off (up to {timeout} s): "
+        f'make approve VERSION={version} REASON="..." or make reject VERSION={version} REASON="...", '
+        f"or Resume flow run {flow_run.id} in the Prefect UI"
+    )
+    get_run_logger().warning(ask)  # on the run's page
+    sys.stderr.write(ask + "\n")  # on the terminal of the person who started it
+    sys.stderr.flush()
+    try:
+        decision = pause_flow_run(
+            wait_for_input=SignOff, timeout=timeout, poll_interval=POLL_SECONDS, key=f"sign-off-v{version}"
+        )
+    except FlowPauseTimeout:
+        decision = SignOff(approve=False, reason=f"no sign-off within {timeout} s", approver="timeout")
+    verdict = {APPROVAL_TAG: "approved" if decision.approve else "rejected"}
+    verdict |= {"approval_by": decision.approver, "approval_reason": decision.reason[:500]}
+    for key, value in verdict.items():
+        registry.client.set_model_version_tag(registry.name, version, key, value)
+    return decision

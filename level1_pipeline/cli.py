@@ -177,13 +177,15 @@ def sign_off(settings: Settings, args: argparse.Namespace) -> int:
     if tags.get(APPROVAL_TAG) != "pending":
         state = tags.get(APPROVAL_TAG, "never asked")
         raise RegistryError(f"version {args.version} is not waiting for sign-off (approval: {state})")
-    os.environ.setdefault("PREFECT_API_URL", tags[APPROVAL_API_TAG])  # before Prefect is imported
     from uuid import UUID
 
     from prefect.flow_runs import resume_flow_run
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     decision = {"approve": args.command == "approve", "reason": args.reason, "approver": args.approver or person()}
-    resume_flow_run(UUID(tags[APPROVAL_RUN_TAG]), run_input=decision)
+    api = os.environ.get("PREFECT_API_URL") or tags[APPROVAL_API_TAG]  # the run's own API unless told otherwise
+    with temporary_settings({PREFECT_API_URL: api}):
+        resume_flow_run(UUID(tags[APPROVAL_RUN_TAG]), run_input=decision)
     deadline = time.monotonic() + 120
     while (now := registry.version(args.version).tags.get(APPROVAL_TAG)) == "pending":
         if time.monotonic() > deadline:

@@ -12,7 +12,7 @@ import pytest
 from mlflow import MlflowClient
 from sklearn.dummy import DummyClassifier
 
-from shared.registry import CHAMPION, PREVIOUS, ChampionMovedError, Move, Registry, RegistryError
+from shared.registry import CHALLENGER, CHAMPION, PREVIOUS, ChampionMovedError, Move, Registry, RegistryError
 from shared.settings import Settings
 from shared.tracking import connect
 
@@ -45,7 +45,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 @pytest.fixture
 def registry(store: Settings) -> Registry:
     client = MlflowClient()
-    for alias in (CHAMPION, PREVIOUS):
+    for alias in (CHAMPION, PREVIOUS, CHALLENGER):
         client.delete_registered_model_alias(NAME, alias)
     return Registry(NAME)
 
@@ -124,3 +124,23 @@ def test_of_two_concurrent_promotions_judged_against_the_same_champion_exactly_o
     assert registry.champion_number() == winners[0]
     loser = ({"2", "3"} - set(winners)).pop()
     assert f"champion is now {winners[0]}" in outcomes[loser]
+
+
+def test_every_alias_move_is_recorded_on_the_versions_it_touches(registry: Registry) -> None:
+    # given champion 1 and challenger 2
+    registry.promote("1", Move("training flow (run a)", "passed every gate"))
+    registry.set_alias(CHALLENGER, "2", Move("training flow (run b)", "tested live first"))
+    # when the challenger is promoted after its live test
+    registry.promote("2", Move("monitor (day 40)", "challenger better on live labels"))
+    # then it is champion, no longer challenger, 1 is previous, and each version's trail says who, when and why
+    assert (registry.champion_number(), registry.challenger()) == ("2", None)
+    moves = [(m["alias"], m["action"], m["by"]) for m in registry.trail("2")]
+    assert moves[-3:] == [
+        ("challenger", "set", "training flow (run b)"),
+        ("champion", "set", "monitor (day 40)"),
+        ("challenger", "removed", "monitor (day 40)"),
+    ]
+    old = registry.trail("1")[-2:]
+    assert [(m["alias"], m["action"]) for m in old] == [("previous", "set"), ("champion", "moved to v2")]
+    assert old[0]["why"] == "replaced as champion by v2: challenger better on live labels"
+    assert all(m["at"].startswith("20") for m in old)

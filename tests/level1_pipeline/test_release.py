@@ -1,0 +1,111 @@
+"""What a candidate that passed the gates becomes: challenger, or champion only after a person signs off."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from shared.registry import Registry, RegistryError
+from shared.settings import Settings
+
+MODEL = "churn-model"
+WEAK_BUT_ABOVE_FLOOR = {"max_iter": 20, "max_depth": 1}  # ROC AUC ~0.77: a champion a full model beats
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def policy_file(tmp_path: Path, becomes: str, timeout: int = 120) -> str:
+    policy = yaml.safe_load((ROOT / "config" / "training_policy.yaml").read_text())
+    policy["release"] = {"candidate_becomes": becomes, "approval_timeout_seconds": timeout}
+    path = tmp_path / f"policy-{becomes}-{timeout}.yaml"
+    path.write_text(yaml.safe_dump(policy))
+    return str(path)
+
+
+def test_with_the_challenger_policy_a_winner_becomes_challenger_and_the_champion_stays(
+    train: Callable[..., Any], tmp_path: Path
+) -> None:
+    # given a champion
+    assert train(params=WEAK_BUT_ABOVE_FLOOR).promoted
+    # when a candidate passes the gates under `candidate_becomes: challenger`
+    outcome = train(last_day=34, training_policy_file=policy_file(tmp_path, "challenger"))
+    # then it is the challenger, the champion has not moved, and its trail says who made it challenger and why
+    registry = Registry(MODEL)
+    assert (outcome.became, outcome.promoted, registry.champion_number()) == ("challenger", False, "1")
+    challenger = registry.challenger()
+    assert challenger is not None
+    assert challenger.version == outcome.version
+    move = registry.trail(outcome.version)[-1]
+    assert (move["alias"], move["action"], move["by"]) == ("challenger", "set", f"training flow (run {outcome.run_id})")
+    assert "passed every gate against champion v1" in move["why"]
+
+
+def decide_when_asked(verb: str, version: str, reason: str, state_dir: str) -> threading.Thread:
+    """A person who types `make approve`/`make reject` in another terminal once the version waits for sign-off."""
+    from mlflow import MlflowClient
+
+    registry = Registry(MODEL, MlflowClient(Settings(state_dir=Path(state_dir)).resolved_tracking_uri))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "MLFLOW_TRACKING", "PREFECT_API"))}
+    command = [sys.executable, "-m", "level1_pipeline", verb, "--version", version, "--reason", reason]
+
+    def person() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if registry.version(version).tags.get("approval") == "pending":
+                    break
+            except RegistryError:  # not registered yet
+                pass
+            time.sleep(0.5)
+        answered = subprocess.run(
+            [*command, "--approver", "ana"], env=env | {"MLOPS_STATE_DIR": state_dir}, cwd=ROOT, timeout=180
+        )
+        assert answered.returncode == 0
+
+    thread = threading.Thread(target=person, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("verb", ["approve", "reject"])
+def test_with_the_approval_policy_only_a_signed_off_candidate_becomes_champion(
+    verb: str, train: Callable[..., Any], overrides: dict[str, Any], tmp_path: Path
+) -> None:
+    # given a champion, and a person who answers once version 2 waits for sign-off
+    assert train(params=WEAK_BUT_ABOVE_FLOOR).promoted
+    decided = {"approve": "approved", "reject": "rejected"}[verb]
+    person = decide_when_asked(verb, "2", f"{decided} after reading the card", overrides["state_dir"])
+    # when a candidate passes the gates under `candidate_becomes: approval`
+    outcome = train(last_day=34, training_policy_file=policy_file(tmp_path, "approval"))
+    person.join(timeout=60)
+    # then it is champion only when approved; the decision, who and why are on the version
+    registry = Registry(MODEL)
+    tags = registry.version("2").tags
+    expected = ("champion", True, "2") if verb == "approve" else ("rejected", False, "1")
+    assert (outcome.became, outcome.promoted, registry.champion_number()) == expected
+    assert (tags["approval"], tags["approval_by"]) == (decided, "ana")
+    assert tags["approval_reason"] == f"{decided} after reading the card"
+    if verb == "approve":
+        assert registry.trail("2")[-1]["by"] == "ana (sign-off)"
+
+
+def test_no_sign_off_before_the_timeout_is_a_rejection(train: Callable[..., Any], tmp_path: Path) -> None:
+    # given a champion; when a candidate waits for a sign-off nobody gives within 3 s
+    assert train(params=WEAK_BUT_ABOVE_FLOOR).promoted
+    outcome = train(last_day=34, training_policy_file=policy_file(tmp_path, "approval", timeout=3))
+    # then it is rejected by the timeout and the champion stays
+    tags = Registry(MODEL).version(outcome.version).tags
+    assert (outcome.became, Registry(MODEL).champion_number()) == ("rejected", "1")
+    assert (tags["approval"], tags["approval_by"], tags["approval_reason"]) == (
+        "rejected",
+        "timeout",
+        "no sign-off within 3 s",
+    )

@@ -16,6 +16,9 @@ from shared.local_state import ensure_sqlite_folder
 from shared.schema import FEATURES, Kind
 
 METADATA = sa.MetaData()
+ADDED_LATER = {
+    "added_later": True
+}  # optional columns an older log gains when opened (not features: those need a migration)
 
 PREDICTIONS = sa.Table(
     "predictions",
@@ -27,9 +30,20 @@ PREDICTIONS = sa.Table(
     sa.Column("prediction", sa.Integer, nullable=False),
     sa.Column("probability", sa.Float, nullable=False),
     # Added after the first release, so nullable (older logs gain them, their rows read as online/champion):
-    sa.Column("source", sa.String(16), nullable=True),  # online (the service) or batch (level 2's batch scoring)
-    sa.Column("variant", sa.String(16), nullable=True),  # champion, or challenger under an A/B test
+    sa.Column("source", sa.String(16), nullable=True, info=ADDED_LATER),  # online (the service) or batch
+    sa.Column("variant", sa.String(16), nullable=True, info=ADDED_LATER),  # champion, or challenger (A/B test)
     *(sa.Column(f.name, sa.String(64) if f.kind is Kind.CATEGORICAL else sa.Float, nullable=True) for f in FEATURES),
+)
+
+SHADOW = sa.Table(  # the challenger's scores of requests the champion answered (release mode shadow)
+    "shadow_predictions",
+    METADATA,
+    sa.Column("request_id", sa.String(64), primary_key=True),  # the answered prediction's id: one shadow each
+    sa.Column("created_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("served_at", sa.DateTime, nullable=False),
+    sa.Column("model_version", sa.String(32), nullable=False),
+    sa.Column("prediction", sa.Integer, nullable=False),
+    sa.Column("probability", sa.Float, nullable=False),
 )
 
 LABELS = sa.Table(
@@ -84,7 +98,7 @@ def check_tables(engine: sa.Engine) -> None:
 
 
 def add_optional_columns(conn: sa.Connection) -> list[str]:
-    """Add the nullable columns a log written by an older release lacks (``table.column`` of each added)."""
+    """Add the optional columns marked ``added_later`` that a log written by an older release lacks."""
     inspector = sa.inspect(conn)
     added = []
     for table in METADATA.tables.values():
@@ -92,7 +106,7 @@ def add_optional_columns(conn: sa.Connection) -> list[str]:
             continue
         present = {c["name"] for c in inspector.get_columns(table.name)}
         for column in table.columns:
-            if column.name not in present and column.nullable and not column.primary_key:
+            if column.name not in present and column.info.get("added_later"):
                 kind = column.type.compile(dialect=conn.dialect)
                 conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
                 added.append(f"{table.name}.{column.name}")

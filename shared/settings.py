@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     dask_workers: int | None = Field(
         default=None, ge=1, description="Workers of the local cluster; unset: one per core."
     )
+    release_policy_file: Path = Field(
+        default=Path("config/release_policy.yaml"), description="How a challenger meets live traffic (versioned)."
+    )
     monitoring_policy_file: Path = Field(
         default=Path("config/monitoring_policy.yaml"), description="Drift/decay thresholds, cooldown (versioned)."
     )

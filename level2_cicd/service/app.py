@@ -24,7 +24,12 @@ from level2_cicd.service.data_policy import load_data_policy
 from level2_cicd.service.metrics import MetricsMiddleware, ServiceMetrics, scrape_registry
 from level2_cicd.service.model_holder import LoadedModel, ModelHolder
 from level2_cicd.service.rejections import by_field_and_rule, renderable, row_problems
+from level2_cicd.service.routing import CHALLENGER as CHALLENGER_VARIANT
+from level2_cicd.service.routing import CHAMPION as CHAMPION_VARIANT
+from level2_cicd.service.routing import SHADOW as SHADOW_VARIANT
+from level2_cicd.service.routing import variant_for
 from level2_cicd.service.schemas import (
+    ChallengerInfo,
     FeatureRow,
     FeedbackRequest,
     InvocationsRequest,
@@ -32,9 +37,12 @@ from level2_cicd.service.schemas import (
     Prediction,
     PredictRequest,
     PredictResponse,
+    ReleaseInfo,
 )
 from level2_cicd.service.store import PredictionStore, StoreWriteError
 from shared.prediction_log import StoreSchemaError
+from shared.registry import CHALLENGER as CHALLENGER_ALIAS
+from shared.release_policy import load_release_policy
 from shared.settings import Settings
 
 log = logging.getLogger("level2.service")
@@ -46,8 +54,12 @@ class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.holder = ModelHolder(settings.model_name)
+        self.challenger = ModelHolder(settings.model_name, CHALLENGER_ALIAS, optional=True)
+        self.release = load_release_policy(settings.release_policy_file)
         self.metrics = ServiceMetrics()
         self.batcher = Batcher(self.holder, settings.batch_max_rows, settings.batch_max_wait_ms / 1000)
+        self.challenger_batcher = Batcher(self.challenger, settings.batch_max_rows, settings.batch_max_wait_ms / 1000)
+        self._shadows: set[asyncio.Task[None]] = set()  # shadow scorings still running (awaited on stop)
         self.store: PredictionStore | None = None
         self.store_error: str | None = None
         self.data_policy = load_data_policy(settings.data_policy_file)
@@ -69,6 +81,7 @@ class Service:
         gc.collect()
         gc.freeze()
         self.batcher.start()
+        self.challenger_batcher.start()
         self._poller = asyncio.get_running_loop().create_task(self._poll())
 
     def _open_store(self) -> PredictionStore | None:
@@ -116,7 +129,9 @@ class Service:
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
+        await asyncio.gather(*self._shadows, return_exceptions=True)  # their rows are logged before the store closes
         await self.batcher.stop()
+        await self.challenger_batcher.stop()
         if self.store is not None:
             self.store.close()  # flushes every queued prediction and label
 
@@ -124,7 +139,17 @@ class Service:
         swapped = await asyncio.to_thread(self.holder.refresh)
         if self.holder.current is not None:
             self.metrics.model_version.set(float(self.holder.current.version))
+        if self.release.mode != "off":  # a challenger that fails to load leaves the champion answering everything
+            await asyncio.to_thread(self.challenger.refresh)
+            challenger = self.challenger.current
+            self.metrics.challenger_version.set(float(challenger.version) if challenger else float("nan"))
         return swapped
+
+    def challenger_share(self) -> float:
+        """Share of traffic the challenger answers now: the policy's A/B share while one is loaded, else 0."""
+        if self.release.mode != "ab" or self.challenger.current is None:
+            return 0.0
+        return self.release.ab_share
 
     async def _poll(self) -> None:
         while True:
@@ -135,11 +160,15 @@ class Service:
     def report_log_health(self) -> None:
         self.metrics.log_healthy.set(0 if self.store is None or self.store.problem() else 1)
 
-    async def predict(self, rows: list[dict[str, Any]], event_time: datetime | None) -> list[Prediction]:
+    async def predict(
+        self, rows: list[dict[str, Any]], event_time: datetime | None, routing_key: str | None = None
+    ) -> list[Prediction]:
+        """Score with the variant the routing key's hash picks (a request without a key is routed on its own)."""
         if self.store is None:
             raise HTTPException(503, f"not ready: {self.store_error}")
+        chosen = variant_for(routing_key or uuid.uuid4().hex, self.challenger_share())
         try:
-            model, probabilities = await self.batcher.score(rows)
+            model, probabilities, variant = await self._score(rows, chosen)
         except NotReadyError as error:
             raise HTTPException(503, f"not ready: {error}") from None
         predictions = [
@@ -148,11 +177,48 @@ class Service:
                 prediction=int(p >= model.threshold),
                 probability=float(p),
                 model_version=model.version,
+                variant=variant,
             )
             for p in probabilities
         ]
         self._log(rows, predictions, model, event_time)
+        if self.release.mode == "shadow" and self.challenger.current is not None:
+            shadow = asyncio.get_running_loop().create_task(self._shadow(rows, predictions, event_time))
+            self._shadows.add(shadow)
+            shadow.add_done_callback(self._shadows.discard)
         return predictions
+
+    async def _score(self, rows: list[dict[str, Any]], variant: str) -> tuple[LoadedModel, Any, str]:
+        """The model that scored, the probabilities, and the variant that answered."""
+        if variant == CHALLENGER_VARIANT:
+            try:
+                return (*await self.challenger_batcher.score(rows), CHALLENGER_VARIANT)
+            except Exception as error:  # gone or failing: the champion answers instead, and it is logged
+                log.error("challenger could not score, the champion answers: %s", error)
+        return (*await self.batcher.score(rows), CHAMPION_VARIANT)
+
+    async def _shadow(
+        self, rows: list[dict[str, Any]], answered: list[Prediction], event_time: datetime | None
+    ) -> None:
+        """The challenger scores what the champion answered, after the answer; logged once per request, never raised."""
+        try:
+            model, probabilities = await self.challenger_batcher.score(rows)
+            served_at = datetime.now(UTC).replace(tzinfo=None)
+            created_at = as_naive_utc(event_time) if event_time else served_at
+            scores = [(p.request_id, float(q)) for p, q in zip(answered, probabilities, strict=True)]
+            assert self.store is not None
+            self.store.add_shadows(
+                [
+                    {"request_id": request_id, "created_at": created_at, "served_at": served_at}
+                    | {"model_version": model.version, "prediction": int(q >= model.threshold), "probability": q}
+                    for request_id, q in scores
+                ]
+            )
+            for _, q in scores:
+                self.metrics.shadow_predictions.labels(str(int(q >= model.threshold))).inc()
+                self.metrics.probability.labels(SHADOW_VARIANT).observe(q)
+        except Exception as error:  # off the response path: the answer was already given
+            log.error("shadow scoring failed (nothing logged for %d rows): %s", len(rows), error)
 
     def _log(
         self, rows: list[dict[str, Any]], predictions: list[Prediction], model: LoadedModel, event_time: datetime | None
@@ -163,13 +229,13 @@ class Service:
         self.store.add_predictions(
             [
                 {**row, **p.model_dump(exclude={"model_version"}), "model_version": model.version}
-                | {"created_at": created_at, "served_at": served_at, "source": "online", "variant": "champion"}
+                | {"created_at": created_at, "served_at": served_at, "source": "online", "variant": p.variant}
                 for row, p in zip(rows, predictions, strict=True)
             ]
         )
         for p in predictions:
-            self.metrics.predictions.labels(str(p.prediction)).inc()
-            self.metrics.probability.observe(p.probability)
+            self.metrics.predictions.labels(str(p.prediction), p.variant).inc()
+            self.metrics.probability.labels(p.variant).observe(p.probability)
 
 
 def as_naive_utc(moment: datetime) -> datetime:
@@ -267,18 +333,37 @@ def create_app(settings: Settings) -> FastAPI:
                     "loaded_at": current.loaded_at,
                 }
             )
-        return info
+        challenger = svc.challenger.current
+        release = ReleaseInfo(
+            mode=svc.release.mode, challenger_share=svc.challenger_share(), routing_header=svc.release.routing_header
+        )
+        update: dict[str, Any] = {"release": release, "challenger_error": svc.challenger.last_error}
+        if challenger is not None:
+            update["challenger"] = ChallengerInfo(
+                version=challenger.version,
+                run_id=challenger.run_id,
+                data_window=challenger.data_window,
+                threshold=challenger.threshold,
+                loaded_at=challenger.loaded_at,
+            )
+        return info.model_copy(update=update)
 
     @app.post("/predict", dependencies=[Depends(requires(Role.SCORING))])
-    async def predict(body: PredictRequest, svc: ServiceDep) -> PredictResponse:
-        """Score one or many rows; each prediction gets a request id for later feedback."""
+    async def predict(body: PredictRequest, svc: ServiceDep, request: Request) -> PredictResponse:
+        """Score one or many rows; each prediction gets a request id for later feedback.
+
+        Under an A/B test the routing header (config/release_policy.yaml, default X-Routing-Key)
+        picks the variant: the same key always meets the same model.
+        """
         rows = [row.model_dump() for row in body.rows]
-        return PredictResponse(predictions=await svc.predict(rows, body.event_time))
+        key = request.headers.get(svc.release.routing_header)
+        return PredictResponse(predictions=await svc.predict(rows, body.event_time, key))
 
     @app.post("/invocations", dependencies=[Depends(requires(Role.SCORING))])
-    async def invocations(body: InvocationsRequest, svc: ServiceDep) -> dict[str, Any]:
+    async def invocations(body: InvocationsRequest, svc: ServiceDep, request: Request) -> dict[str, Any]:
         """MLflow's scoring protocol; answers like `mlflow models serve` of the same model."""
-        predictions = await svc.predict(rows_from_invocation(body), None)
+        key = request.headers.get(svc.release.routing_header)
+        predictions = await svc.predict(rows_from_invocation(body), None, key)
         return {"predictions": [[1.0 - p.probability, p.probability] for p in predictions]}
 
     @app.post("/feedback", dependencies=[Depends(requires(Role.LABELS))])

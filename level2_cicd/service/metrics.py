@@ -35,8 +35,23 @@ class ServiceMetrics:
             registry=self.registry,
             multiprocess_mode="liveall",
         )
+        self.challenger_version = Gauge(
+            "challenger_version",
+            "Registry version of the challenger under a live test (A/B or shadow); absent without one.",
+            registry=self.registry,
+            multiprocess_mode="liveall",
+        )
         self.predictions = Counter(
-            "predictions_total", "Predictions served by predicted class.", ["prediction"], registry=self.registry
+            "predictions_total",
+            "Predictions answered, by predicted class and the variant that answered (champion or challenger).",
+            ["prediction", "variant"],
+            registry=self.registry,
+        )
+        self.shadow_predictions = Counter(
+            "shadow_predictions_total",
+            "The challenger's shadow predictions (logged, never answered), by predicted class.",
+            ["prediction"],
+            registry=self.registry,
         )
         self.rejected_rows = Counter(
             "rejected_rows_total",
@@ -63,7 +78,8 @@ class ServiceMetrics:
         )
         self.probability = Histogram(
             "prediction_probability",
-            "Distribution of predicted churn probabilities.",
+            "Distribution of predicted churn probabilities, by variant (champion, challenger, shadow).",
+            ["variant"],
             buckets=tuple(round(0.1 * i, 1) for i in range(1, 11)),
             registry=self.registry,
         )

@@ -46,10 +46,16 @@ class LoadedModel:
 
 
 class ModelHolder:
-    """Holds the current champion; reloads when the alias moves, keeps the old one on failure."""
+    """Holds the version an alias points at; reloads when the alias moves, keeps the old one on failure.
 
-    def __init__(self, name: str) -> None:
+    The champion's holder keeps serving when its alias disappears; the challenger's (``optional``)
+    lets its model go: no challenger alias means no challenger.
+    """
+
+    def __init__(self, name: str, alias: str = CHAMPION, optional: bool = False) -> None:
         self.name = name
+        self.alias = alias
+        self.optional = optional
         self.current: LoadedModel | None = None
         self.last_error: str | None = None
         self._lock = threading.Lock()  # one load at a time; readers never take it
@@ -60,7 +66,7 @@ class ModelHolder:
             try:
                 return self._refresh()
             except Exception as error:  # any failure: keep serving what we have, and say why
-                self.last_error = f"loading the champion of {self.name!r} failed: {error}"
+                self.last_error = f"loading the {self.alias} of {self.name!r} failed: {error}"
                 log.error(self.last_error)
                 return False
 
@@ -68,8 +74,11 @@ class ModelHolder:
         from shared.registry import Registry
 
         registry = Registry(self.name)
-        champion = registry.champion()
+        champion = registry.champion() if self.alias == CHAMPION else registry.challenger()
         if champion is None:
+            if self.optional:
+                swapped, self.current, self.last_error = self.current is not None, None, None
+                return swapped
             if self.current is None:
                 self.last_error = f"no model {self.name!r} with a {CHAMPION!r} alias in the registry yet"
             return False
@@ -79,7 +88,7 @@ class ModelHolder:
         old = self.current.version if self.current else None
         self.current = loaded  # a single reference assignment: requests see the old or the new model
         self.last_error = None
-        log.warning("serving %s version %s (was %s)", self.name, loaded.version, old)
+        log.warning("serving %s version %s as %s (was %s)", self.name, loaded.version, self.alias, old)
         return True
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from level2_cicd.service.data_policy import DataPolicy, load_data_policy
-from shared.prediction_log import LABELS, PREDICTIONS, REJECTIONS, create_store_engine, safe_url
+from shared.prediction_log import LABELS, PREDICTIONS, REJECTIONS, SHADOW, create_store_engine, safe_url
 from shared.settings import Settings, load_settings
 
 
@@ -36,8 +36,9 @@ def _delete_in_batches(
             keys = [row[0] for row in conn.execute(sa.select(key).where(condition).limit(batch))]
             if not keys:
                 return total
-            if table is PREDICTIONS:  # a prediction's labels go with it
+            if table is PREDICTIONS:  # a prediction's labels and shadow score go with it
                 conn.execute(sa.delete(LABELS).where(LABELS.c.request_id.in_(keys)))
+                conn.execute(sa.delete(SHADOW).where(SHADOW.c.request_id.in_(keys)))
             conn.execute(sa.delete(table).where(key.in_(keys)))
         total += len(keys)
 

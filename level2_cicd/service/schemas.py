@@ -53,6 +53,7 @@ class Prediction(BaseModel):
     prediction: int
     probability: float
     model_version: str
+    variant: str = "champion"  # which model answered: champion, or challenger under an A/B test
 
 
 class PredictResponse(BaseModel):
@@ -88,6 +89,20 @@ class FeedbackRequest(BaseModel):
     labels: list[Label] = Field(min_length=1, max_length=10_000)
 
 
+class ChallengerInfo(BaseModel):
+    version: str
+    run_id: str
+    data_window: str
+    threshold: float
+    loaded_at: str
+
+
+class ReleaseInfo(BaseModel):
+    mode: str  # ab, shadow or off (config/release_policy.yaml)
+    challenger_share: float  # of the traffic answered by the challenger now (0 without one, or in shadow mode)
+    routing_header: str
+
+
 class ModelInfo(BaseModel):
     name: str
     ready: bool
@@ -97,3 +112,6 @@ class ModelInfo(BaseModel):
     threshold: float | None = None
     loaded_at: str | None = None
     last_error: str | None = None
+    challenger: ChallengerInfo | None = None
+    challenger_error: str | None = None
+    release: ReleaseInfo | None = None

@@ -25,6 +25,7 @@ from shared.prediction_log import (
     METADATA,
     PREDICTIONS,
     REJECTIONS,
+    SHADOW,
     create_store_engine,
 )
 
@@ -74,6 +75,9 @@ class PredictionStore:
 
     def add_predictions(self, rows: list[dict[str, Any]]) -> None:
         self._add(PREDICTIONS, rows)
+
+    def add_shadows(self, rows: list[dict[str, Any]]) -> None:
+        self._add(SHADOW, rows)
 
     def add_labels(self, rows: list[dict[str, Any]]) -> None:
         self._add(LABELS, rows)

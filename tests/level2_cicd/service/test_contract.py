@@ -131,7 +131,7 @@ def test_health_ready_model_and_metrics(client: TestClient, rows: list[dict[str,
     metrics = client.get("/metrics").text
     assert 'http_requests_total{path="/predict",status="200"} 1.0' in metrics
     assert "model_version 1.0" in metrics
-    assert "prediction_probability_count 3.0" in metrics
+    assert 'prediction_probability_count{variant="champion"} 3.0' in metrics
 
 
 def test_admin_reload_needs_the_token(client: TestClient) -> None:

@@ -45,6 +45,9 @@ class DayRecord:
     new_version: str | None
     promoted: bool | None
     reason: str
+    became: str | None = None  # what the retrained version became
+    live_test: str | None = None  # the day's verdict on a challenger under a live test
+    live_action: str | None = None  # promote, stop or continue
 
 
 def service_env(settings: Settings, overrides: dict[str, Any]) -> dict[str, str]:
@@ -59,8 +62,11 @@ def service_env(settings: Settings, overrides: dict[str, Any]) -> dict[str, str]
 class Traffic:
     """Sends each simulated day's rows to the service and, after the delay, their labels."""
 
-    def __init__(self, client: httpx.Client, source: DataSource, label_delay_days: int, settings: Settings) -> None:
+    def __init__(
+        self, client: httpx.Client, source: DataSource, label_delay_days: int, settings: Settings, chunk: int = CHUNK
+    ) -> None:
         self.client = client
+        self.chunk = chunk
         self.source = source
         self.scoring = bearer(settings.scoring_token)
         self.labels = bearer(settings.labels_token)
@@ -73,25 +79,29 @@ class Traffic:
         calendar = self.source.calendar
         frame = self.source.rows(calendar.date_of(day), calendar.date_of(day))
         rows, labels = client_records(frame), frame[LABEL_COLUMN].tolist()
+        keys = frame[ID_COLUMN].astype(str).tolist() if ID_COLUMN in frame else [str(i) for i in range(len(frame))]
         event_time = calendar.start_of(day).isoformat()
         self.pending[day] = []
-        for start in range(0, len(rows), CHUNK):
-            chunk = list(zip(rows[start : start + CHUNK], labels[start : start + CHUNK], strict=True))
-            for prediction, label in self._predict(chunk, event_time):
+        for start in range(0, len(rows), self.chunk):
+            chunk = list(zip(rows[start : start + self.chunk], labels[start : start + self.chunk], strict=True))
+            routing = {"X-Routing-Key": keys[start]}  # a request is one customer's: A/B keeps them on one variant
+            for prediction, label in self._predict(chunk, event_time, routing):
                 self.pending[day].append({"request_id": prediction["request_id"], "label": int(label)})
         self.truth |= {item["request_id"]: (day, item["label"]) for item in self.pending[day]}
         return len(rows)
 
-    def _predict(self, chunk: list[tuple[dict[str, Any], int]], event_time: str) -> list[tuple[dict[str, Any], int]]:
+    def _predict(
+        self, chunk: list[tuple[dict[str, Any], int]], event_time: str, routing: dict[str, str]
+    ) -> list[tuple[dict[str, Any], int]]:
         """Score a chunk; when the service refuses rows (422), resend the others, as a tolerant client would."""
         body = {"rows": [row for row, _ in chunk], "event_time": event_time}
-        response = self.client.post("/predict", json=body, headers=self.scoring)
+        response = self.client.post("/predict", json=body, headers=self.scoring | routing)
         if response.status_code == 422:
             refused = {e["loc"][2] for e in response.json()["detail"] if e["loc"][:2] == ["body", "rows"]}
             if not refused:
                 response.raise_for_status()
             kept = [item for i, item in enumerate(chunk) if i not in refused]
-            return self._predict(kept, event_time) if kept else []
+            return self._predict(kept, event_time, routing) if kept else []
         response.raise_for_status()
         return list(zip(response.json()["predictions"], [label for _, label in chunk], strict=True))
 
@@ -145,6 +155,7 @@ def run_loop(
     days: int,
     retrain_params: dict[str, Any] | None = None,
     on_day: Callable[[DayRecord], None] | None = None,
+    chunk: int = CHUNK,
 ) -> LoopResult:
     """Live ``days`` simulated days from ``first_day`` with the service and the monitor."""
     from rich.progress import Progress
@@ -166,7 +177,7 @@ def run_loop(
         httpx.Client(base_url=base, timeout=60) as client,
         Progress(transient=True, disable=on_day is not None) as progress,
     ):
-        traffic = Traffic(client, source_from(settings), settings.label_delay_days, settings)
+        traffic = Traffic(client, source_from(settings), settings.label_delay_days, settings, chunk)
         bar = progress.add_task("simulated days", total=days)
         for day in range(first_day, first_day + days):
             rows = traffic.send_day(day)
@@ -184,6 +195,7 @@ def run_loop(
 
 
 def _record(outcome: MonitoringOutcome, rows: int, served: str) -> DayRecord:
+    live = outcome.live_test
     return DayRecord(
         day=outcome.day,
         rows=rows,
@@ -195,6 +207,9 @@ def _record(outcome: MonitoringOutcome, rows: int, served: str) -> DayRecord:
         new_version=outcome.new_version,
         promoted=outcome.promoted,
         reason=outcome.decision.reason,
+        became=outcome.became,
+        live_test=f"{live.mode} v{live.challenger}: {live.verdict.reason}" if live else None,
+        live_action=live.verdict.action if live else None,
     )
 
 
@@ -205,10 +220,38 @@ def format_row(r: DayRecord) -> str:
     drift = f"{r.drift_share:.0%}" if r.drift_share is not None else "-"
     auc = f"{r.live_roc_auc:.3f}" if r.live_roc_auc is not None else "-"
     note = r.reason if r.status != "ok" else ""
+    if r.live_test is not None:
+        shown = {"promote": "PROMOTED after its live test", "stop": "STOPPED", "continue": "live test"}
+        note = f"{shown.get(r.live_action or '', '')} {r.live_test}"
     if r.retrained:
         verdict = "promoted" if r.promoted else "NOT promoted (failed a gate)"
+        if r.became == "challenger":
+            verdict = "CHALLENGER (a live test decides)"
         note = f"RETRAINED -> v{r.new_version} {verdict}; {r.reason}"  # why it retrained, on which days
     return f"{r.day:>4} {r.rows:>6} {drift:>6} {auc:>6}  {r.status:<12} {'v' + r.served_version:>7}  {note}"
+
+
+RELEASE_CHUNK = 25  # rows per request under a live test: many customers (routing keys) a day, not four
+
+
+def release_policies(settings: Settings, mode: str) -> dict[str, str]:
+    """Copies of the shipped policies where a retrained model becomes a challenger tested live in ``mode``."""
+    import yaml
+
+    from shared.policy_file import project_path
+
+    folder = settings.state_path / "level2-policies"
+    folder.mkdir(parents=True, exist_ok=True)
+    training = yaml.safe_load(project_path(settings.training_policy_file).read_text())
+    training["release"] = training.get("release", {}) | {"candidate_becomes": "challenger"}
+    release = yaml.safe_load(project_path(settings.release_policy_file).read_text()) | {"mode": mode}
+    paths = {
+        "training_policy_file": folder / "training_policy.yaml",
+        "release_policy_file": folder / f"release_{mode}.yaml",
+    }
+    paths["training_policy_file"].write_text(yaml.safe_dump(training))
+    paths["release_policy_file"].write_text(yaml.safe_dump(release))
+    return {key: str(path) for key, path in paths.items()}
 
 
 MODEL_SUFFIX = "-level2"  # level 2's demo has its own registered model: it never moves level 1's champion
@@ -244,6 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-day", type=int, default=28, help="first simulated day of live traffic")
     parser.add_argument("--days", type=int, default=18, help="simulated days of traffic")
     parser.add_argument(
+        "--release",
+        choices=["ab", "shadow"],
+        help="retrained models become challengers tested live (A/B or shadow, config/release_policy.yaml) first",
+    )
+    parser.add_argument(
         "--continue",
         dest="keep",
         action="store_true",
@@ -257,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         "model_name": base.model_name + MODEL_SUFFIX,
         "retrain_data_source": base.retrain_data_source or "prediction_log",  # learn from what the service saw
     }
+    if args.release:
+        overrides |= release_policies(base, args.release)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the timeline is the output; flows log to Prefect
     settings = load_settings(**overrides)
     prepare_process(settings)
@@ -265,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     with orchestration_ready(training_warm_up(settings)):
         if not args.keep:
             print(fresh_state(settings))
-        timeline = run_loop(settings, overrides, args.first_day, args.days).timeline
+        chunk = RELEASE_CHUNK if args.release else CHUNK
+        timeline = run_loop(settings, overrides, args.first_day, args.days, chunk=chunk).timeline
     retrainings = [r for r in timeline if r.retrained]
     print(f"\n{len(retrainings)} automated retraining(s); now serving v{timeline[-1].served_version}.")
     print(f"Reports: {settings.level2_dir / 'reports'}  ({(datetime.now() - started).seconds} s)")

@@ -135,12 +135,40 @@ def create_store_engine(url: str) -> sa.Engine:
     return engine
 
 
-def read_log(engine: sa.Engine, since: datetime | None = None, until: datetime | None = None) -> pd.DataFrame:
-    """Predictions in [since, until) joined with their latest label (null when none arrived yet)."""
+def _latest_labels() -> sa.Subquery:
     latest = (
         sa.select(LABELS.c.request_id, sa.func.max(LABELS.c.id).label("id")).group_by(LABELS.c.request_id).subquery()
     )
-    label = sa.select(LABELS.c.request_id, LABELS.c.label).join(latest, LABELS.c.id == latest.c.id).subquery()
+    return sa.select(LABELS.c.request_id, LABELS.c.label).join(latest, LABELS.c.id == latest.c.id).subquery()
+
+
+def read_live_test(engine: sa.Engine, served_since: datetime) -> pd.DataFrame:
+    """Labelled predictions answered since ``served_since``: who answered (variant, version, probability), the
+    label, and the shadow score of the same request when there is one."""
+    label = _latest_labels()
+    query = (
+        sa.select(
+            PREDICTIONS.c.request_id,
+            PREDICTIONS.c.variant,
+            PREDICTIONS.c.model_version,
+            PREDICTIONS.c.probability,
+            label.c.label,
+            SHADOW.c.model_version.label("shadow_version"),
+            SHADOW.c.probability.label("shadow_probability"),
+        )
+        .join(label, label.c.request_id == PREDICTIONS.c.request_id)
+        .outerjoin(SHADOW, SHADOW.c.request_id == PREDICTIONS.c.request_id)
+        .where(PREDICTIONS.c.served_at >= served_since)
+    )
+    with engine.connect() as conn:
+        frame = pd.read_sql(query, conn)
+    frame.columns = [str(name) for name in frame.columns]
+    return frame
+
+
+def read_log(engine: sa.Engine, since: datetime | None = None, until: datetime | None = None) -> pd.DataFrame:
+    """Predictions in [since, until) joined with their latest label (null when none arrived yet)."""
+    label = _latest_labels()
     query = sa.select(PREDICTIONS, label.c.label).outerjoin(label, label.c.request_id == PREDICTIONS.c.request_id)
     if since is not None:
         query = query.where(PREDICTIONS.c.created_at >= since)

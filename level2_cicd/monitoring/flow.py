@@ -22,11 +22,14 @@ from level2_cicd.monitoring.decision import Decision, WindowSummary, classify, d
 from level2_cicd.monitoring.drift import detect_drift, save_report
 from level2_cicd.monitoring.history import MonitoringHistory
 from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_policy
+from level2_cicd.monitoring.release import act, judge_live_test
+from level2_cicd.monitoring.release_judge import Verdict
 from shared.data.source import Calendar, resolve_day, source_from
 from shared.metrics import classification_metrics
 from shared.prediction_log import create_store_engine, read_log, read_rejections
 from shared.prefect_api import refuse_local_registry_in_deployment
 from shared.registry import Registry, VersionRef
+from shared.release_policy import load_release_policy
 from shared.settings import Settings, load_settings, retraining_overrides
 from shared.tracking import REFERENCE_DIR, REFERENCE_FILE, connect, ensure_experiment
 
@@ -42,6 +45,18 @@ class MonitoringOutcome:
     new_version: str | None = None
     promoted: bool | None = None
     retraining_error: str | None = None
+    live_test: LiveTest | None = None  # a challenger was under a live test this day
+    became: str | None = None  # what the retrained version became (champion, challenger, rejected, registered)
+
+
+@dataclass(frozen=True)
+class LiveTest:
+    """The day's verdict on a challenger under A/B or shadow, and what it changed."""
+
+    mode: str
+    challenger: str
+    verdict: Verdict
+    champion_after: str
 
 
 @dataclass(frozen=True)
@@ -137,6 +152,20 @@ def dashboard_task(
     publish_window(workspace_folder(settings.level2_dir), settings.model_name, facts, drift_snapshot, window.labelled)
 
 
+@task(name="judge-live-test", cache_policy=NO_CACHE)
+def live_test_task(settings: Settings, champion: VersionRef, day: int) -> LiveTest | None:
+    """Judge the challenger on its labelled live traffic and act on the verdict; None without a live test."""
+    policy = load_release_policy(settings.release_policy_file)
+    registry = Registry(settings.model_name)
+    challenger = registry.challenger()
+    if challenger is None or policy.mode == "off":
+        return None
+    store = settings.resolved_prediction_store_url
+    verdict = judge_live_test(store, registry, champion, challenger, policy)
+    after = act(registry, verdict, champion, challenger, store, day)
+    return LiveTest(policy.mode, challenger.version, verdict, after)
+
+
 @task(name="decide", cache_policy=NO_CACHE)
 def decide_task(
     summary: WindowSummary, history: MonitoringHistory, policy: MonitoringPolicy, settings: Settings
@@ -149,7 +178,12 @@ def decide_task(
 
 @task(name="log-to-mlflow", cache_policy=NO_CACHE)
 def log_to_mlflow_task(
-    settings: Settings, champion: VersionRef, summary: WindowSummary, decision: Decision, when: date
+    settings: Settings,
+    champion: VersionRef,
+    summary: WindowSummary,
+    decision: Decision,
+    when: date,
+    live_test: LiveTest | None = None,
 ) -> str:
     """One monitoring run per window, in an experiment of its own (the champion's training run stays as it ended)."""
     from mlflow import MlflowClient
@@ -162,7 +196,14 @@ def log_to_mlflow_task(
     for key, value in metrics.items():
         if value is not None:
             client.log_metric(run.info.run_id, key, float(value), step=summary.day)
-    client.log_dict(run.info.run_id, summary.as_dict() | {"decision": asdict(decision)}, "summary.json")
+    logged = summary.as_dict() | {"decision": asdict(decision)}
+    if live_test is not None:
+        logged["live_test"] = {"mode": live_test.mode, "challenger": live_test.challenger} | live_test.verdict.as_dict()
+        client.set_tag(run.info.run_id, "live_test", f"{live_test.verdict.action}: {live_test.verdict.reason}"[:5000])
+        comparison = live_test.verdict.comparison
+        if comparison is not None:
+            client.log_metric(run.info.run_id, "live_test_auc_difference", comparison.difference, step=summary.day)
+    client.log_dict(run.info.run_id, logged, "summary.json")
     report = settings.level2_dir / "reports" / f"day-{summary.day:03d}" / "drift.html"
     if report.is_file():
         client.log_artifact(run.info.run_id, str(report))
@@ -221,14 +262,21 @@ def monitoring_flow(
         champion, reference = champion_reference_task(settings)
         summary, drift_snapshot = summarise_task(settings, day, reference, window, champion.threshold)
         decision = decide_task(summary, history, policy, settings)
-        log_to_mlflow_task(settings, champion, summary, decision, calendar.date_of(day))
+        live = live_test_task(settings, champion, day)
+        log_to_mlflow_task(settings, champion, summary, decision, calendar.date_of(day), live)
         if settings.monitoring_dashboard:
             dashboard_task(settings, summary, drift_snapshot, window, champion)
         history.append({"kind": "window", "day": day, "status": decision.status.value, "reason": decision.reason})
-        outcome = MonitoringOutcome(day, summary, decision, champion.version, champion.version, retrained=False)
-        if decision.retrain and policy.retrain_by == "ci":
+        after = live.champion_after if live is not None else champion.version
+        outcome = MonitoringOutcome(day, summary, decision, champion.version, after, retrained=False, live_test=live)
+        if live is not None:
+            record = {"mode": live.mode, "challenger": live.challenger, "champion_after": after}
+            history.append({"kind": "live_test", "day": day, **record, **live.verdict.as_dict()})
+        # A challenger under a live test gets its verdict first; the alarm still stands tomorrow.
+        retrain = decision.retrain and (live is None or live.verdict.action != "continue")
+        if retrain and policy.retrain_by == "ci":
             outcome = _dispatch(settings, calendar, outcome, history)
-        elif decision.retrain:
+        elif retrain:
             outcome = _retrain(settings, calendar, outcome, history, retrain_params)
     finally:
         history.close()
@@ -263,4 +311,5 @@ def _retrain(
         new_version=trained.version,
         promoted=trained.promoted,
         champion_after=trained.champion_version,
+        became=trained.became,
     )

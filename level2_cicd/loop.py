@@ -131,14 +131,19 @@ def client_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(c): plain(v) for c, v in row.items()} for row in frame[columns].to_dict("records")]
 
 
-def wait_for_version(client: httpx.Client, version: str, timeout: float = 30) -> str:
-    """Poll /model until the service serves ``version`` (hot swap); returns what it serves."""
+def wait_for_version(client: httpx.Client, version: str, timeout: float = 30, role: str = "champion") -> str:
+    """Poll /model until the service serves ``version`` as ``role`` (hot swap); returns what it serves."""
+
+    def served() -> str:
+        model = client.get("/model").json()
+        return str(model["version"] if role == "champion" else (model["challenger"] or {}).get("version"))
+
     deadline = time.monotonic() + timeout
-    served = client.get("/model").json()["version"]
-    while served != version and time.monotonic() < deadline:
+    now = served()
+    while now != version and time.monotonic() < deadline:
         time.sleep(0.2)
-        served = client.get("/model").json()["version"]
-    return str(served)
+        now = served()
+    return now
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,8 @@ def run_loop(
                 time.sleep(3 * settings.store_flush_seconds)
             outcome = monitoring_flow(day=day, settings_overrides=overrides, retrain_params=retrain_params)
             served = wait_for_version(client, outcome.champion_after or "")
+            if outcome.became == "challenger" and outcome.new_version:  # tomorrow's traffic meets it from the start
+                wait_for_version(client, outcome.new_version, role="challenger")
             timeline.append(_record(outcome, rows, served))
             if on_day is None:
                 progress.console.print(format_row(timeline[-1]), soft_wrap=True, highlight=False)

@@ -69,7 +69,9 @@ WORKSHOP_SIZED = ("make compare-quick",)
 # minutes each: timed by `make bench-guide ARGS=--long` only
 SLOW = ("make compare", "make test")
 LONG = (*WORKSHOP_SIZED, *SLOW)
-NEVER = (*SERVERS, "make bench-guide")  # the benchmark is itself a walk of the guide
+# a sign-off answers a training run paused in another terminal
+INTERACTIVE = ("make approve", "make reject")
+NEVER = (*SERVERS, *INTERACTIVE, "make bench-guide")  # the benchmark is itself a walk of the guide
 
 
 def walked(command: str, long: bool = False) -> bool:

@@ -91,6 +91,25 @@ def test_the_covariate_variation_drifts_on_its_onset_and_its_retraining_is_not_p
     assert "NOT promoted" in retrainings[0].note
 
 
+def test_the_ab_release_promotes_the_challenger_only_after_its_live_test(
+    walk: dict[tuple[int, int], list[Ran]],
+) -> None:
+    text = next(s.text for s in read_guide() if (s.exercise, s.number) == (4, 5))
+    version, made_on = map(int, re.search(r"`RETRAINED -> v(\d+) CHALLENGER`\s+on day (\d+)", text).groups())  # type: ignore[union-attr]
+    promoted_on = int(re.search(r"on day (\d+)\s+`PROMOTED after its live test`", text)[1])  # type: ignore[index]
+    days = {d.day: d for d in timeline(walk[(4, 5)][0].output)}
+    # the retrained model became a challenger; the champion kept serving while labels of the test arrived
+    assert days[made_on].note.startswith(f"RETRAINED -> v{version} CHALLENGER")
+    assert {d.serving for n, d in days.items() if n < promoted_on} == {"1"}
+    assert all("collecting labels" in days[n].note for n in range(made_on + 1, promoted_on))
+    # then the live test promoted it with the whole interval of the AUC difference above zero
+    verdict = days[promoted_on].note
+    assert verdict.startswith(f"PROMOTED after its live test ab v{version}: challenger better on live labels")
+    low = float(re.search(r"interval \[([+-][\d.]+),", verdict)[1])  # type: ignore[index]
+    assert low > 0
+    assert {d.serving for n, d in days.items() if n >= promoted_on} == {str(version)}
+
+
 def test_exercise_3_prints_one_clean_report(walk: dict[tuple[int, int], list[Ran]]) -> None:
     # the room sees the report once, each problem once, no traceback (the details stay in Prefect and MLflow)
     (ran,) = walk[(3, 1)]

@@ -87,6 +87,46 @@ def log_completeness(url: str, runs: list[dict[str, float]]) -> str:
     return f"{sa.engine.make_url(url).get_backend_name()} {logged} rows / {sent:.0f} requests"
 
 
+AB, SHADOW = "level 2 service /predict, A/B 50% to a challenger", "level 2 service /predict, challenger in shadow"
+
+
+def release_lines(
+    env: dict[str, str], work: Path, body: Mapping[str, object], seconds: int
+) -> dict[str, dict[str, float]]:
+    """One worker with a challenger (a second trained version) under A/B, then in shadow."""
+    import yaml
+
+    train = [sys.executable, "-m", "level1_pipeline", "run", "--param", "max_iter=50"]
+    subprocess.run(train, env=env, cwd=ROOT, check=True, capture_output=True)
+    command = [sys.executable, "-c", CHALLENGER_OF_2]
+    subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
+    shipped = yaml.safe_load((ROOT / "config" / "release_policy.yaml").read_text())
+    results = {}
+    for name, mode in ((AB, "ab"), (SHADOW, "shadow")):
+        policy = work / f"release-{mode}.yaml"
+        policy.write_text(yaml.safe_dump(shipped | {"mode": mode, "ab_share": 0.5}))
+        with serving(env | {"MLOPS_RELEASE_POLICY_FILE": str(policy)}, f"sqlite:///{work / f'{mode}.db'}", 1) as base:
+            results[name] = wrk(f"{base}/predict", body, seconds, work)  # no routing key: each request on its own
+    return results
+
+
+CHALLENGER_OF_2 = (  # version 2 becomes the challenger of the champion, whichever won
+    "from shared.registry import CHALLENGER, Move, Registry\n"
+    "r = Registry('churn-model')\n"
+    "other = '2' if r.champion_number() == '1' else '1'\n"
+    "r.set_alias(CHALLENGER, other, Move('bench.serving', 'A/B and shadow lines'))\n"
+)
+
+
+def release_summary(alone: dict[str, float], release: dict[str, dict[str, float]]) -> str:
+    ab, shadow = release[AB], release[SHADOW]
+    return (
+        f"A challenger costs: A/B {ab['rps'] / alone['rps']:.0%} of champion-only req/s (target >= 90%); "
+        f"shadow p99 {shadow['p99']:.1f} ms vs {alone['p99']:.1f} ms champion-only "
+        f"({shadow['p99'] / alone['p99'] - 1:+.0%}, target within +20%)."
+    )
+
+
 def measure(seconds: int, postgres_url: str | None = None) -> str:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian) and run again")
@@ -125,6 +165,8 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
                     f"{base}/predict", predict_body, seconds, work
                 )
             logs[postgres_url] = ["level 2 service /predict, 2 workers, PostgreSQL log"]
+        release = release_lines(env, work, predict_body, seconds)
+        results |= release
         completeness = [log_completeness(url, [results[name] for name in names]) for url, names in logs.items()]
     baseline = results["`mlflow models serve` /invocations"]["rps"]
     lines = [
@@ -145,6 +187,8 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
         "",
         "Prediction log, rows logged vs requests wrk completed (wrk leaves out requests still in flight when it "
         "stops, which the service answered and logged): " + "; ".join(completeness) + ".",
+        "",
+        release_summary(results["level 2 service /predict"], release),
         "",
     ]
     return "\n".join(lines)

@@ -126,15 +126,25 @@ def _champion_model(registry: Registry) -> Pipeline:
     return registry.load(champion)
 
 
-def live_level2(world: World, state: Path, tick: Tick) -> list[dict[str, Any]]:
-    """The service serves every request; the monitor decides when to retrain (with cooldown)."""
+def live_level2(world: World, state: Path, tick: Tick, release: str | None = None) -> list[dict[str, Any]]:
+    """The service serves every request; the monitor decides when to retrain (with cooldown).
+
+    With ``release`` (ab or shadow) a retrained model is a challenger first: the monitor promotes it
+    only after its live test. The day's AUC is that of the answers customers got.
+    """
     import sqlalchemy as sa
 
-    from level2_cicd.loop import run_loop
+    from level2_cicd.loop import CHUNK, RELEASE_CHUNK, release_policies, run_loop
     from shared.prediction_log import read_log
 
+    name = LEVEL2_WITH.get(release or "", "level 2")
     overrides = world.overrides(state)
-    result = run_loop(Settings(**overrides), overrides, world.first_day, world.days, on_day=lambda _: tick("level 2"))
+    if release:
+        overrides |= release_policies(Settings(**overrides), release)
+    chunk = RELEASE_CHUNK if release else CHUNK
+    result = run_loop(
+        Settings(**overrides), overrides, world.first_day, world.days, on_day=lambda _: tick(name), chunk=chunk
+    )
     engine = sa.create_engine(result.store_url)
     log = read_log(engine)[["request_id", "probability"]]
     engine.dispose()
@@ -142,19 +152,24 @@ def live_level2(world: World, state: Path, tick: Tick) -> list[dict[str, Any]]:
         [(rid, day, label) for rid, (day, label) in result.truth.items()], columns=["request_id", "day", "y"]
     )
     served = truth.merge(log, on="request_id", how="inner")
-    # a retraining decided at the end of day d serves from day d + 1: mark it on the day it starts serving
-    events = {r.day + 1: r for r in result.timeline if r.retrained}
+    # a retraining (or a live test's promotion) decided at the end of day d serves from day d + 1
+    retrained = {r.day + 1 for r in result.timeline if r.retrained}
+    promoted = {r.day + 1 for r in result.timeline if (r.retrained and r.promoted) or r.live_action == "promote"}
     records = []
     for day in sorted(served["day"].unique().tolist()):
         group = served[served["day"] == day]
-        event = events.get(day)
         auc = float(roc_auc_score(group["y"], group["probability"]))
-        records.append(_record("level 2", day, auc, event is not None, bool(event and event.promoted)))
+        records.append(_record(name, day, auc, day in retrained, day in promoted))
     return records
 
 
-def compare(world: World, out: Path, scratch: Path, show_progress: bool = True) -> pd.DataFrame:
-    """Live the world three times; write daily.csv, quality.png and report.md into ``out``."""
+LEVEL2_WITH = {"ab": "level 2 + A/B", "shadow": "level 2 + shadow"}
+
+
+def compare(
+    world: World, out: Path, scratch: Path, show_progress: bool = True, release: str | None = None
+) -> pd.DataFrame:
+    """Live the world three times (four with ``release``); write daily.csv, quality.png and report.md into ``out``."""
     from rich.progress import Progress
 
     from level1_pipeline.warmup import training_warm_up
@@ -170,7 +185,7 @@ def compare(world: World, out: Path, scratch: Path, show_progress: bool = True) 
         orchestration_ready(training_warm_up(settings)),
         Progress(disable=not show_progress, transient=True) as progress,
     ):
-        bar = progress.add_task("living the world", total=3 * world.days)
+        bar = progress.add_task("living the world", total=(4 if release else 3) * world.days)
 
         def tick(level: str) -> None:
             progress.update(bar, advance=1, description=f"living the world: {level}")
@@ -178,6 +193,8 @@ def compare(world: World, out: Path, scratch: Path, show_progress: bool = True) 
         records += live_level0(world, scratch / "level0", tick)
         records += live_level1(world, scratch / "level1", tick)
         records += live_level2(world, scratch / "level2", tick)
+        if release:
+            records += live_level2(world, scratch / f"level2-{release}", tick, release)
     daily = pd.DataFrame(records)
     floor = quality_floor()
     out.mkdir(parents=True, exist_ok=True)
@@ -208,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retrain-every", type=int, default=7, help="level 1's schedule, in days")
     parser.add_argument("--quick", action="store_true", help="a workshop-sized run: fewer days and rows")
     parser.add_argument("--out", type=Path, help="output folder (default state/compare/<time>)")
+    parser.add_argument(
+        "--release",
+        choices=["ab", "shadow"],
+        help="a fourth line: level 2 whose retrained models are tested live first",
+    )
     args = parser.parse_args(argv)
     days = args.days or (20 if args.quick else 60)
     world = World(
@@ -221,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the timeline is the output; flows log to Prefect
     out = args.out or Settings().state_path / "compare" / datetime.now().strftime("%Y%m%d-%H%M%S")
     with tempfile.TemporaryDirectory(prefix="mlops-compare-") as scratch:
-        daily = compare(world, out, Path(scratch))
+        daily = compare(world, out, Path(scratch), release=args.release)
     from workshop.report import table
     from workshop.summary import summarise
 

@@ -8,7 +8,13 @@ import pandas as pd
 
 from workshop.summary import LevelSummary
 
-COLOURS = {"level 0": "#d62728", "level 1": "#1f77b4", "level 2": "#2ca02c"}
+COLOURS = {
+    "level 0": "#d62728",
+    "level 1": "#1f77b4",
+    "level 2": "#2ca02c",
+    "level 2 + A/B": "#9467bd",
+    "level 2 + shadow": "#8c564b",
+}
 
 
 def write_chart(daily: pd.DataFrame, onset: int, floor: float, path: Path) -> Path:

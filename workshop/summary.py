@@ -10,6 +10,8 @@ HUMAN_STEPS = {
     "level 0": "2 per model (run the notebook, hand the file over); none was taken after drift",
     "level 1": "0 (the schedule retrains; gates promote)",
     "level 2": "0 (the monitor retrains; gates promote)",
+    "level 2 + A/B": "0 (the monitor retrains; a live A/B test promotes)",
+    "level 2 + shadow": "0 (the monitor retrains; a live shadow test promotes)",
 }
 
 

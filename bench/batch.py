@@ -3,7 +3,8 @@
 Run with `make bench-batch` (`--rows 1000000 4000000 10000000` by default, `--partition-rows`). For each
 size the simulator writes partitioned Parquet once; then, on the same files in the same run:
 - baseline: one process, `mlflow.pyfunc.load_model(...).predict` partition by partition, scored
-  Parquet written per partition;
+  Parquet written per partition; once as installed (scikit-learn's OpenMP threads use every core
+  while it predicts) and once held to one OpenMP thread (one core);
 - Dask: the batch job's own `run` (read, schema check, score, atomic write) on a local cluster of
   2 worker processes, the cluster's start included, the prediction log left out (the baseline
   does not log either); one extra line at the smallest size logs to SQLite.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -80,15 +82,17 @@ def score_on_dask(model: dict[str, Any], input_dir: str, output_dir: str, store_
     failed = summaries[summaries["status"] != "scored"]
     if len(failed):
         raise RuntimeError(f"benchmark partitions not scored: {failed.to_dict(orient='records')}")
+    print(f"busy {summaries['seconds'].sum():.1f} s on the workers", file=sys.stderr)
     return int(summaries["scored"].sum())
 
 
-def measured(args: list[str]) -> dict[str, float]:
+def measured(args: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
     """Run ``python -m bench.batch`` with ``args`` in a child; its wall time, rows and peak memory."""
     import psutil
 
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "bench.batch", *args], stdout=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "bench.batch", *args]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
     peak = {"process": 0, "tree": 0}
     done = threading.Event()
 
@@ -127,13 +131,20 @@ def measure(sizes: list[int], partition_rows: int) -> str:
         for rows in sizes:
             data = Path(state) / f"in-{rows}"
             write_dataset(data, rows, partition_rows, load_settings(state_dir=state))
-            runs = [("pyfunc, 1 process", ["baseline"]), ("Dask, 2 workers", ["dask"])]
+            one_thread = {"OMP_NUM_THREADS": "1"}
+            runs = [
+                ("pyfunc, 1 process", ["baseline"], {}),
+                ("pyfunc, 1 process, 1 OpenMP thread", ["baseline"], one_thread),
+                ("Dask, 2 workers", ["dask"], {}),
+            ]
             if rows == min(sizes):
-                runs.append(("Dask, 2 workers, + SQLite log", ["dask", "--log", f"sqlite:///{state}/log-{rows}.db"]))
+                log = ["dask", "--log", f"sqlite:///{state}/log-{rows}.db"]
+                runs.append(("Dask, 2 workers, + SQLite log", log, {}))
             results = []
-            for label, mode in runs:
+            for label, mode, env in runs:
                 out = Path(tempfile.mkdtemp(prefix="out-", dir=state))
-                result = measured(["_run", *mode, "--model", spec, "--input", str(data), "--output", str(out)])
+                args = ["_run", *mode, "--model", spec, "--input", str(data), "--output", str(out)]
+                result = measured(args, env)
                 if result["rows"] != rows:
                     raise RuntimeError(f"{label} scored {result['rows']} of {rows} rows")
                 results.append((label, result))

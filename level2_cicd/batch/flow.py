@@ -82,5 +82,5 @@ def _publish(summaries: pd.DataFrame) -> None:
     """The per-partition table as a Prefect artifact: the run's page in the UI shows it."""
     from prefect.artifacts import create_table_artifact
 
-    shown = summaries.drop(columns=["worker", "model_loads"]).astype(str)
+    shown = summaries.drop(columns=["worker", "model_loads"]).round({"seconds": 2}).astype(str)
     create_table_artifact(records(shown), key="batch-scoring", description="Partitions of the job")

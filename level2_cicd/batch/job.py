@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ SUMMARY_COLUMNS = {
     "detail": "object",  # broken rules with counts, or the error
     "worker": "int64",  # process id of the Dask worker that scored it
     "model_loads": "int64",  # how many times that worker process had loaded a model by then
+    "seconds": "float64",  # the partition's wall time on its worker (model load included when it loaded)
 }
 
 
@@ -132,8 +134,9 @@ def _score_one(number: int, job: BatchJob) -> dict[str, Any]:
 
     from shared.schema import SchemaError
 
+    started = time.perf_counter()
     source, target = Path(job.files[number]), job.target(number)
-    summary = {"partition": number, "file": source.name, "rows": 0, "scored": 0, "rejected": 0}
+    summary = {"partition": number, "file": source.name, "rows": 0, "scored": 0, "rejected": 0, "seconds": 0.0}
     summary |= {"status": "skipped", "detail": "", "worker": os.getpid(), "model_loads": MODEL_LOADS["count"]}
     if target.exists():
         return summary | {"detail": f"already scored: {target.name} exists"}
@@ -151,7 +154,8 @@ def _score_one(number: int, job: BatchJob) -> dict[str, Any]:
         return summary | {"status": "failed", "detail": " ".join(f"{type(error).__name__}: {error}".split())[:500]}
     broken = "; ".join(f"{v.column}: {v.rule} ({v.count} rows)" for v in checked.violations)
     counts = {"rows": len(frame), "scored": len(scored), "rejected": len(checked.rejects)}
-    return summary | counts | {"status": "scored", "detail": broken, "model_loads": MODEL_LOADS["count"]}
+    done = {"status": "scored", "detail": broken, "model_loads": MODEL_LOADS["count"]}
+    return summary | counts | done | {"seconds": time.perf_counter() - started}
 
 
 def _commit(job: BatchJob, number: int, scored: pd.DataFrame, rejects: pd.DataFrame) -> None:

@@ -96,7 +96,7 @@ def release_lines(
     """One worker with a challenger (a second trained version) under A/B, then in shadow."""
     import yaml
 
-    train = [sys.executable, "-m", "level1_pipeline", "run", "--param", "max_iter=50"]
+    train = [sys.executable, "-m", "level1_pipeline", "run", "--last-day", "25"]  # the same recipe, older days
     subprocess.run(train, env=env, cwd=ROOT, check=True, capture_output=True)
     command = [sys.executable, "-c", CHALLENGER_OF_2]
     subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
@@ -110,11 +110,11 @@ def release_lines(
     return results
 
 
-CHALLENGER_OF_2 = (  # version 2 becomes the challenger of the champion, whichever won
-    "from shared.registry import CHALLENGER, Move, Registry\n"
-    "r = Registry('churn-model')\n"
-    "other = '2' if r.champion_number() == '1' else '1'\n"
-    "r.set_alias(CHALLENGER, other, Move('bench.serving', 'A/B and shadow lines'))\n"
+CHALLENGER_OF_2 = (  # champion-only's champion (1) stays champion, version 2 (same recipe) is its challenger
+    "from shared.registry import CHALLENGER, CHAMPION, Move, Registry\n"
+    "r, move = Registry('churn-model'), Move('bench.serving', 'A/B and shadow lines')\n"
+    "r.set_alias(CHAMPION, '1', move)\n"
+    "r.set_alias(CHALLENGER, '2', move)\n"
 )
 
 

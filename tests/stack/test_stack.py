@@ -303,6 +303,21 @@ def test_batch_scoring_runs_on_the_stacks_dask_workers_and_logs_to_postgresql(
         assert conn.execute(query).fetchall() == [(version.group(1), 600)]
 
 
+def test_every_server_of_the_stack_listens_on_loopback_only(stack: Stack, trained: str) -> None:
+    import psutil
+
+    # given the running stack (its processes share the session honcho started)
+    session = int((stack.folder / "honcho.pid").read_text())
+    pids = {int(p.parent.name) for p in Path("/proc").glob("[0-9]*/stat") if _session_of(p) == session}
+    # when every listening socket of those processes is listed
+    listening = [c for c in psutil.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN and c.pid in pids]
+    # then there are some, and none is reachable from another machine
+    assert len(listening) >= 6, listening
+    assert {c.laddr.ip for c in listening} <= {"127.0.0.1", "::1"}, sorted(
+        {(c.laddr.ip, c.laddr.port) for c in listening}
+    )
+
+
 def test_stack_down_leaves_no_process(stack: Stack) -> None:
     # last in this module (pytest keeps file order): when the shared stack is stopped, none of its processes remain
     session = int((stack.folder / "honcho.pid").read_text())

@@ -6,7 +6,8 @@ the prediction service with 2 uvicorn workers -> Prometheus scraping it (when in
 scheduler with 2 worker processes for sweeps (`MLOPS_DASK_ADDRESS` in `stack-env`). The
 same shape as `deploy/compose.yaml`, for machines without Docker. Every server binds 127.0.0.1 on
 a free port; state lives in `state/stack/`. honcho (a Procfile process manager) runs them;
-`stack-down` stops honcho, then anything left in its session, by process id.
+`stack-down` stops honcho, then anything left in the sessions of honcho and of everything it started (honcho
+starts each server in a session of its own), by process id.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -187,7 +189,7 @@ def procfile(stack: Stack, data: Path) -> str:
         "dask-scheduler": f"env {quiet} {bin_dir}/dask scheduler --host 127.0.0.1 --port {stack.ports.dask} "
         "--no-dashboard --dashboard-address 127.0.0.1:0",  # its HTTP endpoint stays on loopback, a free port
         "dask-workers": f"env {quiet} {wait} {stack.dask_address} -- {bin_dir}/dask worker {stack.dask_address} "
-        f"--nworkers {DASK_WORKERS} --nthreads 1 --host 127.0.0.1 --no-dashboard "
+        f"--nworkers {DASK_WORKERS} --nthreads 1 --host 127.0.0.1 --no-dashboard --dashboard-address 127.0.0.1:0 "
         f"--local-directory {stack.folder / 'dask'}",
     }
     if (binary := prometheus_binary()) is not None:
@@ -273,43 +275,72 @@ def up(folder: Path) -> Stack:
     try:
         create_databases(stack)
         wait_healthy(stack)
+        _record_sessions(folder, process.pid)
     except BaseException:
         down(folder)
         raise
     return stack
 
 
-def _session_members(session: int) -> list[int]:
-    """Process ids whose session is ``session`` (everything honcho started and their children)."""
-    found = []
+def _proc_stats() -> Iterator[tuple[int, list[str]]]:
+    """(pid, the fields of /proc/pid/stat after the command name) of every live process."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            yield int(stat.parent.name), stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError, ValueError):
             continue
-        if int(fields[3]) == session and fields[0] != "Z":  # a zombie is already gone, only not reaped
-            found.append(int(stat.parent.name))
-    return found
 
 
-def down(folder: Path, grace: float = 30) -> list[int]:
-    """Stop honcho (it stops its servers), then kill what is left of its session; returns what was killed."""
+def _sessions_file(folder: Path) -> Path:
+    return folder / "sessions.json"
+
+
+def _record_sessions(folder: Path, honcho: int) -> set[int]:
+    """honcho's session and the sessions of all its descendants: honcho starts each Procfile line in a new one."""
+    stats = dict(_proc_stats())
+    children: dict[int, list[int]] = {}
+    for pid, fields in stats.items():
+        children.setdefault(int(fields[1]), []).append(pid)
+    sessions, pending = {honcho}, [honcho]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            sessions.add(int(stats[child][3]))
+            pending.append(child)
+    file = _sessions_file(folder)
+    known = set(json.loads(file.read_text())) if file.is_file() else set()
+    file.write_text(json.dumps(sorted(sessions | known)))
+    return sessions | known
+
+
+def stack_processes(folder: Path) -> list[int]:
+    """Process ids of everything the stack in ``folder`` runs: honcho, its servers and their children."""
     pid_file = _pid_file(folder)
     if not pid_file.is_file():
         return []
-    session = int(pid_file.read_text())
-    if Path(f"/proc/{session}").exists():
-        os.kill(session, signal.SIGTERM)
+    sessions = _record_sessions(folder, int(pid_file.read_text()))
+    return [pid for pid, fields in _proc_stats() if int(fields[3]) in sessions and fields[0] != "Z"]
+
+
+def down(folder: Path, grace: float = 30) -> list[int]:
+    """Stop honcho (it stops its servers), then kill what is left of their sessions; returns what was killed."""
+    pid_file = _pid_file(folder)
+    if not pid_file.is_file():
+        return []
+    honcho = int(pid_file.read_text())
+    stack_processes(folder)  # records the servers' sessions while honcho is still their parent
+    if Path(f"/proc/{honcho}").exists():
+        os.kill(honcho, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while _session_members(session) and time.monotonic() < deadline:
+    while stack_processes(folder) and time.monotonic() < deadline:
         time.sleep(0.2)
-    leftovers = _session_members(session)
+    leftovers = stack_processes(folder)
     for pid in leftovers:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(ChildProcessError):  # honcho is our child when this process started it
-        os.waitpid(session, os.WNOHANG)
+        os.waitpid(honcho, os.WNOHANG)
     pid_file.unlink()
+    _sessions_file(folder).unlink(missing_ok=True)
     return leftovers
 
 

@@ -21,7 +21,7 @@ import httpx
 import psycopg
 import pytest
 
-from deploy.stack import SERVICE_WORKERS, Stack, down, running, up
+from deploy.stack import SERVICE_WORKERS, Stack, down, running, stack_processes, up
 from shared.data.source import source_from
 from shared.data.synthetic import schema_rows
 from shared.schema import to_records
@@ -139,13 +139,6 @@ def _state(stat: Path) -> str:
         return stat.read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return "gone"
-
-
-def _session_of(stat: Path) -> int | None:
-    try:
-        return int(stat.read_text().rsplit(")", 1)[1].split()[3])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 @pytest.fixture(scope="module")
@@ -306,13 +299,13 @@ def test_batch_scoring_runs_on_the_stacks_dask_workers_and_logs_to_postgresql(
 def test_every_server_of_the_stack_listens_on_loopback_only(stack: Stack, trained: str) -> None:
     import psutil
 
-    # given the running stack (its processes share the session honcho started)
-    session = int((stack.folder / "honcho.pid").read_text())
-    pids = {int(p.parent.name) for p in Path("/proc").glob("[0-9]*/stat") if _session_of(p) == session}
+    # given the running stack's processes (honcho, each server in its own session, their children)
+    pids = set(stack_processes(stack.folder))
     # when every listening socket of those processes is listed
     listening = [c for c in psutil.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN and c.pid in pids]
-    # then there are some, and none is reachable from another machine
-    assert len(listening) >= 6, listening
+    # then every server has some, and none is reachable from another machine
+    ports = {c.laddr.port for c in listening}
+    assert {stack.ports.postgres, stack.ports.mlflow, stack.ports.prefect, stack.ports.service} <= ports
     assert {c.laddr.ip for c in listening} <= {"127.0.0.1", "::1"}, sorted(
         {(c.laddr.ip, c.laddr.port) for c in listening}
     )
@@ -320,9 +313,10 @@ def test_every_server_of_the_stack_listens_on_loopback_only(stack: Stack, traine
 
 def test_stack_down_leaves_no_process(stack: Stack) -> None:
     # last in this module (pytest keeps file order): when the shared stack is stopped, none of its processes remain
-    session = int((stack.folder / "honcho.pid").read_text())
+    before = stack_processes(stack.folder)
+    assert len(before) >= 8  # honcho, PostgreSQL, MLflow, Prefect server and worker, service, Dask scheduler, workers
     assert running(stack.folder) == stack
     down(stack.folder)
-    alive = [p for p in Path("/proc").glob("[0-9]*/stat") if _session_of(p) == session and _state(p) != "Z"]
+    alive = [pid for pid in before if Path(f"/proc/{pid}").exists() and _state(Path(f"/proc/{pid}/stat")) != "Z"]
     assert alive == []
     assert running(stack.folder) is None

@@ -146,3 +146,47 @@ def test_a_challenger_that_cannot_load_leaves_the_champion_answering_everything(
     assert model["challenger"] is None
     assert model["release"]["challenger_share"] == 0.0
     assert "loading the challenger of 'churn-model' failed" in model["challenger_error"]
+
+
+def test_the_monitor_stops_a_clearly_worse_challenger_on_its_live_labels(
+    ab_service: LiveService, challenger: Registry, trained_registry: TrainedRegistry, tmp_path: Path
+) -> None:
+    """Last in this module: the monitor removes the module's challenger (the crippled version 2)."""
+    import mlflow.sklearn
+
+    from level2_cicd.monitoring.flow import monitoring_flow
+    from shared.model import predict_proba
+
+    # given a world where the champion is right (each customer's label is version 1's own decision)
+    champion = mlflow.sklearn.load_model("models:/churn-model/1")
+    rows = schema_rows(800, seed=11)
+    truth = (predict_proba(champion, rows) >= challenger.version("1").threshold).astype(int).tolist()
+    records, day, labels = to_records(rows), "2024-07-20", []
+    for start in range(0, len(records), 10):  # 80 customers, 10 rows each, on one day
+        body = {"rows": records[start : start + 10], "event_time": f"{day}T12:00:00"}
+        answer = httpx.post(f"{ab_service.base_url}/predict", json=body, headers={"X-Routing-Key": f"c{start}"})
+        labels += [
+            {"request_id": p["request_id"], "label": y}
+            for p, y in zip(answer.json()["predictions"], truth[start : start + 10], strict=True)
+        ]
+    assert httpx.post(f"{ab_service.base_url}/feedback", json={"labels": labels}, timeout=30).status_code == 200
+    # when the monitor runs that day (a policy that never retrains: only the live test is judged)
+    policy = yaml.safe_load((ROOT / "config" / "monitoring_policy.yaml").read_text()) | {"min_rows": 100_000}
+    (tmp_path / "monitoring.yaml").write_text(yaml.safe_dump(policy))
+    overrides = {
+        "state_dir": str(trained_registry.state_dir),
+        "data_source": "synthetic",
+        "prediction_store_url": ab_service.store_url,
+        "release_policy_file": release_policy(tmp_path, "ab"),
+        "monitoring_policy_file": str(tmp_path / "monitoring.yaml"),
+        "monitoring_dashboard": False,
+    }
+    outcome = monitoring_flow(day=day, settings_overrides=overrides)
+    # then it stopped the test: the challenger alias is gone, with the monitor's reason on version 2
+    assert outcome.live_test is not None
+    assert outcome.live_test.verdict.action == "stop"
+    assert "worse" in outcome.live_test.verdict.reason
+    assert (challenger.challenger(), challenger.champion_number()) == (None, "1")
+    move = challenger.trail("2")[-1]
+    assert (move["alias"], move["action"]) == ("challenger", "removed")
+    assert move["by"].startswith("monitor (day ")

@@ -17,6 +17,9 @@ COLOURS = {
 }
 
 
+TITLES = {4: "One world, three levels, and level 2 with a live release test"}
+
+
 def write_chart(daily: pd.DataFrame, onset: int, floor: float, path: Path) -> Path:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -32,7 +35,11 @@ def write_chart(daily: pd.DataFrame, onset: int, floor: float, path: Path) -> Pa
     ax.axvline(onset, color="grey", linestyle="--", linewidth=1)
     ax.text(onset + 0.3, ax.get_ylim()[0] + 0.01, "drift onset", color="grey")
     ax.axhline(floor, color="black", linestyle=":", linewidth=1, label=f"quality floor ({floor:.2f})")
-    ax.set(xlabel="simulated day", ylabel="ROC AUC of the model serving that day", title="One world, three levels")
+    ax.set(
+        xlabel="simulated day",
+        ylabel="ROC AUC of the model serving that day",
+        title=TITLES.get(daily["level"].nunique(), "One world, three levels"),
+    )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="lower left", title="▲ = retraining")
     figure.tight_layout()

@@ -98,6 +98,9 @@ def plan(input_path: str, output: str, model: ModelChoice, store_url: str | None
     out = Path(output).expanduser().resolve()
     if out in {f.parent for f in files} or any(out == f or out in f.parents for f in files):
         raise BatchInputError(f"output {output!r} is (or holds) the input: choose another folder, inputs are kept")
+    given = Path(input_path).expanduser().resolve()
+    if given.is_dir() and given in out.parents:
+        raise BatchInputError(f"output {output!r} is inside the input folder: a later run would read scores as input")
     stems = [f.stem for f in files]
     twice = sorted({s for s in stems if stems.count(s) > 1})
     if twice:

@@ -275,7 +275,7 @@ def up(folder: Path) -> Stack:
     try:
         create_databases(stack)
         wait_healthy(stack)
-        _record_sessions(folder, process.pid)
+        stack_processes(folder)  # records the servers' sessions while honcho is their ancestor
     except BaseException:
         down(folder)
         raise
@@ -295,9 +295,9 @@ def _sessions_file(folder: Path) -> Path:
     return folder / "sessions.json"
 
 
-def _record_sessions(folder: Path, honcho: int) -> set[int]:
-    """honcho's session and the sessions of all its descendants: honcho starts each Procfile line in a new one."""
-    stats = dict(_proc_stats())
+def _record_sessions(folder: Path, honcho: int, stats: dict[int, list[str]]) -> set[int]:
+    """honcho's session and the sessions of all its descendants (honcho starts each Procfile line in a new
+    one), added to those recorded earlier: once honcho is gone, its servers are no longer its descendants."""
     children: dict[int, list[int]] = {}
     for pid, fields in stats.items():
         children.setdefault(int(fields[1]), []).append(pid)
@@ -308,7 +308,8 @@ def _record_sessions(folder: Path, honcho: int) -> set[int]:
             pending.append(child)
     file = _sessions_file(folder)
     known = set(json.loads(file.read_text())) if file.is_file() else set()
-    file.write_text(json.dumps(sorted(sessions | known)))
+    if not sessions <= known:
+        file.write_text(json.dumps(sorted(sessions | known)))
     return sessions | known
 
 
@@ -317,8 +318,9 @@ def stack_processes(folder: Path) -> list[int]:
     pid_file = _pid_file(folder)
     if not pid_file.is_file():
         return []
-    sessions = _record_sessions(folder, int(pid_file.read_text()))
-    return [pid for pid, fields in _proc_stats() if int(fields[3]) in sessions and fields[0] != "Z"]
+    stats = dict(_proc_stats())  # one look at /proc for both the sessions and their members
+    sessions = _record_sessions(folder, int(pid_file.read_text()), stats)
+    return [pid for pid, fields in stats.items() if int(fields[3]) in sessions and fields[0] != "Z"]
 
 
 def down(folder: Path, grace: float = 30) -> list[int]:

@@ -23,7 +23,7 @@ from level1_pipeline.policy import TrainingPolicy, load_training_policy
 from level1_pipeline.release import release_candidate
 from level1_pipeline.steps import TrainedModel, evaluate, ingest_window, model_input_example, split_window, train
 from level1_pipeline.tracking import TrainingRun, code_version
-from shared.data.source import resolve_day, source_from
+from shared.data.source import source_from, training_window
 from shared.data.windows import DataWindow, TimeSplit
 from shared.model import ModelParams
 from shared.prefect_api import refuse_local_registry_in_deployment
@@ -176,8 +176,7 @@ def training_flow(
     policy = load_training_policy(settings.training_policy_file)
     card_text = load_card_text(settings.model_card_file)
     source = source_from(settings)
-    end = resolve_day(source, last_day if last_day is not None else settings.last_day)
-    window = DataWindow.ending_on(end, days or settings.train_days)
+    window = training_window(source, settings, last_day, days)
     model_params = ModelParams(**(params or {}))
     experiment_id = connect(settings)
     registry = Registry(settings.model_name)

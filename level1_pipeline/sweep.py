@@ -25,7 +25,7 @@ from level1_pipeline.policy import load_training_policy
 from level1_pipeline.steps import evaluate, split_window, train
 from level1_pipeline.sweep_space import load_sweep_space
 from level1_pipeline.tracking import TrainingRun, code_version
-from shared.data.source import resolve_day, source_from
+from shared.data.source import source_from, training_window
 from shared.data.windows import DataWindow, TimeSplit
 from shared.model import ModelParams
 from shared.prefect_api import refuse_local_registry_in_deployment
@@ -111,8 +111,7 @@ def sweep_flow(
     policy = load_training_policy(settings.training_policy_file)
     space = load_sweep_space(settings.sweep_space_file)
     source = source_from(settings)
-    end = resolve_day(source, last_day if last_day is not None else settings.last_day)
-    window = DataWindow.ending_on(end, days or settings.train_days)
+    window = training_window(source, settings, last_day, days)
     experiment_id = connect(settings)
     tags = {"data_window": str(window), **source.lineage(), "code_version": code_version(), "sweep": "parent"}
     parent = TrainingRun.start(experiment_id, f"sweep-{window.first}-{window.last}", tags)

@@ -14,7 +14,16 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from shared.model import predict_proba
-from shared.schema import FEATURE_NAMES, FEATURES, TIME_COLUMN, SchemaError, Violation, broken_rules, with_schema_types
+from shared.schema import (
+    FEATURE_NAMES,
+    FEATURES,
+    TIME_COLUMN,
+    SchemaError,
+    Violation,
+    broken_rules,
+    to_records,
+    with_schema_types,
+)
 
 REASONS_COLUMN = "broken_rules"  # in the rejects file: every rule a row broke, "column: rule; ..."
 ROW_COLUMN = "source_row"  # position of the row in its input partition (rejects and scored rows keep it)
@@ -63,21 +72,19 @@ def request_ids(job_id: str, partition: int, rows: pd.Series) -> list[str]:
 
 def log_rows(scored: pd.DataFrame, ids: list[str], served_at: datetime) -> list[dict[str, Any]]:
     """Prediction-log rows of scored rows, tagged ``batch``; the event time is the row's own when it has one."""
-    columns: dict[str, list[Any]] = {name: _plain(scored[name]) for name in FEATURE_NAMES}
-    columns["request_id"] = ids
-    columns["model_version"] = [str(v) for v in scored["model_version"]]
-    columns["prediction"] = [int(v) for v in scored["prediction"]]
-    columns["probability"] = [float(v) for v in scored["probability"]]
     if TIME_COLUMN in scored:
         times = pd.to_datetime(scored[TIME_COLUMN], utc=True).dt.tz_localize(None)  # naive UTC, like the service
-        columns["created_at"] = [t.to_pydatetime() for t in times]
+        created = [t.to_pydatetime() for t in times]
     else:
-        columns["created_at"] = [served_at] * len(ids)
+        created = [served_at] * len(ids)
+    answers = zip(ids, created, scored["model_version"], scored["prediction"], scored["probability"], strict=True)
     fixed = {"served_at": served_at, "source": "batch", "variant": "champion"}
-    names = list(columns)
-    return [dict(zip(names, values, strict=True)) | fixed for values in zip(*columns.values(), strict=True)]
-
-
-def _plain(column: pd.Series) -> list[Any]:
-    """Python values with None for missing ones: what a database driver takes."""
-    return [None if pd.isna(value) else value for value in column.astype("object").tolist()]
+    return [
+        features
+        | fixed
+        | {"request_id": request_id, "created_at": at, "model_version": str(version)}
+        | {"prediction": int(prediction), "probability": float(probability)}
+        for features, (request_id, at, version, prediction, probability) in zip(
+            to_records(scored), answers, strict=True
+        )
+    ]

@@ -1,4 +1,4 @@
-"""The model being served: loaded from the registry's `champion` alias, swapped atomically."""
+"""The models being served: loaded from the registry's `champion` (and `challenger`) alias, swapped atomically."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ class ModelHolder:
         self._lock = threading.Lock()  # one load at a time; readers never take it
 
     def refresh(self) -> bool:
-        """Load the champion if it differs from the served model; True when a swap happened."""
+        """Load the alias's version if it differs from the served model; True when a swap happened."""
         with self._lock:
             try:
                 return self._refresh()
@@ -74,17 +74,17 @@ class ModelHolder:
         from shared.registry import Registry
 
         registry = Registry(self.name)
-        champion = registry.champion() if self.alias == CHAMPION else registry.challenger()
-        if champion is None:
+        target = registry.champion() if self.alias == CHAMPION else registry.challenger()
+        if target is None:
             if self.optional:
                 swapped, self.current, self.last_error = self.current is not None, None, None
                 return swapped
             if self.current is None:
                 self.last_error = f"no model {self.name!r} with a {CHAMPION!r} alias in the registry yet"
             return False
-        if self.current is not None and self.current.version == champion.version:
+        if self.current is not None and self.current.version == target.version:
             return False
-        loaded = _load(registry, champion)
+        loaded = _load(registry, target)
         old = self.current.version if self.current else None
         self.current = loaded  # a single reference assignment: requests see the old or the new model
         self.last_error = None

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
+from shared.data.windows import DataWindow
 from shared.schema import LABEL_COLUMN, TIME_COLUMN
 from shared.settings import Settings
 
@@ -285,3 +286,12 @@ def resolve_day(source: DataSource, day: date | int | str | None) -> date:
         return date.fromisoformat(day)
     except ValueError:
         raise DataSourceError(f"{day!r} is neither a date (YYYY-MM-DD) nor a day number") from None
+
+
+def training_window(
+    source: DataSource, settings: Settings, last_day: date | int | str | None, days: int | None
+) -> DataWindow:
+    """The window a training (or a sweep) learns from: ``days`` (default ``train_days``) ending on ``last_day``
+    (default ``settings.last_day``, else the source's newest fully labelled day)."""
+    end = resolve_day(source, last_day if last_day is not None else settings.last_day)
+    return DataWindow.ending_on(end, days or settings.train_days)

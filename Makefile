@@ -6,6 +6,8 @@ UV_VERSION := 0.13.8
 UV := .tools/uv/bin/uv
 PY := .venv/bin/python
 RUN := $(UV) run --frozen --no-sync
+# Test groups that share no state run in parallel processes; a group sharing a fixture stays on one.
+PYTEST_PARALLEL ?= -n 3 --dist loadgroup
 
 # No telemetry, quiet bars, state kept in the project (entry points set the same defaults).
 export MLFLOW_DISABLE_TELEMETRY ?= true
@@ -17,7 +19,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup lint format test reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map
+.PHONY: help setup system-packages lint format test test-fast bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,8 +44,17 @@ format: setup ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-test: setup ## Run the whole test suite
-	$(RUN) pytest
+system-packages: ## Install Debian's Prometheus and Chromium when missing and possible (as root); else say how
+	@bash deploy/system-packages.sh
+
+test: setup system-packages ## Run the whole test suite (installs what it needs; groups in parallel; <= 6 min on 2 cores)
+	$(RUN) pytest $(PYTEST_PARALLEL) $(ARGS)
+
+test-fast: setup ## The edit loop: pure logic and in-process tests only (no servers, no subprocesses; <= 60 s)
+	$(RUN) pytest -m "not slow and not stack" -n 2 $(ARGS)
+
+bench-suite: setup system-packages ## Time `make test` and `make test-fast` as a user runs them; append to docs/benchmarks.md
+	$(RUN) python -m bench.suite_timing --write
 
 level0: setup ## Level 0: run the manual notebook-style script; writes a hand-off model file
 	$(RUN) python -m level0_manual.notebook
@@ -117,9 +128,9 @@ retrain: setup ## Train on the newest labelled window (or the monitor's: MONITOR
 	$(if $(MONITOR_DAY),$(RUN) python -m level2_cicd.monitoring retrain --day $(MONITOR_DAY) --last-day $(LAST_DAY) --days $(DAYS),$(RUN) python -m level1_pipeline run)
 
 reset: setup ## Remove all generated state (state/: MLflow, Prefect, prediction logs, reports, hand-off files, the stack's data)
-	$(RUN) python -m deploy.stack down >/dev/null
+	$(RUN) python -m deploy.stack remove >/dev/null
 	rm -rf state
-	@echo "removed state/ (MLflow store and artifacts, Prefect home, prediction logs, reports, hand-off files, stack data)"
+	@echo "removed state/ (MLflow store and artifacts, Prefect home, prediction logs, reports, hand-off files, stack data and its PostgreSQL cluster)"
 
 purge-log: setup ## Delete prediction-log rows older than config/data_policy.yaml allows (in batches)
 	$(RUN) python -m level2_cicd.service.retention

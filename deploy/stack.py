@@ -5,7 +5,8 @@ proxied artifacts -> Prefect server on it -> a Prefect worker on the `mlops-leve
 the prediction service with 2 uvicorn workers -> Prometheus scraping it (when installed); a Dask
 scheduler with 2 worker processes for sweeps (`MLOPS_DASK_ADDRESS` in `stack-env`). The
 same shape as `deploy/compose.yaml`, for machines without Docker. Every server binds 127.0.0.1 on
-a free port; state lives in `state/stack/`. honcho (a Procfile process manager) runs them;
+a free port; state lives in `state/stack/` (PostgreSQL's data where its user can reach it:
+deploy/postgres.py). honcho (a Procfile process manager) runs them;
 `stack-down` stops honcho, then anything left in the sessions of honcho and of everything it started (honcho
 starts each server in a session of its own), by process id.
 """
@@ -25,12 +26,13 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from deploy.postgres import PostgresError, init_cluster, remove_cluster
+from deploy.postgres import server_command as postgres_server
 from shared.processes import free_port
 from shared.runtime import PRIVATE_AND_QUIET
 from shared.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 DATABASES = ("mlflow", "prefect", "predictions")
 WORK_POOL = "mlops-levels"
 DASK_WORKERS = 2  # sweeps' trials run on these processes
@@ -128,46 +130,12 @@ def prometheus_binary() -> str | None:
     return shutil.which("prometheus")
 
 
-def _as_postgres(command: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: run it as the `postgres` user then."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-def _postgres_tool(name: str) -> str:
-    found = POSTGRES_BIN / name
-    if found.is_file():
-        return str(found)
-    on_path = shutil.which(name)
-    if on_path is None:
-        raise StackError(f"{name} not found: install PostgreSQL 15 (Debian: apt-get install postgresql-15)")
-    return on_path
-
-
-def init_postgres(stack: Stack) -> Path:
-    """A database cluster under state/stack/postgres (created once; trust auth on loopback only)."""
-    data = stack.folder / "postgres"
-    if (data / "PG_VERSION").is_file():
-        return data
-    data.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() == 0:
-        shutil.chown(data, "postgres", "postgres")
-    command = [_postgres_tool("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync"]
-    done = subprocess.run(_as_postgres(command), capture_output=True, text=True)
-    if done.returncode != 0:
-        hint = " (as root, every parent folder must be readable by the postgres user)" if os.geteuid() == 0 else ""
-        raise StackError(f"initdb in {data} failed{hint}: {done.stderr.strip()[-500:]}")
-    return data
-
-
 def procfile(stack: Stack, data: Path) -> str:
     """One line per server; each waits for what it needs, then execs the real server."""
     wait = f"{sys.executable} -m deploy.wait"
     quiet = " ".join(f"{k}={v}" for k, v in PRIVATE_AND_QUIET.items())
     clients = " ".join(f"{k}={v}" for k, v in stack.client_env().items())
-    settings = ["-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={data}", "-c", "fsync=off"]
-    postgres = " ".join(
-        _as_postgres([_postgres_tool("postgres"), "-D", str(data), "-p", str(stack.ports.postgres), *settings])
-    )
+    postgres = " ".join(postgres_server(data, stack.ports.postgres))
     bin_dir = Path(sys.executable).parent
     lines = {
         "postgres": postgres,
@@ -264,7 +232,7 @@ def up(folder: Path) -> Stack:
     folder.mkdir(parents=True, exist_ok=True)
     stack = Stack(folder, Ports.free())
     (folder / "ports.json").write_text(json.dumps(asdict(stack.ports)))
-    data = init_postgres(stack)
+    data = init_cluster(folder)
     (folder / "Procfile").write_text(procfile(stack, data))
     stack.tokens()  # made once; honcho hands them to the processes from the file, never on a command line
     honcho = [str(Path(sys.executable).parent / "honcho"), "start", "-f", str(folder / "Procfile"), "-d", str(ROOT)]
@@ -384,7 +352,12 @@ def main(argv: list[str]) -> int:
                 print(f"export {key}={value}")
             return 0
         return status(folder)
-    except (StackError, subprocess.CalledProcessError) as error:
+        if command == "remove":
+            down(folder)
+            removed = remove_cluster(folder)
+            print(f"stack stopped; PostgreSQL data removed ({removed})" if removed else "stack stopped")
+            return 0
+    except (StackError, PostgresError, subprocess.CalledProcessError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -16,6 +16,9 @@ from shared.settings import Settings
 
 for _key, _value in PRIVATE_AND_QUIET.items():
     os.environ.setdefault(_key, _value)
+# Test processes run side by side on few cores (`make test` runs groups in parallel). OpenMP's threads spin while
+# they wait and, oversubscribed, starve each other: the fast suite took 106 s on 2 processes instead of 44 s.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 SMALL_ROWS_PER_DAY = 300
 # Generic tests use days made from the schema alone, so they pass unchanged after a fork edits it;
@@ -63,3 +66,38 @@ def edited_copy(tmp_path: Path) -> Callable[[Path, str, str], Path]:
         return copy
 
     return edit
+
+
+# --- how the suite is scheduled -------------------------------------------------------------------------------
+# `make test` runs groups in parallel processes (pytest-xdist, --dist loadgroup). A group is one test module, or
+# several modules that share one expensive session fixture (they must meet it in the same process). Heavy groups
+# are handed out first, so the longest one does not start last. `make test-fast` deselects `slow`: a test is slow
+# when it needs a Prefect API, a server or process of its own, or the guide's walk (marked here by fixture, or by
+# its module's `pytestmark`).
+SLOW_FIXTURES = frozenset({"prefect_api", "walk", "stack", "trained_registry"})
+SHARED_FIXTURE_GROUPS = {"walk": "guide-walk"}  # test_guide.py and test_dashboard.py read one walk
+HEAVY_FIRST = ("guide-walk", "tests/fork/", "tests/stack/", "tests/workshop/test_compare.py")
+
+
+def _group_of(item: pytest.Item) -> str:
+    for fixture, group in SHARED_FIXTURE_GROUPS.items():
+        if fixture in getattr(item, "fixturenames", ()):
+            return group
+    return item.nodeid.split("::", 1)[0]
+
+
+def _rank(group: str) -> int:
+    return next((rank for rank, heavy in enumerate(HEAVY_FIRST) if group.startswith(heavy)), len(HEAVY_FIRST))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+        item.add_marker(pytest.mark.xdist_group(_group_of(item)))
+    items.sort(key=lambda item: _rank(_group_of(item)))  # stable: each module keeps its own order
+
+
+def missing_program(program: str, package: str) -> str:
+    """The skip reason of a test whose Debian program is missing: who installs it, and the one command."""
+    return f"{program} not installed: `make test` installs it when run as root; else: sudo apt-get install {package}"

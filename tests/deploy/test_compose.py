@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import missing_program
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "deploy" / "compose.yaml"
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
@@ -107,7 +109,10 @@ def metric_names(expr: str) -> set[str]:
     return words - {"and", "or", "unless"}
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed (Debian: prometheus)")
+@pytest.mark.skipif(
+    shutil.which("promtool") is None,
+    reason=missing_program("promtool", "prometheus"),
+)
 def test_alert_rules_pass_promtool() -> None:
     done = subprocess.run(["promtool", "check", "rules", str(ALERTS)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

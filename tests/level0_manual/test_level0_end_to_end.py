@@ -10,6 +10,8 @@ import pytest
 from level0_manual.score_csv import main as score_main
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN
 
+pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
+
 
 @pytest.fixture(scope="module")
 def handoff(tmp_path_factory: pytest.TempPathFactory) -> Path:

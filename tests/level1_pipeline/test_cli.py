@@ -10,6 +10,8 @@ import pytest
 from level1_pipeline.cli import main
 from shared.processes import free_port
 
+pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
+
 
 @pytest.fixture(autouse=True)
 def own_prefect_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

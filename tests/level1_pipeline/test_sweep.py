@@ -12,6 +12,8 @@ from mlflow import MlflowClient
 from level1_pipeline.sweep_space import SweepSpace, load_sweep_space
 from shared.policy_file import PolicyError
 
+pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
+
 MODEL = "churn-model"
 ROOT = Path(__file__).resolve().parents[2]
 

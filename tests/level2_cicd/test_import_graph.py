@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_MODULES = sorted(p for p in (ROOT / "level2_cicd" / "service").glob("*.py") if p.name != "__main__.py")
 TRAINING_ONLY = ("level1_pipeline", "prefect", "great_expectations", "evidently", "matplotlib", "jupytext")

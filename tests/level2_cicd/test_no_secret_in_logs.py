@@ -14,6 +14,8 @@ from shared.data.synthetic import schema_rows
 from shared.schema import to_records
 from shared.settings import Settings
 
+pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
+
 SECRETS = {
     "MLOPS_ADMIN_TOKEN": "admin-7f3a9c",
     "MLOPS_SCORING_TOKEN": "scoring-5b21de",

@@ -10,10 +10,8 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,43 +19,31 @@ import httpx
 import psycopg
 import pytest
 
+from deploy.postgres import remove_cluster
 from deploy.stack import SERVICE_WORKERS, Stack, down, running, stack_processes, up
 from shared.data.source import source_from
 from shared.data.synthetic import schema_rows
 from shared.schema import to_records
 from shared.settings import Settings
+from tests.conftest import missing_program
 
 pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = 400
 
 
-@contextmanager
-def stack_folder() -> Iterator[Path]:
-    """A folder under the project's state/ (PostgreSQL runs as its own user and must reach it; /tmp's pytest
-    folders are private to root), removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="stack-", dir=_state_tests()))
-    folder.chmod(0o755)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _state_tests() -> Path:
-    parent = ROOT / "state" / "tests"
-    parent.mkdir(parents=True, exist_ok=True)
-    return parent
-
-
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    with stack_folder() as folder:
-        started = up(folder)
-        try:
-            yield started
-        finally:
-            down(folder)
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    # pytest's folders are private (0700), like a clone under /root or `mktemp -d`: the stack must work there
+    private = tmp_path_factory.mktemp("private")
+    private.chmod(0o700)
+    folder = private / "checkout" / "state" / "stack"
+    started = up(folder)
+    try:
+        yield started
+    finally:
+        down(folder)
+        remove_cluster(folder)
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +207,10 @@ def test_the_monitoring_deployment_retrains_exactly_once_on_a_drifting_day(
     assert "cooldown after day 35" in records[0]["reason"]  # the re-run was held back by the retraining
 
 
-@pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus not installed (Debian: prometheus)")
+@pytest.mark.skipif(
+    shutil.which("prometheus") is None,
+    reason=missing_program("prometheus", "prometheus"),
+)
 def test_prometheus_scrapes_the_service_and_loads_the_alert_rules(stack: Stack, trained: str) -> None:
     base = f"http://127.0.0.1:{stack.ports.prometheus}/api/v1"
     deadline, health = time.monotonic() + 60, ""

@@ -9,7 +9,7 @@ import pytest
 
 from workshop.compare import World, compare, quality_floor
 
-pytestmark = pytest.mark.churn  # the churn world itself; a fork with another schema deselects it
+pytestmark = [pytest.mark.churn, pytest.mark.slow]  # the churn world itself; a fork with another schema deselects it
 
 WORLD = World(
     scenario="concept_drift", seed=42, first_day=10, days=16, onset=12, rows_per_day=800, train_days=10, retrain_every=5

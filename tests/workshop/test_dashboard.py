@@ -15,9 +15,10 @@ import pytest
 from shared.data.source import source_from
 from shared.processes import free_port, running_server
 from shared.settings import Settings
+from tests.conftest import missing_program
 from tests.workshop.walk import ROOT, Ran, timeline
 
-pytestmark = pytest.mark.churn  # reads the guide walk's level 2 run
+pytestmark = [pytest.mark.churn, pytest.mark.slow]  # reads the guide walk's level 2 run
 PANELS = (
     "Share of drifted features",
     "Drift score per feature",
@@ -27,18 +28,24 @@ PANELS = (
 )
 
 
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+OFFLINE = ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
 def rendered(url: str, folder: Path) -> str:
     """The page's DOM once headless Chromium has run its scripts and drawn the charts."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.fail("chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)")
-    command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,2400"]
+    assert CHROMIUM is not None
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,2400", *OFFLINE]
     command += [f"--user-data-dir={folder}", "--virtual-time-budget=20000", "--dump-dom", url]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
 
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason=missing_program("chromium", "chromium"),
+)
 def test_the_dashboard_draws_every_monitored_window_in_a_browser(
     walk: dict[tuple[int, int], list[Ran]], guide_state: Path, tmp_path: Path
 ) -> None:

@@ -93,6 +93,7 @@ def test_the_covariate_variation_drifts_on_its_onset_and_its_retraining_is_not_p
     retrainings = [d for d in days.values() if d.note.startswith("RETRAINED")]
     assert len(retrainings) == 1
     assert "NOT promoted" in retrainings[0].note
+    assert {d.serving for d in days.values()} == {"1"}  # a retrained model that loses leaves the champion serving
 
 
 def test_the_ab_release_promotes_the_challenger_only_after_its_live_test(

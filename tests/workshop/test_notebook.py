@@ -15,6 +15,8 @@ from nbclient import NotebookClient
 from shared.processes import free_port, running_server
 from workshop.notebook import NOTEBOOK, ROOT, jupyter_env
 
+pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
+
 TOKEN = "workshop-test-token"
 
 

@@ -19,7 +19,10 @@ from shared.prediction_log import PREDICTIONS, create_store_engine, read_log
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN
 from tests.level2_cicd.conftest import TrainedRegistry
 
-pytestmark = pytest.mark.churn  # breaks the churn schema's own rules; a fork with another schema deselects it
+pytestmark = [
+    pytest.mark.churn,
+    pytest.mark.slow,
+]  # breaks the churn schema's own rules; a fork with another schema deselects it
 
 ROWS = 300
 

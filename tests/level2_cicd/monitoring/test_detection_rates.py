@@ -17,7 +17,7 @@ from shared.data.simulator import ChurnSimulator
 from shared.metrics import classification_metrics
 from shared.model import fit_model, predict_proba
 
-pytestmark = pytest.mark.churn  # the churn world itself; a fork with another schema deselects it
+pytestmark = [pytest.mark.churn, pytest.mark.slow]  # the churn world itself; a fork with another schema deselects it
 
 POLICY = load_monitoring_policy(Path(__file__).parents[3] / "config" / "monitoring_policy.yaml")
 SEEDS = (1, 2, 3, 4, 5)

@@ -8,10 +8,14 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from level2_cicd.monitoring.decision import Decision, Status
 from level2_cicd.monitoring.flow import retrain_payload
 from level2_cicd.monitoring.history import MonitoringHistory
 from shared.data.source import Calendar
+
+pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -18,6 +18,8 @@ from shared.data.synthetic import schema_rows
 from shared.schema import to_records
 from tests.level2_cicd.conftest import TOKEN, TrainedRegistry, serving
 
+pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
+
 SCORING, LABELS = "scoring-secret-1", "labels-secret-2"
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from tests.level2_cicd.conftest import LiveService
+
+pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
 
 EXAMPLES_PER_OPERATION = 25
 

@@ -9,12 +9,15 @@ from typing import Any
 
 import httpx
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from shared.data.synthetic import schema_rows
 from shared.prediction_log import read_log
 from shared.schema import to_records
 from tests.level2_cicd.conftest import LiveService, TrainedRegistry, champion_swap_when
+
+pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
 
 REQUESTS = 2000
 CONNECTIONS = 16

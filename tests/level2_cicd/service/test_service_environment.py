@@ -13,6 +13,8 @@ from shared.data.synthetic import schema_rows
 from shared.schema import to_records
 from tests.level2_cicd.conftest import TrainedRegistry, serving
 
+pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
+
 ROOT = Path(__file__).resolve().parents[3]
 UV = ROOT / ".tools" / "uv" / "bin" / "uv"
 TRAINING_ONLY = ("prefect", "great_expectations", "evidently", "matplotlib", "flask", "notebook", "pytest")

@@ -18,6 +18,8 @@ from shared.prediction_log import read_log
 from shared.schema import to_records
 from tests.level2_cicd.conftest import LiveService, TrainedRegistry, champion_swap_when, serving
 
+pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
+
 REQUESTS = 600
 CONNECTIONS = 8
 

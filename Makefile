@@ -6,8 +6,8 @@ UV_VERSION := 0.13.8
 UV := .tools/uv/bin/uv
 PY := .venv/bin/python
 RUN := $(UV) run --frozen --no-sync
-# Test groups that share no state run in parallel processes; a group sharing a fixture stays on one.
-PYTEST_PARALLEL ?= -n 3 --dist loadgroup
+# Test files run in parallel processes, the heaviest first (tests/conftest.py); a file stays in one process.
+PYTEST_PARALLEL ?= -n 3 --dist loadfile --no-loadscope-reorder
 
 # No telemetry, quiet bars, state kept in the project (entry points set the same defaults).
 export MLFLOW_DISABLE_TELEMETRY ?= true

@@ -69,33 +69,25 @@ def edited_copy(tmp_path: Path) -> Callable[[Path, str, str], Path]:
 
 
 # --- how the suite is scheduled -------------------------------------------------------------------------------
-# `make test` runs groups in parallel processes (pytest-xdist, --dist loadgroup). A group is one test module, or
-# several modules that share one expensive session fixture (they must meet it in the same process). Heavy groups
-# are handed out first, so the longest one does not start last. `make test-fast` deselects `slow`: a test is slow
-# when it needs a Prefect API, a server or process of its own, or the guide's walk (marked here by fixture, or by
-# its module's `pytestmark`).
+# `make test` runs test files in parallel processes (pytest-xdist, --dist loadfile: a file's tests share its
+# module and session fixtures in one process). The heaviest files are handed out first, so the longest one does
+# not start last. `make test-fast` deselects `slow`: a test is slow when it needs a Prefect API, a trained registry,
+# a server or a process of its own, or the guide's walk (marked here by fixture, or by its module's `pytestmark`).
 SLOW_FIXTURES = frozenset({"prefect_api", "walk", "stack", "trained_registry"})
-SHARED_FIXTURE_GROUPS = {"walk": "guide-walk"}  # test_guide.py and test_dashboard.py read one walk
-HEAVY_FIRST = ("guide-walk", "tests/fork/", "tests/stack/", "tests/workshop/test_compare.py")
+HEAVY_FIRST = ("tests/workshop/test_guide.py", "tests/fork/", "tests/stack/", "tests/workshop/test_compare.py")
 
 
-def _group_of(item: pytest.Item) -> str:
-    for fixture, group in SHARED_FIXTURE_GROUPS.items():
-        if fixture in getattr(item, "fixturenames", ()):
-            return group
-    return item.nodeid.split("::", 1)[0]
+def _rank(item: pytest.Item) -> int:
+    return next((rank for rank, heavy in enumerate(HEAVY_FIRST) if item.nodeid.startswith(heavy)), len(HEAVY_FIRST))
 
 
-def _rank(group: str) -> int:
-    return next((rank for rank, heavy in enumerate(HEAVY_FIRST) if group.startswith(heavy)), len(HEAVY_FIRST))
+def pytest_itemcollected(item: pytest.Item) -> None:
+    if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        item.add_marker(pytest.mark.slow)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.slow)
-        item.add_marker(pytest.mark.xdist_group(_group_of(item)))
-    items.sort(key=lambda item: _rank(_group_of(item)))  # stable: each module keeps its own order
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_rank)  # stable: each file keeps its own order
 
 
 def missing_program(program: str, package: str) -> str:

@@ -142,13 +142,13 @@ docker-build: ## Build the prediction service's container image (needs a Docker 
 deploy: setup ## Register the Prefect deployments of prefect.yaml, creating the work pool if missing (needs PREFECT_API_URL)
 	$(RUN) python -m deploy.prefect_deploy
 
-stack-up: setup ## Production topology as local processes: PostgreSQL, MLflow server, Prefect server + worker, 2-worker service
+stack-up: setup ## Production topology as supervised local processes (PostgreSQL, MLflow, Prefect + worker, service, Dask); ports kept
 	$(RUN) python -m deploy.stack up
 
 stack-down: setup ## Stop every process of the stack (state/stack/ is kept)
 	$(RUN) python -m deploy.stack down
 
-stack-status: setup ## Which servers of the stack answer
+stack-status: setup ## Which servers of the stack answer, and each process's state and uptime (restarts)
 	$(RUN) python -m deploy.stack status
 
 stack-env: setup ## Print the exports that point make targets at the stack: eval "$$(make -s stack-env)"

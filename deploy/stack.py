@@ -5,10 +5,10 @@ proxied artifacts -> Prefect server on it -> a Prefect worker on the `mlops-leve
 the prediction service with 2 uvicorn workers -> Prometheus scraping it (when installed); a Dask
 scheduler with 2 worker processes for sweeps (`MLOPS_DASK_ADDRESS` in `stack-env`). The
 same shape as `deploy/compose.yaml`, for machines without Docker. Every server binds 127.0.0.1 on
-a free port; state lives in `state/stack/` (PostgreSQL's data where its user can reach it:
-deploy/postgres.py). honcho (a Procfile process manager) runs them;
-`stack-down` stops honcho, then anything left in the sessions of honcho and of everything it started (honcho
-starts each server in a session of its own), by process id.
+a free port, kept across restarts of the stack; state lives in `state/stack/` (PostgreSQL's data where its
+user can reach it: deploy/postgres.py). supervisord runs them (deploy/supervisor.py): a server that dies is
+restarted with backoff and logged, the others keep running. `stack-down` stops supervisord (the database
+last), then anything left in the sessions of everything it started (flow runs included), by process id.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from pathlib import Path
 
 from deploy.postgres import PostgresError, init_cluster, remove_cluster
 from deploy.postgres import server_command as postgres_server
-from shared.processes import free_port
-from shared.runtime import PRIVATE_AND_QUIET
+from deploy.supervisor import Program, render
+from shared.processes import free_port, port_is_free
+from shared.runtime import PRIVATE_AND_QUIET, client_limits
 from shared.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,43 +131,81 @@ def prometheus_binary() -> str | None:
     return shutil.which("prometheus")
 
 
-def procfile(stack: Stack, data: Path) -> str:
-    """One line per server; each waits for what it needs, then execs the real server."""
-    wait = f"{sys.executable} -m deploy.wait"
-    quiet = " ".join(f"{k}={v}" for k, v in PRIVATE_AND_QUIET.items())
-    clients = " ".join(f"{k}={v}" for k, v in stack.client_env().items())
-    postgres = " ".join(postgres_server(data, stack.ports.postgres))
+def _args(*groups: list[str]) -> list[str]:
+    return [part for group in groups for part in group]
+
+
+def programs(stack: Stack, data: Path) -> list[Program]:
+    """Every server of the stack; each waits for what it needs, then execs the real server. Each gets only the
+    environment it needs: the service its tokens, the worker (and so every flow run) the clients' addresses."""
+    wait = [sys.executable, "-m", "deploy.wait"]
+    quiet = PRIVATE_AND_QUIET | client_limits(load_settings())
+    clients = stack.client_env()
     bin_dir = Path(sys.executable).parent
-    lines = {
-        "postgres": postgres,
-        "mlflow": f"env {quiet} MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false {wait} {stack.postgres_url}/mlflow -- "
-        f"{bin_dir}/mlflow server --backend-store-uri {stack.database('mlflow')} --serve-artifacts "
-        f"--artifacts-destination {stack.folder / 'mlflow-artifacts'} --host 127.0.0.1 "
-        f"--port {stack.ports.mlflow} --workers 1",
-        "prefect": f"env {quiet} PREFECT_HOME={stack.folder / 'prefect'} "
-        f"PREFECT_API_DATABASE_CONNECTION_URL={stack.database('prefect', 'asyncpg')} "
-        f"{wait} {stack.postgres_url}/prefect -- {bin_dir}/prefect server start --host 127.0.0.1 "
-        f"--port {stack.ports.prefect}",
-        "worker": f"env {quiet} {clients} PREFECT_HOME={stack.folder / 'prefect-worker'} "
-        f"{wait} {stack.prefect_api}/health {stack.tracking_uri}/health -- "
-        f"{bin_dir}/prefect worker start --pool {WORK_POOL} --type process",
-        "service": f"env {quiet} {clients} MLOPS_STATE_DIR={stack.folder / 'service'} "
-        f"{wait} {stack.tracking_uri}/health {stack.postgres_url}/predictions -- "
-        f"{sys.executable} -m level2_cicd.service --host 127.0.0.1 --port {stack.ports.service} "
-        f"--workers {SERVICE_WORKERS}",
-        "dask-scheduler": f"env {quiet} {bin_dir}/dask scheduler --host 127.0.0.1 --port {stack.ports.dask} "
-        "--no-dashboard --dashboard-address 127.0.0.1:0",  # its HTTP endpoint stays on loopback, a free port
-        "dask-workers": f"env {quiet} {wait} {stack.dask_address} -- {bin_dir}/dask worker {stack.dask_address} "
-        f"--nworkers {DASK_WORKERS} --nthreads 1 --host 127.0.0.1 --no-dashboard --dashboard-address 127.0.0.1:0 "
-        f"--local-directory {stack.folder / 'dask'}",
-    }
+    loopback_only = ["--host", "127.0.0.1", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"]
+    found = [
+        Program("postgres", postgres_server(data, stack.ports.postgres), stop_signal="INT", priority=100),
+        Program(
+            "mlflow",
+            _args(
+                [*wait, f"{stack.postgres_url}/mlflow", "--", str(bin_dir / "mlflow"), "server"],
+                ["--backend-store-uri", stack.database("mlflow"), "--serve-artifacts"],
+                ["--artifacts-destination", str(stack.folder / "mlflow-artifacts"), "--host", "127.0.0.1"],
+                ["--port", str(stack.ports.mlflow), "--workers", "1"],
+            ),
+            quiet | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+        ),
+        Program(
+            "prefect",
+            _args(
+                [*wait, f"{stack.postgres_url}/prefect", "--", str(bin_dir / "prefect"), "server", "start"],
+                ["--host", "127.0.0.1", "--port", str(stack.ports.prefect)],
+            ),
+            quiet
+            | {"PREFECT_HOME": str(stack.folder / "prefect")}
+            | {"PREFECT_API_DATABASE_CONNECTION_URL": stack.database("prefect", "asyncpg")},
+        ),
+        Program(
+            "worker",  # Prefect's worker ignores SIGTERM for a long time; SIGINT stops it
+            _args(
+                [*wait, f"{stack.prefect_api}/health", f"{stack.tracking_uri}/health", "--"],
+                [str(bin_dir / "prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process"],
+            ),
+            quiet | clients | {"PREFECT_HOME": str(stack.folder / "prefect-worker")},
+            stop_signal="INT",
+            priority=300,
+        ),
+        Program(
+            "service",
+            _args(
+                [*wait, f"{stack.tracking_uri}/health", f"{stack.postgres_url}/predictions", "--", sys.executable],
+                ["-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(stack.ports.service)],
+                ["--workers", str(SERVICE_WORKERS)],
+            ),
+            quiet | clients | {"MLOPS_STATE_DIR": str(stack.folder / "service")} | stack.tokens(),
+            priority=300,
+        ),
+        Program(
+            "dask-scheduler",
+            [str(bin_dir / "dask"), "scheduler", "--port", str(stack.ports.dask), *loopback_only],
+            quiet,
+        ),
+        Program(
+            "dask-workers",
+            _args(
+                [*wait, stack.dask_address, "--", str(bin_dir / "dask"), "worker", stack.dask_address],
+                ["--nworkers", str(DASK_WORKERS), "--nthreads", "1", *loopback_only],
+                ["--local-directory", str(stack.folder / "dask")],
+            ),
+            quiet,
+            priority=300,
+        ),
+    ]
     if (binary := prometheus_binary()) is not None:
         config = write_prometheus_config(stack)
-        lines["prometheus"] = (
-            f"{binary} --config.file={config} --web.listen-address=127.0.0.1:{stack.ports.prometheus} "
-            f"--storage.tsdb.path={stack.folder / 'prometheus-data'}"
-        )
-    return "".join(f"{name}: {command}\n" for name, command in lines.items())
+        command = [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{stack.ports.prometheus}"]
+        found.append(Program("prometheus", [*command, f"--storage.tsdb.path={stack.folder / 'prometheus-data'}"]))
+    return found
 
 
 def write_prometheus_config(stack: Stack) -> Path:
@@ -181,7 +220,13 @@ def write_prometheus_config(stack: Stack) -> Path:
 
 
 def _pid_file(folder: Path) -> Path:
-    return folder / "honcho.pid"
+    """The supervisor's process id as this module recorded it (supervisord removes its own pid file when it stops,
+    and stopping must still find what it started)."""
+    return folder / "stack.pid"
+
+
+def _config_file(folder: Path) -> Path:
+    return folder / "supervisord.conf"
 
 
 def running(folder: Path) -> Stack | None:
@@ -221,33 +266,57 @@ def wait_healthy(stack: Stack, timeout: float = 240) -> None:
     while pending:
         pending = {name: url for name, url in pending.items() if not ready(url)}
         if pending and time.monotonic() > deadline:
-            log = stack.folder / "honcho.log"
+            log = stack.folder / "logs"
             raise StackError(f"not healthy after {timeout:.0f} s: {', '.join(pending)} (see {log})")
         time.sleep(0.5)
 
 
 def up(folder: Path) -> Stack:
+    """Start the stack (or return the running one); its ports are kept from an earlier start, so deployments
+    and clients that recorded them stay valid."""
     if (already := running(folder)) is not None:
         return already
     folder.mkdir(parents=True, exist_ok=True)
-    stack = Stack(folder, Ports.free())
+    stack = Stack(folder, kept_ports(folder))
     (folder / "ports.json").write_text(json.dumps(asdict(stack.ports)))
     data = init_cluster(folder)
-    (folder / "Procfile").write_text(procfile(stack, data))
-    stack.tokens()  # made once; honcho hands them to the processes from the file, never on a command line
-    honcho = [str(Path(sys.executable).parent / "honcho"), "start", "-f", str(folder / "Procfile"), "-d", str(ROOT)]
-    honcho += ["-e", str(stack.secrets_file)]
-    with (folder / "honcho.log").open("ab") as log:
-        process = subprocess.Popen(honcho, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
+    (folder / "logs").mkdir(exist_ok=True)
+    config = _config_file(folder)
+    config.touch(mode=0o600)  # it holds the service's tokens
+    config.write_text(render(programs(stack, data), folder, ROOT))
+    supervisord = [str(Path(sys.executable).parent / "supervisord"), "-c", str(config)]
+    environment = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TZ") if key in os.environ}
+    with (folder / "logs" / "supervisord.out").open("ab") as log:
+        process = subprocess.Popen(
+            supervisord, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT, env=environment
+        )
     _pid_file(folder).write_text(str(process.pid))
     try:
         create_databases(stack)
         wait_healthy(stack)
-        stack_processes(folder)  # records the servers' sessions while honcho is their ancestor
+        stack_processes(folder)  # records the servers' sessions while supervisord is their ancestor
     except BaseException:
         down(folder)
         raise
     return stack
+
+
+def kept_ports(folder: Path) -> Ports:
+    """The ports of this stack's earlier start when they are all free again, else new free ones."""
+    ports_file = folder / "ports.json"
+    if ports_file.is_file():
+        kept = Ports(**json.loads(ports_file.read_text()))
+        if all(port_is_free(port) for port in asdict(kept).values()):
+            return kept
+        print("stack: ports of the earlier start are taken; new ones chosen (run `make deploy` again)", file=sys.stderr)
+    return Ports.free()
+
+
+def supervisor_status(folder: Path) -> str:
+    """`supervisorctl status`: each program's state, pid and uptime (a restarted one shows a short uptime)."""
+    supervisorctl = [str(Path(sys.executable).parent / "supervisorctl"), "-c", str(_config_file(folder)), "status"]
+    done = subprocess.run(supervisorctl, capture_output=True, text=True, timeout=30)
+    return done.stdout
 
 
 def _proc_stats() -> Iterator[tuple[int, list[str]]]:
@@ -263,13 +332,13 @@ def _sessions_file(folder: Path) -> Path:
     return folder / "sessions.json"
 
 
-def _record_sessions(folder: Path, honcho: int, stats: dict[int, list[str]]) -> set[int]:
-    """honcho's session and the sessions of all its descendants (honcho starts each Procfile line in a new
-    one), added to those recorded earlier: once honcho is gone, its servers are no longer its descendants."""
+def _record_sessions(folder: Path, supervisor: int, stats: dict[int, list[str]]) -> set[int]:
+    """The supervisor's session and the sessions of all its descendants (a flow run or a server may start one of
+    its own), added to those recorded earlier: once the supervisor is gone, they are no longer its descendants."""
     children: dict[int, list[int]] = {}
     for pid, fields in stats.items():
         children.setdefault(int(fields[1]), []).append(pid)
-    sessions, pending = {honcho}, [honcho]
+    sessions, pending = {supervisor}, [supervisor]
     while pending:
         for child in children.get(pending.pop(), []):
             sessions.add(int(stats[child][3]))
@@ -282,7 +351,7 @@ def _record_sessions(folder: Path, honcho: int, stats: dict[int, list[str]]) -> 
 
 
 def stack_processes(folder: Path) -> list[int]:
-    """Process ids of everything the stack in ``folder`` runs: honcho, its servers and their children."""
+    """Process ids of everything the stack in ``folder`` runs: the supervisor, its servers and their children."""
     pid_file = _pid_file(folder)
     if not pid_file.is_file():
         return []
@@ -291,15 +360,16 @@ def stack_processes(folder: Path) -> list[int]:
     return [pid for pid, fields in stats.items() if int(fields[3]) in sessions and fields[0] != "Z"]
 
 
-def down(folder: Path, grace: float = 30) -> list[int]:
-    """Stop honcho (it stops its servers), then kill what is left of their sessions; returns what was killed."""
+def down(folder: Path, grace: float = 60) -> list[int]:
+    """Stop the supervisor (it stops its servers, the database last), then kill what is left of their sessions
+    (flow runs included); returns what was killed."""
     pid_file = _pid_file(folder)
     if not pid_file.is_file():
         return []
-    honcho = int(pid_file.read_text())
-    stack_processes(folder)  # records the servers' sessions while honcho is still their parent
-    if Path(f"/proc/{honcho}").exists():
-        os.kill(honcho, signal.SIGTERM)
+    supervisor = int(pid_file.read_text())
+    stack_processes(folder)  # records the servers' sessions while the supervisor is still their parent
+    if Path(f"/proc/{supervisor}").exists():
+        os.kill(supervisor, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while stack_processes(folder) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -307,9 +377,9 @@ def down(folder: Path, grace: float = 30) -> list[int]:
     for pid in leftovers:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):  # honcho is our child when this process started it
-        os.waitpid(honcho, os.WNOHANG)
-    pid_file.unlink()
+    with contextlib.suppress(ChildProcessError):  # the supervisor is our child when this process started it
+        os.waitpid(supervisor, os.WNOHANG)
+    pid_file.unlink(missing_ok=True)
     _sessions_file(folder).unlink(missing_ok=True)
     return leftovers
 
@@ -328,6 +398,8 @@ def status(folder: Path) -> int:
         print(f"  {name:<10} {'up  ' if up_now else 'DOWN'}  {url}")
     if prometheus_binary() is None:
         print("  prometheus not installed (Debian: apt-get install prometheus)")
+    print("processes (supervisord; a short uptime is a restart, see state/stack/logs/):")
+    print(supervisor_status(folder), end="")
     return 0 if healthy else 1
 
 
@@ -343,6 +415,11 @@ def main(argv: list[str]) -> int:
             killed = down(folder)
             print("stack down" + (f" (killed leftovers {killed})" if killed else ""))
             return 0
+        if command == "remove":
+            down(folder)
+            removed = remove_cluster(folder)
+            print(f"stack stopped; PostgreSQL data removed ({removed})" if removed else "stack stopped")
+            return 0
         if command == "env":
             found = running(folder)
             if found is None:
@@ -352,11 +429,6 @@ def main(argv: list[str]) -> int:
                 print(f"export {key}={value}")
             return 0
         return status(folder)
-        if command == "remove":
-            down(folder)
-            removed = remove_cluster(folder)
-            print(f"stack stopped; PostgreSQL data removed ({removed})" if removed else "stack stopped")
-            return 0
     except (StackError, PostgresError, subprocess.CalledProcessError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

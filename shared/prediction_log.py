@@ -113,13 +113,20 @@ def add_optional_columns(conn: sa.Connection) -> list[str]:
     return added
 
 
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def create_store_engine(url: str) -> sa.Engine:
     """An engine on the log database with its tables created (older logs gain new optional columns), after
     checking existing ones match the schema."""
     ensure_sqlite_folder(url)
     sqlite = url.startswith("sqlite")
-    # SQLite has one writer at a time: batch scoring's workers wait for each other instead of failing.
-    engine = sa.create_engine(url, pool_pre_ping=True, **({"connect_args": {"timeout": 60}} if sqlite else {}))
+    # SQLite has one writer at a time: batch scoring's workers wait for each other instead of failing. A server
+    # database that is away must be an error within seconds, not a hang (psycopg's connect waits forever by default).
+    connect_args: dict[str, int] = {"timeout": 60} if sqlite else {}
+    if url.startswith("postgresql"):
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         with engine.begin() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")

@@ -24,6 +24,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def port_is_free(port: int) -> bool:
+    """Whether a server could bind 127.0.0.1:port now (as servers do, past connections left in TIME_WAIT)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def wait_until_ready(process: subprocess.Popen[bytes], url: str, timeout: float) -> None:
     """Poll ``url`` until it answers 200; fail early if the process exits."""
     deadline = time.monotonic() + timeout

@@ -19,12 +19,28 @@ PRIVATE_AND_QUIET = {
 }
 
 
+def client_limits(settings: Settings) -> dict[str, str]:
+    """The MLflow and Prefect clients' timeouts and retries, as their own environment variables.
+
+    Their defaults wait minutes on a lost server (MLflow: 7 retries of 120 s each); the project's
+    settings bound every request instead. Values already in the environment win.
+    """
+    timeout, retries = f"{settings.client_timeout_seconds:g}", str(settings.client_retries)
+    return {
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": timeout,
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": retries,
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+        "PREFECT_API_REQUEST_TIMEOUT": timeout,
+        "PREFECT_CLIENT_MAX_RETRIES": retries,
+    }
+
+
 def prepare_process(settings: Settings) -> None:
-    """Called by entry points only: turn telemetry off and keep Prefect's home in the state folder.
+    """Called by entry points only: turn telemetry off, bound every client, keep Prefect's home in the state folder.
 
     Values already in the environment win, so users can point at real servers.
     """
-    for key, value in PRIVATE_AND_QUIET.items():
+    for key, value in (PRIVATE_AND_QUIET | client_limits(settings)).items():
         os.environ.setdefault(key, value)
     # A command prints its own summary; Prefect's per-task lines and failure tracebacks stay in the
     # Prefect run (API), not on the terminal. Set PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL=INFO to see them.

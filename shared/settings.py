@@ -84,7 +84,23 @@ class Settings(BaseSettings):
     prediction_store_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the prediction log; defaults to SQLite under state_dir."
     )
-    store_flush_seconds: float = Field(default=0.2, gt=0, description="Longest a prediction waits to be written.")
+    store_flush_seconds: float = Field(default=0.2, gt=0, description="Longest the idle log writer sleeps.")
+    store_ack_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest /predict and /feedback wait for their rows to be committed; then 503, not acknowledged.",
+    )
+    client_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="Timeout of one request to the MLflow and Prefect servers (and of a database connect).",
+    )
+    client_retries: int = Field(
+        default=2,
+        ge=0,
+        description="Retries of a failed MLflow or Prefect request (backoff 1 s, 2 s): a lost server ends a "
+        "command within about (retries + 1) x timeout, not after MLflow's default of minutes.",
+    )
     model_poll_seconds: float = Field(default=5.0, gt=0, description="How often the service checks the alias.")
     admin_token: SecretStr | None = Field(default=None, description="Bearer token of POST /admin/reload.")
     scoring_token: SecretStr | None = Field(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -46,6 +49,7 @@ from shared.release_policy import load_release_policy
 from shared.settings import Settings
 
 log = logging.getLogger("level2.service")
+T = TypeVar("T")
 
 
 class Service:
@@ -64,6 +68,7 @@ class Service:
         self.store_error: str | None = None
         self.data_policy = load_data_policy(settings.data_policy_file)
         self._poller: asyncio.Task[None] | None = None
+        self._first_attempt = asyncio.Event()
 
     async def start(self) -> None:
         from threadpoolctl import threadpool_limits
@@ -75,13 +80,11 @@ class Service:
         threadpool_limits(limits=1, user_api="openmp")
         use_tracking_uri(self.settings.resolved_tracking_uri)
         self.store = self._open_store()
-        await self.reload()
-        # Start-up objects (MLflow, sklearn, pandas, the model) never die: keep them out of the
-        # collector's full passes, which otherwise stall the event loop for tens of milliseconds.
-        gc.collect()
-        gc.freeze()
         self.batcher.start()
         self.challenger_batcher.start()
+        # The model loads in the background: the process listens once the first attempt has ended or after one
+        # client timeout (/health 200, /ready 503 with the reason until a model is loaded), even while the registry
+        # is away, keeps trying every poll, and stops on SIGTERM meanwhile.
         self._poller = asyncio.get_running_loop().create_task(self._poll())
 
     def _open_store(self) -> PredictionStore | None:
@@ -102,7 +105,7 @@ class Service:
         if self.store is None:
             return self.store_error or "prediction log not open"
         if self.holder.current is None:
-            return self.holder.last_error or "no model loaded"
+            return self.holder.last_error or "loading the model (first attempt under way)"
         return self.store.problem()
 
     def reject(self, errors: list[dict[str, Any]], body: Any) -> None:
@@ -136,11 +139,11 @@ class Service:
             self.store.close()  # flushes every queued prediction and label
 
     async def reload(self) -> bool:
-        swapped = await asyncio.to_thread(self.holder.refresh)
+        swapped = await in_daemon_thread(self.holder.refresh)
         if self.holder.current is not None:
             self.metrics.model_version.set(float(self.holder.current.version))
         if self.release.mode != "off":  # a challenger that fails to load leaves the champion answering everything
-            await asyncio.to_thread(self.challenger.refresh)
+            await in_daemon_thread(self.challenger.refresh)
             challenger = self.challenger.current
             self.metrics.challenger_version.set(float(challenger.version) if challenger else float("nan"))
         return swapped
@@ -153,9 +156,22 @@ class Service:
 
     async def _poll(self) -> None:
         while True:
+            first = self.holder.current is None
+            await self.reload()
+            self._first_attempt.set()
+            if first and self.holder.current is not None:
+                # Start-up objects (MLflow, sklearn, pandas, the model) never die: keep them out of the
+                # collector's full passes, which otherwise stall the event loop for tens of milliseconds.
+                gc.collect()
+                gc.freeze()
             self.report_log_health()
             await asyncio.sleep(self.settings.model_poll_seconds)
-            await self.reload()
+
+    async def first_load_attempted(self, timeout: float) -> bool:
+        """Wait (bounded) until the first attempt to load the models has ended; whether a champion is loaded."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._first_attempt.wait(), timeout)
+        return self.holder.current is not None
 
     def report_log_health(self) -> None:
         self.metrics.log_healthy.set(0 if self.store is None or self.store.problem() else 1)
@@ -181,7 +197,8 @@ class Service:
             )
             for p in probabilities
         ]
-        self._log(rows, predictions, model, event_time)
+        await self._stored(self._log(rows, predictions, model, event_time))
+        self._count(predictions)
         if self.release.mode == "shadow" and self.challenger.current is not None:
             shadow = asyncio.get_running_loop().create_task(self._shadow(rows, predictions, event_time))
             self._shadows.add(shadow)
@@ -222,20 +239,58 @@ class Service:
 
     def _log(
         self, rows: list[dict[str, Any]], predictions: list[Prediction], model: LoadedModel, event_time: datetime | None
-    ) -> None:
+    ) -> Future[None]:
         served_at = datetime.now(UTC).replace(tzinfo=None)
         created_at = as_naive_utc(event_time) if event_time else served_at
         assert self.store is not None
-        self.store.add_predictions(
+        return self.store.add_predictions(
             [
                 {**row, **p.model_dump(exclude={"model_version"}), "model_version": model.version}
                 | {"created_at": created_at, "served_at": served_at, "source": "online", "variant": p.variant}
                 for row, p in zip(rows, predictions, strict=True)
             ]
         )
+
+    async def _stored(self, stored: Future[None]) -> None:
+        """Wait (bounded) until rows are committed: acknowledged means stored; otherwise 503, nothing acknowledged."""
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(stored), self.settings.store_ack_seconds)
+        except StoreWriteError as error:
+            raise HTTPException(503, f"not stored, so not acknowledged (retry later): {error}") from None
+        except TimeoutError:
+            seconds = self.settings.store_ack_seconds
+            raise HTTPException(503, f"not stored within {seconds} s, so not acknowledged (retry later)") from None
+
+    def _count(self, predictions: list[Prediction]) -> None:
         for p in predictions:
             self.metrics.predictions.labels(str(p.prediction), p.variant).inc()
             self.metrics.probability.labels(p.variant).observe(p.probability)
+
+
+async def in_daemon_thread(work: Callable[[], T]) -> T:
+    """Run blocking work (a registry call) in a daemon thread: unlike the default executor's threads, one stuck on
+    a lost server never holds up the process's exit on SIGTERM (its client's timeout ends it meanwhile)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, error = work(), None
+        except BaseException as failure:  # handed to the awaiting coroutine
+            result, error = None, failure
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="registry-call", daemon=True).start()
+    return await done
 
 
 def as_naive_utc(moment: datetime) -> datetime:
@@ -291,6 +346,9 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await service.start()
+        # A worker takes traffic once its first load has ended (a sibling worker may already answer on the shared
+        # socket); with the registry away that load waits for its client timeout, and the worker listens after it.
+        await service.first_load_attempted(settings.client_timeout_seconds)
         try:
             yield
         finally:
@@ -400,8 +458,7 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(409, f"request_id(s) already labelled differently: {', '.join(conflicts[:10])}")
         fresh = {i: label for i, label in labels.items() if i not in existing}  # the same label again: already stored
         new = [{"request_id": i, "label": label, "received_at": now} for i, label in fresh.items()]
-        svc.store.add_labels(new)
-        await _flushed(svc.store)  # labels are rare and precious: written before the answer
+        await svc._stored(svc.store.add_labels(new))  # labels are rare and precious: stored before the answer
         return {"accepted": len(labels), "stored": len(new)}
 
     @app.post("/admin/reload", dependencies=[Depends(requires(Role.ADMIN))])

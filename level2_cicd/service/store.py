@@ -1,10 +1,13 @@
 """The prediction log: every served prediction, every label and every rejected row, in any SQLAlchemy database.
 
-Writes are batched by a background thread so they stay off the request path. Durability policy:
-a clean shutdown flushes everything; a crash loses at most what arrived in the last
-``flush_seconds`` (0.2 s by default) and was not yet written. A write that still fails after
-retries is counted as dropped and makes the store unhealthy (the service's /ready says why) until
-a later write succeeds; ``flush`` raises instead of pretending the rows were stored.
+Writes are batched by a background thread so they stay off the event loop: whatever arrived while
+the last commit ran goes in the next one (group commit). Every ``add_*`` returns a future that is
+done once its rows are committed, or fails with StoreWriteError when they could not be: the service
+acknowledges a prediction or a label only after its future is done, so an acknowledged row is a
+stored row, and an outage of the database is a 503, never a silent loss. A batch that fails is
+retried while the store is healthy; once a batch has failed, each later batch gets one attempt
+(waiting requests hear of the outage at once) until one succeeds. Failed rows are counted as
+dropped and make the store unhealthy (the service's /ready says why) until a later write succeeds.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,7 +43,8 @@ class StoreWriteError(RuntimeError):
 @dataclass
 class _Write:
     table: sa.Table
-    row: dict[str, Any]
+    rows: list[dict[str, Any]]
+    stored: Future[None] = field(default_factory=Future)
 
 
 @dataclass
@@ -73,21 +78,28 @@ class PredictionStore:
         self._thread = threading.Thread(target=self._run, name="prediction-store-writer", daemon=True)
         self._thread.start()
 
-    def add_predictions(self, rows: list[dict[str, Any]]) -> None:
-        self._add(PREDICTIONS, rows)
+    def add_predictions(self, rows: list[dict[str, Any]]) -> Future[None]:
+        return self._add(PREDICTIONS, rows)
 
-    def add_shadows(self, rows: list[dict[str, Any]]) -> None:
-        self._add(SHADOW, rows)
+    def add_shadows(self, rows: list[dict[str, Any]]) -> Future[None]:
+        return self._add(SHADOW, rows)
 
-    def add_labels(self, rows: list[dict[str, Any]]) -> None:
-        self._add(LABELS, rows)
+    def add_labels(self, rows: list[dict[str, Any]]) -> Future[None]:
+        return self._add(LABELS, rows)
 
-    def add_rejections(self, rows: list[dict[str, Any]]) -> None:
-        self._add(REJECTIONS, rows)
+    def add_rejections(self, rows: list[dict[str, Any]]) -> Future[None]:
+        return self._add(REJECTIONS, rows)
 
-    def _add(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            self._queue.put(_Write(table, row))
+    def _add(self, table: sa.Table, rows: list[dict[str, Any]]) -> Future[None]:
+        """Queue the rows; the future is done when they are committed (fails with StoreWriteError if not)."""
+        write = _Write(table, rows)
+        if not rows:
+            write.stored.set_result(None)
+        elif not self._thread.is_alive():
+            write.stored.set_exception(StoreWriteError(self.problem() or "prediction log writer stopped"))
+        else:
+            self._queue.put(write)
+        return write.stored
 
     def problem(self) -> str | None:
         """Why the log cannot be trusted to store what it is given right now, or None."""
@@ -96,7 +108,8 @@ class PredictionStore:
         return self.last_error
 
     def flush(self, timeout: float = 30.0) -> None:
-        """Block until everything queued before this call is written; raise StoreWriteError if some was not."""
+        """Block until everything queued before this call is processed; raise StoreWriteError if the last batch
+        failed (every write's own future says whether its rows were stored)."""
         if not self._thread.is_alive():
             raise StoreWriteError(self.problem() or "prediction log writer stopped")
         marker = _Flush()
@@ -126,7 +139,6 @@ class PredictionStore:
 
     def _run(self) -> None:
         stopping = False
-        unreported: str | None = None  # a failed write no flush has reported yet
         while not stopping:
             writes: list[_Write] = []
             flushes: list[_Flush] = []
@@ -134,6 +146,7 @@ class PredictionStore:
                 item = self._queue.get(timeout=self.flush_seconds)
             except queue.Empty:
                 continue
+            rows = 0
             while True:
                 if item is _STOP:
                     stopping = True
@@ -141,43 +154,52 @@ class PredictionStore:
                     flushes.append(item)
                 else:
                     writes.append(item)
-                if len(writes) >= self.max_batch:
+                    rows += len(item.rows)
+                if rows >= self.max_batch:
                     break
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            unreported = self._write(writes) or unreported
-            for marker in flushes:
-                marker.error = unreported
+            error = self._write(writes)
+            for write in writes:
+                if error is None:
+                    write.stored.set_result(None)
+                else:
+                    write.stored.set_exception(StoreWriteError(error))
+            for marker in flushes:  # each failed write was reported to its own caller; a flush, of its batch
+                marker.error = error
                 marker.done.set()
-            if flushes:
-                unreported = None
 
     def _write(self, writes: list[_Write]) -> str | None:
         """Insert with retries; never raises (the writer must outlive any error). Returns the error, if any."""
         if not writes:
             return None
+        rows = sum(len(write.rows) for write in writes)
+        attempts = self.attempts if self.last_error is None else 1  # in an outage, waiting requests hear it at once
         error: Exception | None = None
-        for attempt in range(1, self.attempts + 1):
+        for attempt in range(1, attempts + 1):
             try:
                 self._insert(writes)
+                if self.last_error is not None:
+                    log.warning("prediction log writes again after: %s", self.last_error)
                 self.last_error = None
                 return None
             except Exception as failure:  # any error: a dead writer would lose every later row silently
                 error = failure
-                log.error("prediction log write of %d rows failed (attempt %d): %s", len(writes), attempt, failure)
-                time.sleep(0.2 * attempt)
-        self.dropped_rows += len(writes)
-        self.last_error = f"prediction log dropped {len(writes)} rows after {self.attempts} attempts: {error}"
+                log.error("prediction log write of %d rows failed (attempt %d): %s", rows, attempt, failure)
+                if attempt < attempts:
+                    time.sleep(0.2 * attempt)
+        self.dropped_rows += rows
+        self.last_error = f"prediction log could not store {rows} rows after {attempts} attempt(s): {error}"
         log.critical(self.last_error)
-        self.on_dropped(len(writes))
+        self.on_dropped(rows)
         return self.last_error
 
     def _insert(self, writes: list[_Write]) -> None:
         by_table: dict[str, list[dict[str, Any]]] = {}
         for write in writes:
-            by_table.setdefault(write.table.name, []).append(write.row)
+            by_table.setdefault(write.table.name, []).extend(write.rows)
         with self.engine.begin() as conn:
             for name, rows in by_table.items():
                 conn.execute(METADATA.tables[name].insert(), rows)

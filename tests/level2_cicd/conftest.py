@@ -104,3 +104,15 @@ def live_service(trained_registry: TrainedRegistry, tmp_path_factory: pytest.Tem
     store = f"sqlite:///{tmp_path_factory.mktemp('live-store') / 'predictions.db'}"
     with serving(trained_registry, store, MLOPS_ADMIN_TOKEN=TOKEN, MLOPS_MODEL_POLL_SECONDS="0.3") as service:
         yield service
+
+
+@contextmanager
+def started(app: Any, timeout: float = 120) -> Iterator[Any]:
+    """An in-process client of the service once its first model load has ended (it listens before that, as a
+    real process does: /health at once, /ready when a model is loaded)."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        assert client.portal is not None
+        client.portal.call(app.state.service.first_load_attempted, timeout)
+        yield client

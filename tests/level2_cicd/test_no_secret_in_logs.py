@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from shared.data.synthetic import schema_rows
 from shared.schema import to_records
 from shared.settings import Settings
+from tests.level2_cicd.conftest import started
 
 pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
 
@@ -50,7 +50,7 @@ def test_a_full_pass_with_every_token_set_writes_none_of_them(
     # when level 1 trains, the service answers (right and wrong tokens), and the monitor runs a day
     training_flow(settings_overrides=overrides | {"train_days": 10})
     settings = Settings(**overrides)
-    with TestClient(create_app(settings)) as client:
+    with started(create_app(settings)) as client:
         scoring = {"Authorization": f"Bearer {SECRETS['MLOPS_SCORING_TOKEN']}"}
         labels = {"Authorization": f"Bearer {SECRETS['MLOPS_LABELS_TOKEN']}"}
         rows = to_records(schema_rows(5, seed=1))

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -20,7 +21,8 @@ import psycopg
 import pytest
 
 from deploy.postgres import remove_cluster
-from deploy.stack import SERVICE_WORKERS, Stack, down, running, stack_processes, up
+from deploy.stack import SERVICE_WORKERS, Stack, down, running, stack_processes, supervisor_status, up
+from deploy.wait import ready
 from shared.data.source import source_from
 from shared.data.synthetic import schema_rows
 from shared.schema import to_records
@@ -288,7 +290,7 @@ def test_batch_scoring_runs_on_the_stacks_dask_workers_and_logs_to_postgresql(
 def test_every_server_of_the_stack_listens_on_loopback_only(stack: Stack, trained: str) -> None:
     import psutil
 
-    # given the running stack's processes (honcho, each server in its own session, their children)
+    # given the running stack's processes (the supervisor, its servers, their children)
     pids = set(stack_processes(stack.folder))
     # when every listening socket of those processes is listed
     listening = [c for c in psutil.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN and c.pid in pids]
@@ -300,10 +302,114 @@ def test_every_server_of_the_stack_listens_on_loopback_only(stack: Stack, traine
     )
 
 
+def _program_pids(stack: Stack) -> dict[str, int]:
+    """Each supervised program's process id (its process group), as supervisorctl reports it."""
+    pids: dict[str, int] = {}
+    for line in supervisor_status(stack.folder).splitlines():
+        found = re.match(r"^(\S+)\s+RUNNING\s+pid (\d+),", line)
+        if found:
+            pids[found[1]] = int(found[2])
+    return pids
+
+
+def _wait_until(check: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
+
+
+def test_a_crashed_server_is_restarted_alone_and_logged(stack: Stack, trained: str) -> None:
+    from deploy.wait import ready
+
+    # given the running stack, each program's process
+    before = _program_pids(stack)
+    assert {"postgres", "mlflow", "prefect", "worker", "service"} <= set(before)
+    # when the MLflow server dies at once (its whole process group, as an out-of-memory kill of the server would)
+    os.killpg(before["mlflow"], signal.SIGKILL)
+    # then it is serving again within a bounded time, in a new process; every other server kept its process
+    assert _wait_until(lambda: ready(f"{stack.tracking_uri}/health"), 120), supervisor_status(stack.folder)
+    after = _program_pids(stack)
+    assert after["mlflow"] != before["mlflow"]
+    assert {k: v for k, v in after.items() if k != "mlflow"} == {k: v for k, v in before.items() if k != "mlflow"}
+    # and the restart is in the supervisor's log
+    assert "exited: mlflow" in (stack.folder / "logs" / "supervisord.log").read_text()
+
+
+async def _load_until(base: str, token: str, seconds: float, event: asyncio.Event) -> tuple[list[str], int]:
+    """8 clients of 1-row /predict for a bounded time: the acknowledged request ids, and how many were refused."""
+    headers = {"Authorization": f"Bearer {token}"}
+    rows = to_records(schema_rows(64, seed=5))
+    acknowledged: list[str] = []
+    refused = 0
+    deadline = time.monotonic() + seconds
+
+    async def client(number: int, http: httpx.AsyncClient) -> None:
+        nonlocal refused
+        sent = 0
+        while time.monotonic() < deadline and sent < 2000:
+            sent += 1
+            try:
+                answer = await http.post("/predict", json={"rows": [rows[(number + sent) % len(rows)]]})
+            except httpx.HTTPError:
+                refused += 1
+                continue
+            if answer.status_code == 200:
+                acknowledged.append(answer.json()["predictions"][0]["request_id"])
+                if len(acknowledged) == 200:
+                    event.set()  # the outage starts under load
+            else:
+                assert answer.status_code == 503, answer.text
+                refused += 1
+
+    async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as http:
+        await asyncio.gather(*(client(n, http) for n in range(8)))
+    return acknowledged, refused
+
+
+def test_acknowledged_predictions_are_stored_though_postgresql_dies_under_load(stack: Stack, trained: str) -> None:
+    assert _served_versions(stack.service_url) == ["1.0"] * SERVICE_WORKERS
+    before = _program_pids(stack)
+
+    async def outage_under_load() -> tuple[list[str], int]:
+        started = asyncio.Event()
+        load = asyncio.create_task(_load_until(stack.service_url, stack.tokens()["MLOPS_SCORING_TOKEN"], 25, started))
+        await asyncio.wait_for(started.wait(), 60)
+        # when the PostgreSQL server is killed while 8 clients are scoring
+        os.killpg(before["postgres"], signal.SIGKILL)
+        return await load
+
+    acknowledged, refused = asyncio.run(outage_under_load())
+    # then the service refused (503) while it could not store, and PostgreSQL is back, restarted alone
+    assert refused > 0
+    assert _wait_until(lambda: _program_pids(stack).get("postgres", before["postgres"]) != before["postgres"], 120)
+    after = _program_pids(stack)
+    assert {k: v for k, v in after.items() if k != "postgres"} == {k: v for k, v in before.items() if k != "postgres"}
+
+    # and every acknowledged prediction is in the log (the log may hold more: stored, then not answered in time)
+    def stored() -> set[str]:
+        with psycopg.connect(f"{stack.postgres_url}/predictions", connect_timeout=5) as conn:
+            return {row[0] for row in conn.execute("SELECT request_id FROM predictions")}
+
+    assert _wait_until(lambda: ready(f"{stack.postgres_url}/predictions"), 60)
+    missing = set(acknowledged) - stored()
+    assert missing == set(), f"{len(missing)} of {len(acknowledged)} acknowledged predictions are not stored"
+    # and the service answers again once the database is back
+    token = {"Authorization": f"Bearer {stack.tokens()['MLOPS_SCORING_TOKEN']}"}
+    body = {"rows": to_records(schema_rows(1))}
+    assert _wait_until(
+        lambda: httpx.post(f"{stack.service_url}/predict", json=body, headers=token).status_code == 200, 60
+    )
+
+
 def test_stack_down_leaves_no_process(stack: Stack) -> None:
     # last in this module (pytest keeps file order): when the shared stack is stopped, none of its processes remain
     before = stack_processes(stack.folder)
-    assert len(before) >= 8  # honcho, PostgreSQL, MLflow, Prefect server and worker, service, Dask scheduler, workers
+    assert (
+        len(before) >= 8
+    )  # supervisord, PostgreSQL, MLflow, Prefect server and worker, service, Dask scheduler, workers
     assert running(stack.folder) == stack
     down(stack.folder)
     alive = [pid for pid in before if Path(f"/proc/{pid}").exists() and _state(Path(f"/proc/{pid}/stat")) != "Z"]

@@ -24,7 +24,9 @@ from tests.conftest import missing_program
 from tests.workshop.walk import Ran, timeline
 from workshop.guide import read_guide
 
-pytestmark = pytest.mark.churn  # the guide tells the churn world's story; a fork rewrites both
+# The guide tells the churn world's story (a fork rewrites both). The walk runs every guide command in the first
+# test's setup: minutes, longer while other test files run beside it.
+pytestmark = [pytest.mark.churn, pytest.mark.timeout(1800)]
 
 ROOT = Path(__file__).resolve().parents[2]
 MAKE_TARGET = re.compile(r"^([a-zA-Z0-9_-]+):.*## ", re.MULTILINE)

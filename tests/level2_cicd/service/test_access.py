@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from level2_cicd.service.app import create_app
 from shared.data.synthetic import schema_rows
 from shared.schema import to_records
-from tests.level2_cicd.conftest import TOKEN, TrainedRegistry, serving
+from tests.level2_cicd.conftest import TOKEN, TrainedRegistry, serving, started
 
 pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
 
@@ -31,7 +31,7 @@ def guarded(trained_registry: TrainedRegistry, tmp_path: Path) -> Iterator[TestC
         labels_token=LABELS,
         max_body_bytes=4096,
     )
-    with TestClient(create_app(settings)) as client:
+    with started(create_app(settings)) as client:
         yield client
 
 

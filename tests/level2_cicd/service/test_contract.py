@@ -19,7 +19,7 @@ from level2_cicd.service.app import create_app
 from shared.data.synthetic import schema_rows
 from shared.prediction_log import PREDICTIONS, read_log, read_rejections
 from shared.schema import FEATURE_NAMES, FEATURES, Kind, to_records
-from tests.level2_cicd.conftest import TOKEN, TrainedRegistry
+from tests.level2_cicd.conftest import TOKEN, TrainedRegistry, started
 from tests.schema_cases import breaking_change, feature_of, too_high
 
 
@@ -31,7 +31,7 @@ def rows() -> list[dict[str, Any]]:
 @pytest.fixture
 def client(trained_registry: TrainedRegistry, tmp_path: Path) -> Iterator[TestClient]:
     settings = trained_registry.settings(prediction_store_url=f"sqlite:///{tmp_path / 'log.db'}")
-    with TestClient(create_app(settings)) as test_client:
+    with started(create_app(settings)) as test_client:
         yield test_client
 
 
@@ -146,7 +146,7 @@ def test_without_a_champion_the_service_starts_not_ready_and_says_why(
     tmp_path: Path, rows: list[dict[str, Any]], trained_registry: TrainedRegistry
 ) -> None:
     settings = trained_registry.settings(model_name="never-trained", prediction_store_url=f"sqlite:///{tmp_path}/l.db")
-    with TestClient(create_app(settings)) as empty:
+    with started(create_app(settings)) as empty:
         ready = empty.get("/ready")
         assert ready.status_code == 503
         assert "no model 'never-trained'" in ready.json()["reason"]
@@ -228,7 +228,7 @@ def test_rejected_rows_are_counted_per_field_and_rule_in_metrics_and_the_log(
     assert found == sorted([(0, column), (2, column), (2, low.name)])
 
 
-def test_a_failing_log_writer_shows_in_ready_and_metrics_and_labels_are_not_acknowledged(
+def test_a_failing_log_writer_shows_in_ready_and_metrics_and_nothing_is_acknowledged(
     client: TestClient, rows: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service = client.app.state.service  # type: ignore[attr-defined]
@@ -246,12 +246,16 @@ def test_a_failing_log_writer_shows_in_ready_and_metrics_and_labels_are_not_ackn
     refused = client.post("/feedback", json=labels)
     assert refused.status_code == 503
     assert "No space left on device" in refused.json()["detail"]
-    # and the service says it is not ready, and counts the dropped rows, with its writer still alive
+    # and predictions are not acknowledged either (a client retries; nothing answered is lost)
+    unlogged = client.post("/predict", json={"rows": rows[:3]})
+    assert unlogged.status_code == 503
+    assert "not acknowledged" in unlogged.json()["detail"]
+    # and the service says it is not ready, and counts the rows it could not store, with its writer still alive
     ready = client.get("/ready")
     assert ready.status_code == 503
-    assert "dropped 1 rows" in ready.json()["reason"]
+    assert "could not store 3 rows" in ready.json()["reason"]
     metrics = client.get("/metrics").text
-    assert "prediction_log_dropped_rows_total 1.0" in metrics
+    assert "prediction_log_dropped_rows_total 4.0" in metrics
     assert "prediction_log_healthy 0.0" in metrics
     # when the database recovers, then the next write clears the alarm
     monkeypatch.undo()
@@ -270,7 +274,7 @@ def test_a_log_table_from_an_older_schema_keeps_the_service_unready_instead_of_l
         conn.exec_driver_sql(f"CREATE TABLE predictions ({columns})")
     engine.dispose()
     # when the service starts on it
-    with TestClient(create_app(trained_registry.settings(prediction_store_url=url))) as old:
+    with started(create_app(trained_registry.settings(prediction_store_url=url))) as old:
         ready = old.get("/ready")
         predicted = old.post("/predict", json={"rows": rows[:1]})
     # then it is not ready, says which column is missing, and answers no prediction it cannot log

@@ -1,6 +1,6 @@
 """`python -m deploy.wait TARGET [TARGET ...] -- COMMAND ...`: start COMMAND once every TARGET answers.
 
-A Procfile starts all its lines at once; a server that needs another one (MLflow needs its
+The stack's supervisor starts its servers at once; a server that needs another one (MLflow needs its
 database, the worker needs the Prefect API) waits here first, then becomes COMMAND (exec: same
 process id, so the process manager stops the real server). TARGET is ``http(s)://...`` (answers
 200), ``postgresql://...`` (accepts a connection) or ``tcp://host:port``.

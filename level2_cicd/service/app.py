@@ -6,13 +6,12 @@ import asyncio
 import contextlib
 import gc
 import logging
-import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -43,13 +42,13 @@ from level2_cicd.service.schemas import (
     ReleaseInfo,
 )
 from level2_cicd.service.store import PredictionStore, StoreWriteError
+from level2_cicd.service.threads import in_daemon_thread
 from shared.prediction_log import StoreSchemaError
 from shared.registry import CHALLENGER as CHALLENGER_ALIAS
 from shared.release_policy import load_release_policy
 from shared.settings import Settings
 
 log = logging.getLogger("level2.service")
-T = TypeVar("T")
 
 
 class Service:
@@ -197,7 +196,7 @@ class Service:
             )
             for p in probabilities
         ]
-        await self._stored(self._log(rows, predictions, model, event_time))
+        await self.stored(self._log(rows, predictions, model, event_time))
         self._count(predictions)
         if self.release.mode == "shadow" and self.challenger.current is not None:
             shadow = asyncio.get_running_loop().create_task(self._shadow(rows, predictions, event_time))
@@ -251,7 +250,7 @@ class Service:
             ]
         )
 
-    async def _stored(self, stored: Future[None]) -> None:
+    async def stored(self, stored: Future[None]) -> None:
         """Wait (bounded) until rows are committed: acknowledged means stored; otherwise 503, nothing acknowledged."""
         try:
             await asyncio.wait_for(asyncio.wrap_future(stored), self.settings.store_ack_seconds)
@@ -265,32 +264,6 @@ class Service:
         for p in predictions:
             self.metrics.predictions.labels(str(p.prediction), p.variant).inc()
             self.metrics.probability.labels(p.variant).observe(p.probability)
-
-
-async def in_daemon_thread(work: Callable[[], T]) -> T:
-    """Run blocking work (a registry call) in a daemon thread: unlike the default executor's threads, one stuck on
-    a lost server never holds up the process's exit on SIGTERM (its client's timeout ends it meanwhile)."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[T] = loop.create_future()
-
-    def settle(result: T | None, error: BaseException | None) -> None:
-        if done.done():
-            return
-        if error is not None:
-            done.set_exception(error)
-        else:
-            done.set_result(result)  # type: ignore[arg-type]
-
-    def run() -> None:
-        try:
-            result, error = work(), None
-        except BaseException as failure:  # handed to the awaiting coroutine
-            result, error = None, failure
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
-            loop.call_soon_threadsafe(settle, result, error)
-
-    threading.Thread(target=run, name="registry-call", daemon=True).start()
-    return await done
 
 
 def as_naive_utc(moment: datetime) -> datetime:
@@ -438,8 +411,7 @@ def create_app(settings: Settings) -> FastAPI:
         if any(labels[item.request_id] != item.label for item in body.labels):
             svc.metrics.labels_refused.labels("conflict").inc()
             raise HTTPException(409, "the same request_id is given two different labels in this request")
-        await _flushed(svc.store)
-        served = await asyncio.to_thread(svc.store.served_times, list(labels))
+        served = await asyncio.to_thread(svc.store.served_times, list(labels))  # acknowledged = already committed
         unknown = sorted(set(labels) - set(served))
         if unknown:
             svc.metrics.labels_refused.labels("unknown").inc(len(unknown))
@@ -458,7 +430,7 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(409, f"request_id(s) already labelled differently: {', '.join(conflicts[:10])}")
         fresh = {i: label for i, label in labels.items() if i not in existing}  # the same label again: already stored
         new = [{"request_id": i, "label": label, "received_at": now} for i, label in fresh.items()]
-        await svc._stored(svc.store.add_labels(new))  # labels are rare and precious: stored before the answer
+        await svc.stored(svc.store.add_labels(new))  # labels are rare and precious: stored before the answer
         return {"accepted": len(labels), "stored": len(new)}
 
     @app.post("/admin/reload", dependencies=[Depends(requires(Role.ADMIN))])
@@ -486,13 +458,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=service.metrics, known_paths=known)
     return app
-
-
-async def _flushed(store: PredictionStore) -> None:
-    try:
-        await asyncio.to_thread(store.flush)
-    except StoreWriteError as error:
-        raise HTTPException(503, f"not stored: {error}") from None
 
 
 def app_from_environment() -> FastAPI:

@@ -6,8 +6,9 @@ import configparser
 import shlex
 from pathlib import Path
 
-from deploy.stack import Ports, Stack, programs
+from deploy.programs import programs
 from deploy.supervisor import Program, render
+from deploy.topology import Ports, Stack
 
 
 def _parsed(text: str) -> configparser.RawConfigParser:

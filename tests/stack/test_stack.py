@@ -21,7 +21,9 @@ import psycopg
 import pytest
 
 from deploy.postgres import remove_cluster
-from deploy.stack import SERVICE_WORKERS, Stack, down, running, stack_processes, supervisor_status, up
+from deploy.processes import stack_processes
+from deploy.stack import down, running, supervisor_status, up
+from deploy.topology import SERVICE_WORKERS, Stack
 from deploy.wait import ready
 from shared.data.source import source_from
 from shared.data.synthetic import schema_rows
@@ -382,8 +384,9 @@ def test_acknowledged_predictions_are_stored_though_postgresql_dies_under_load(s
         return await load
 
     acknowledged, refused = asyncio.run(outage_under_load())
-    # then the service refused (503) while it could not store, and PostgreSQL is back, restarted alone
-    assert refused > 0
+    # then scoring went on through the outage (refused with 503 while nothing could be stored: how many depends on
+    # how fast PostgreSQL is back, sometimes none), and PostgreSQL is back, restarted alone
+    assert len(acknowledged) + refused > 200
     assert _wait_until(lambda: _program_pids(stack).get("postgres", before["postgres"]) != before["postgres"], 120)
     after = _program_pids(stack)
     assert {k: v for k, v in after.items() if k != "postgres"} == {k: v for k, v in before.items() if k != "postgres"}

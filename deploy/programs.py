@@ -1,0 +1,100 @@
+"""The stack's programs: each server's command and its own environment, for the supervisor (deploy/supervisor.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from deploy.postgres import server_command as postgres_server
+from deploy.supervisor import Program
+from deploy.topology import DASK_WORKERS, ROOT, SERVICE_WORKERS, WORK_POOL, Stack, prometheus_binary
+from shared.runtime import PRIVATE_AND_QUIET, client_limits
+from shared.settings import load_settings
+
+
+def _args(*groups: list[str]) -> list[str]:
+    return [part for group in groups for part in group]
+
+
+def programs(stack: Stack, data: Path) -> list[Program]:
+    """Every server of the stack; each waits for what it needs, then execs the real server. Each gets only the
+    environment it needs: the service its tokens, the worker (and so every flow run) the clients' addresses."""
+    wait = [sys.executable, "-m", "deploy.wait"]
+    quiet = PRIVATE_AND_QUIET | client_limits(load_settings())
+    clients = stack.client_env()
+    bin_dir = Path(sys.executable).parent
+    loopback_only = ["--host", "127.0.0.1", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"]
+    found = [
+        Program("postgres", postgres_server(data, stack.ports.postgres), stop_signal="INT", priority=100),
+        Program(
+            "mlflow",
+            _args(
+                [*wait, f"{stack.postgres_url}/mlflow", "--", str(bin_dir / "mlflow"), "server"],
+                ["--backend-store-uri", stack.database("mlflow"), "--serve-artifacts"],
+                ["--artifacts-destination", str(stack.folder / "mlflow-artifacts"), "--host", "127.0.0.1"],
+                ["--port", str(stack.ports.mlflow), "--workers", "1"],
+            ),
+            quiet | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+        ),
+        Program(
+            "prefect",
+            _args(
+                [*wait, f"{stack.postgres_url}/prefect", "--", str(bin_dir / "prefect"), "server", "start"],
+                ["--host", "127.0.0.1", "--port", str(stack.ports.prefect)],
+            ),
+            quiet
+            | {"PREFECT_HOME": str(stack.folder / "prefect")}
+            | {"PREFECT_API_DATABASE_CONNECTION_URL": stack.database("prefect", "asyncpg")},
+        ),
+        Program(
+            "worker",  # Prefect's worker ignores SIGTERM for a long time; SIGINT stops it
+            _args(
+                [*wait, f"{stack.prefect_api}/health", f"{stack.tracking_uri}/health", "--"],
+                [str(bin_dir / "prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process"],
+            ),
+            quiet | clients | {"PREFECT_HOME": str(stack.folder / "prefect-worker")},
+            stop_signal="INT",
+            priority=300,
+        ),
+        Program(
+            "service",
+            _args(
+                [*wait, f"{stack.tracking_uri}/health", f"{stack.postgres_url}/predictions", "--", sys.executable],
+                ["-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(stack.ports.service)],
+                ["--workers", str(SERVICE_WORKERS)],
+            ),
+            quiet | clients | {"MLOPS_STATE_DIR": str(stack.folder / "service")} | stack.tokens(),
+            priority=300,
+        ),
+        Program(
+            "dask-scheduler",
+            [str(bin_dir / "dask"), "scheduler", "--port", str(stack.ports.dask), *loopback_only],
+            quiet,
+        ),
+        Program(
+            "dask-workers",
+            _args(
+                [*wait, stack.dask_address, "--", str(bin_dir / "dask"), "worker", stack.dask_address],
+                ["--nworkers", str(DASK_WORKERS), "--nthreads", "1", *loopback_only],
+                ["--local-directory", str(stack.folder / "dask")],
+            ),
+            quiet,
+            priority=300,
+        ),
+    ]
+    if (binary := prometheus_binary()) is not None:
+        config = write_prometheus_config(stack)
+        command = [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{stack.ports.prometheus}"]
+        found.append(Program("prometheus", [*command, f"--storage.tsdb.path={stack.folder / 'prometheus-data'}"]))
+    return found
+
+
+def write_prometheus_config(stack: Stack) -> Path:
+    config = stack.folder / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 5s\n"
+        f"rule_files:\n  - {ROOT / 'deploy' / 'prometheus' / 'alerts.yml'}\n"
+        "scrape_configs:\n  - job_name: prediction-service\n"
+        f"    static_configs:\n      - targets: ['127.0.0.1:{stack.ports.service}']\n"
+    )
+    return config

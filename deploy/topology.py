@@ -1,0 +1,103 @@
+"""The stack's shape: its servers' ports and addresses, what a client needs, the service's tokens (no processes)."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.processes import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+DATABASES = ("mlflow", "prefect", "predictions")
+WORK_POOL = "mlops-levels"
+DASK_WORKERS = 2  # sweeps' trials run on these processes
+SERVICE_WORKERS = 2
+TOKEN_VARIABLES = ("MLOPS_SCORING_TOKEN", "MLOPS_LABELS_TOKEN", "MLOPS_ADMIN_TOKEN")  # the stack starts with tokens on
+
+
+class StackError(RuntimeError):
+    """The stack cannot start or stop as asked; the message says what is missing or wrong."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    postgres: int
+    mlflow: int
+    prefect: int
+    service: int
+    prometheus: int
+    dask: int
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(*(free_port() for _ in range(6)))
+
+
+@dataclass(frozen=True)
+class Stack:
+    folder: Path
+    ports: Ports
+
+    @property
+    def postgres_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.ports.postgres}"
+
+    def database(self, name: str, driver: str = "psycopg") -> str:
+        return f"postgresql+{driver}://postgres@127.0.0.1:{self.ports.postgres}/{name}"
+
+    @property
+    def tracking_uri(self) -> str:
+        return f"http://127.0.0.1:{self.ports.mlflow}"
+
+    @property
+    def prefect_api(self) -> str:
+        return f"http://127.0.0.1:{self.ports.prefect}/api"
+
+    @property
+    def service_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.service}"
+
+    def client_env(self) -> dict[str, str]:
+        """What a client (make level1, make deploy, a worker) needs to use this stack."""
+        return {
+            "MLFLOW_TRACKING_URI": self.tracking_uri,
+            "PREFECT_API_URL": self.prefect_api,
+            "MLOPS_PREDICTION_STORE_URL": self.database("predictions"),
+            "MLOPS_DASK_ADDRESS": self.dask_address,
+        }
+
+    @property
+    def dask_address(self) -> str:
+        return f"tcp://127.0.0.1:{self.ports.dask}"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.folder / "secrets.env"
+
+    def tokens(self) -> dict[str, str]:
+        """The service's tokens (scoring, labels, admin), made at the first start, kept readable by the owner only."""
+        if not self.secrets_file.is_file():
+            made = {name: secrets.token_urlsafe(24) for name in TOKEN_VARIABLES}
+            self.secrets_file.touch(mode=0o600)
+            self.secrets_file.write_text("".join(f"{key}={value}\n" for key, value in made.items()))
+        lines = self.secrets_file.read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line)
+
+    def health(self) -> dict[str, str]:
+        """Where each server says it is up."""
+        found = {
+            "postgres": f"{self.postgres_url}/predictions",
+            "mlflow": f"{self.tracking_uri}/health",
+            "prefect": f"{self.prefect_api}/health",
+            "service": f"{self.service_url}/health",  # /ready waits for a champion: train one first
+            "dask": self.dask_address,
+        }
+        if prometheus_binary():
+            found["prometheus"] = f"http://127.0.0.1:{self.ports.prometheus}/-/ready"
+        return found
+
+
+def prometheus_binary() -> str | None:
+    return shutil.which("prometheus")

@@ -119,6 +119,8 @@ def _print_outcome(outcome: TrainingOutcome, settings: Settings) -> None:
     if outcome.became == "challenger":
         verdict = f"CHALLENGER of champion version {outcome.champion_version} (tested on live traffic first)"
     print(f"\nLevel 1 run {outcome.run_id}: data {outcome.window}")
+    for note in outcome.notes:
+        print(f"  note: {note}")
     print(f"  model version {outcome.version}: {verdict}")
     for reason in outcome.gate_reasons:
         print(f"  gate: {reason}")
@@ -201,22 +203,37 @@ def main(argv: list[str] | None = None) -> int:
     from shared.data.source import DataSourceError
     from shared.policy_file import PolicyError
     from shared.registry import RegistryError
-    from shared.tracking import TrackingUnavailableError
+    from shared.tracking import TrackingUnavailableError, lost_server
 
     try:
         settings = load_settings(**_overrides(args))
         prepare_process(settings)
-        if args.command == "run":
-            return run_once(args, settings)
-        if args.command == "sweep":
-            return sweep_once(args, settings)
-        if args.command == "serve":
-            return serve(args.cron)
-        if args.command == "trigger":
-            return trigger()
-        if args.command in ("approve", "reject"):
-            return sign_off(settings, args)
-        return rollback(settings)
+        return _command(args, settings)
     except (TrackingUnavailableError, PolicyError, RegistryError, DataSourceError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:
+        server = lost_server(error, settings)
+        if server is None:
+            raise
+        print(f"error: lost {server} during `{args.command}`.", file=sys.stderr)
+        print(
+            "Nothing was promoted after the loss; a version that passed its gates stays `release: pending` "
+            "and the next run marks and reports it. Check the server (make stack-status), then run again.",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "run":
+        return run_once(args, settings)
+    if args.command == "sweep":
+        return sweep_once(args, settings)
+    if args.command == "serve":
+        return serve(args.cron)
+    if args.command == "trigger":
+        return trigger()
+    if args.command in ("approve", "reject"):
+        return sign_off(settings, args)
+    return rollback(settings)

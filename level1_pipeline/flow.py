@@ -20,7 +20,7 @@ from level1_pipeline.data_gate import DataGateError, DataGateReport, validate_fr
 from level1_pipeline.model_card import CardText, facts_from_run, load_card_text, render_card
 from level1_pipeline.model_gate import GateResult, judge_candidate
 from level1_pipeline.policy import TrainingPolicy, load_training_policy
-from level1_pipeline.release import release_candidate
+from level1_pipeline.release import PENDING, RELEASE_TAG, release_candidate, unreleased_versions
 from level1_pipeline.steps import TrainedModel, evaluate, ingest_window, model_input_example, split_window, train
 from level1_pipeline.tracking import TrainingRun, code_version
 from shared.data.source import source_from, training_window
@@ -49,6 +49,7 @@ class TrainingOutcome:
     gate_reasons: list[str] = field(default_factory=list)
     window: str = ""
     became: str = ""  # champion, challenger, rejected (sign-off) or registered (the release policy's outcome)
+    notes: list[str] = field(default_factory=list)  # what this run found left by earlier ones
 
 
 def _transient(task: Any, run: Any, state: Any) -> bool:
@@ -143,6 +144,19 @@ def register_task(
     return str(registry.register(model_uri, model_id, run.run_id, tags).version)
 
 
+@task(name="find-unreleased", cache_policy=NO_CACHE)
+def unreleased_task(registry: Registry, settings: Settings, run: TrainingRun) -> list[str]:
+    """Versions earlier runs left between their gates and their release: marked and said, never promoted here."""
+    import time
+
+    # The release step makes a few registry calls, each bounded by (retries + 1) x timeout.
+    bound = 4 * (settings.client_retries + 1) * settings.client_timeout_seconds
+    notes = unreleased_versions(registry, run.run_id, bound, time.time())
+    for note in notes:
+        get_run_logger().warning(note)
+    return notes
+
+
 @task(name="model-card", cache_policy=NO_CACHE)
 def model_card_task(registry: Registry, version: str, outcome: str, text: CardText) -> None:
     """Describe the version in the registry (MLflow UI) from what its run logged."""
@@ -183,7 +197,8 @@ def training_flow(
     tags = _run_tags(window, source.lineage())
     run = TrainingRun.start(experiment_id, f"train-{window.first}-{window.last}", tags)
     try:
-        outcome = _train_and_gate(settings, policy, window, model_params, registry, run)
+        notes = unreleased_task(registry, settings, run)
+        outcome = _train_and_gate(settings, policy, window, model_params, registry, run, notes)
         model_card_task(registry, outcome.version, _outcome_text(outcome), card_text)
     except BaseException:
         run.finish(succeeded=False)
@@ -200,6 +215,7 @@ def _train_and_gate(
     params: ModelParams,
     registry: Registry,
     run: TrainingRun,
+    notes: list[str],
 ) -> TrainingOutcome:
     frame = ingest_task(settings, window)
     validate_data_task(frame, policy, run)
@@ -223,6 +239,7 @@ def _train_and_gate(
         gate_reasons=[*gate.reasons, *([release.why_not] if release.why_not else [])],
         window=str(window),
         became=release.became,
+        notes=notes,
     )
 
 
@@ -237,6 +254,7 @@ def _version_tags(window: DataWindow, digest: str, trained: TrainedModel, gate: 
         "code_version": code_version(),
         "threshold": f"{trained.threshold:.2f}",
         **gate.as_tags(),
+        **({RELEASE_TAG: PENDING} if gate.passed else {}),
     }
 
 

@@ -23,6 +23,10 @@ from shared.registry import CHALLENGER, ChampionMovedError, Move, Registry
 APPROVAL_TAG = "approval"  # pending, approved or rejected
 APPROVAL_RUN_TAG = "approval_flow_run"  # the paused flow run a sign-off resumes
 APPROVAL_API_TAG = "approval_api"  # the Prefect API that run lives on
+RELEASE_TAG = "release"  # pending from registration until the release step ends, then what the version became
+RELEASE_REASON_TAG = "release_reason"
+PENDING = "pending"
+INTERRUPTED = "interrupted"
 POLL_SECONDS = 2
 
 
@@ -43,6 +47,61 @@ class Release:
 
 
 def release_candidate(
+    policy: ReleasePolicy,
+    registry: Registry,
+    version: str,
+    gate: GateResult,
+    judged_against: str | None,
+    lock_url: str,
+    run_id: str,
+) -> Release:
+    """Release the candidate, then replace its ``release: pending`` tag by what it became.
+
+    A run that dies in between (a lost server, a killed process) leaves ``pending``: the next run
+    finds it (``unreleased_versions``), marks it ``interrupted`` with the reason and says so.
+    """
+    release = _release(policy, registry, version, gate, judged_against, lock_url, run_id)
+    if gate.passed:
+        registry.tag(version, {RELEASE_TAG: release.became})
+    return release
+
+
+def release_outlived(run_status: str, age_seconds: float, bound_seconds: float) -> bool:
+    """A pending release is over when its run has ended, or when it is older than any release step lasts."""
+    return run_status != "RUNNING" or age_seconds > bound_seconds
+
+
+def unreleased_versions(registry: Registry, this_run_id: str, bound_seconds: float, now: float) -> list[str]:
+    """Find versions that passed every gate but whose run ended before releasing them; mark them and say so.
+
+    A version that waits for a person's sign-off is not unreleased. One still inside its bound is only
+    reported: its run may still be releasing it.
+    """
+    said = []
+    for found in registry.versions_tagged(RELEASE_TAG, PENDING):
+        version, tags = str(found.version), dict(found.tags or {})
+        if tags.get(APPROVAL_TAG) == PENDING or found.run_id == this_run_id:
+            continue
+        age = now - int(found.creation_timestamp or 0) / 1000
+        if not release_outlived(registry.run_status(str(found.run_id)), age, bound_seconds):
+            said.append(
+                f"version {version} passed every gate {age:.0f} s ago and is not released yet (its run may "
+                f"still be releasing it; after {bound_seconds:.0f} s a run marks it {INTERRUPTED})"
+            )
+            continue
+        reason = (
+            f"its training run {found.run_id} ended before releasing it (a lost server or a killed process); "
+            f"found by run {this_run_id}"
+        )
+        registry.tag(version, {RELEASE_TAG: INTERRUPTED, RELEASE_REASON_TAG: reason})
+        said.append(
+            f"version {version} passed every gate but was never released: {reason}. "
+            "It stays registered, not champion; train again to release a new candidate"
+        )
+    return said
+
+
+def _release(
     policy: ReleasePolicy,
     registry: Registry,
     version: str,
@@ -75,7 +134,7 @@ def _promote(registry: Registry, version: str, judged_against: str | None, lock_
     try:
         return Release("champion", version, registry.promote_if_champion_is(version, judged_against, lock_url, move))
     except ChampionMovedError as lost:
-        registry.client.set_model_version_tag(registry.name, version, "promotion", str(lost))
+        registry.tag(version, {"promotion": str(lost)})
         return Release("registered", registry.champion_number(), None, str(lost))
 
 
@@ -88,8 +147,7 @@ def wait_for_sign_off(registry: Registry, version: str, timeout: int) -> SignOff
     from prefect.settings import PREFECT_API_URL
 
     tags = {APPROVAL_TAG: "pending", APPROVAL_RUN_TAG: str(flow_run.id), APPROVAL_API_TAG: str(PREFECT_API_URL.value())}
-    for key, value in tags.items():
-        registry.client.set_model_version_tag(registry.name, version, key, value)
+    registry.tag(version, tags)
     ask = (
         f"version {version} passed every gate and waits for sign-off (up to {timeout} s): "
         f'make approve VERSION={version} REASON="..." or make reject VERSION={version} REASON="...", '
@@ -106,6 +164,5 @@ def wait_for_sign_off(registry: Registry, version: str, timeout: int) -> SignOff
         decision = SignOff(approve=False, reason=f"no sign-off within {timeout} s", approver="timeout")
     verdict = {APPROVAL_TAG: "approved" if decision.approve else "rejected"}
     verdict |= {"approval_by": decision.approver, "approval_reason": decision.reason[:500]}
-    for key, value in verdict.items():
-        registry.client.set_model_version_tag(registry.name, version, key, value)
+    registry.tag(version, verdict)
     return decision

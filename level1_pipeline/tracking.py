@@ -113,6 +113,8 @@ class TrainingRun:
                 pyfunc_predict_fn="predict_proba",
                 skops_trusted_types=SKOPS_TRUSTED_TYPES,
             )
+        # Leaving the block ended the run as FINISHED; it is not: registration and release follow.
+        self.client.update_run(self.run_id, status="RUNNING")
         return str(info.model_uri), str(info.model_id)
 
     def finish(self, succeeded: bool) -> None:

@@ -139,6 +139,24 @@ class Registry:
             self.client.create_registered_model(self.name, description="Model trained by the level 1 pipeline.")
         return self.client.create_model_version(self.name, model_uri, run_id=run_id, tags=tags, model_id=model_id)
 
+    def versions_tagged(self, key: str, value: str) -> list[ModelVersion]:
+        """Every version of this model whose tag ``key`` is ``value``."""
+        return list(self.client.search_model_versions(f"name = '{self.name}' and tags.{key} = '{value}'"))
+
+    def tag(self, version: str, tags: dict[str, str]) -> None:
+        """Set (or replace) tags of one version."""
+        for key, value in tags.items():
+            self.client.set_model_version_tag(self.name, version, key, value)
+
+    def run_status(self, run_id: str) -> str:
+        """The status of a version's run (RUNNING, FINISHED, FAILED, ...); GONE when it was deleted."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return str(self.client.get_run(run_id).info.status)
+        except MlflowException:
+            return "GONE"
+
     def challenger(self) -> VersionRef | None:
         """The version under a live test (the ``challenger`` alias), or None."""
         found = self._alias(CHALLENGER)

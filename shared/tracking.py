@@ -33,6 +33,38 @@ def check_reachable(settings: Settings, timeout: float = 3.0) -> None:
         raise TrackingUnavailableError(f"MLflow tracking server at {uri} is unreachable: {error}") from None
 
 
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and every error it was raised from or while handling, outermost first."""
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def lost_server(error: BaseException, settings: Settings) -> str | None:
+    """Which server a command lost mid-way (and how), when ``error`` is a lost connection; else None."""
+    chain = _chain(error)
+    network = [e for e in chain if isinstance(e, ConnectionError | TimeoutError) or _is_client_network_error(e)]
+    if not network:
+        return None
+    root = network[-1]
+    how = f"{type(root).__name__}: {str(root).splitlines()[0][:160]}" if str(root) else type(root).__name__
+    names = {type(e).__module__.split(".")[0] for e in chain}
+    if "mlflow" in names or "requests" in names or "urllib3" in names:
+        return f"the MLflow server at {settings.resolved_tracking_uri} ({how})"
+    api = os.environ.get("PREFECT_API_URL")
+    return f"the Prefect API at {api} ({how})" if api and "httpx" in names else f"a server ({how})"
+
+
+def _is_client_network_error(error: BaseException) -> bool:
+    import httpx
+    import requests
+
+    return isinstance(error, requests.ConnectionError | requests.Timeout | httpx.TransportError)
+
+
 def use_tracking_uri(uri: str) -> None:
     """Point this process's MLflow client at ``uri`` without exporting it.
 

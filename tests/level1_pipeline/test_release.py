@@ -109,3 +109,49 @@ def test_no_sign_off_before_the_timeout_is_a_rejection(train: Callable[..., Any]
         "timeout",
         "no sign-off within 3 s",
     )
+
+
+def test_a_version_whose_run_died_before_its_release_is_marked_and_reported_by_the_next_run(
+    train: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a first run whose registry connection is lost between registration and release
+    from level1_pipeline import release
+
+    seen_while_releasing: list[str] = []
+
+    def lost(registry: Registry, version: str, *_: Any) -> None:
+        seen_while_releasing.append(registry.run_status(registry.version(version).run_id))
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(release.Registry, "promote_if_champion_is", lost)
+    with pytest.raises(ConnectionRefusedError):
+        train()
+    monkeypatch.undo()
+    registry = Registry(MODEL)
+    assert registry.version("1").tags["release"] == "pending"
+    assert registry.champion_number() is None
+    assert seen_while_releasing == ["RUNNING"]  # its run is not reported ended while it is still releasing
+    # when the next run trains
+    outcome = train(last_day=34)
+    # then it marks version 1 interrupted with the reason, says so, and releases only its own candidate
+    tags = registry.version("1").tags
+    assert tags["release"] == "interrupted"
+    assert "ended before releasing it" in tags["release_reason"]
+    assert [note for note in outcome.notes if note.startswith("version 1 passed every gate but was never released")]
+    assert (outcome.version, registry.champion_number(), registry.version("2").tags["release"]) == (
+        "2",
+        "2",
+        "champion",
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "age", "outlived"),
+    [("RUNNING", 5.0, False), ("RUNNING", 500.0, True), ("FAILED", 5.0, True), ("GONE", 0.0, True)],
+)
+def test_a_pending_release_is_over_when_its_run_ended_or_it_outlived_the_bound(
+    status: str, age: float, outlived: bool
+) -> None:
+    from level1_pipeline.release import release_outlived
+
+    assert release_outlived(status, age, bound_seconds=180) is outlived

@@ -1,6 +1,7 @@
 """`make deploy`: register the deployments of `prefect.yaml` on the Prefect server of PREFECT_API_URL.
 
-Creates the process work pool when it is missing, and fills the values the deployments carry to
+Creates the process work pool when it is missing and the automation that marks dead flow runs Crashed
+(`deploy/zombies.py`), and fills the values the deployments carry to
 the worker (see `prefect.yaml`): unset settings become empty, the project folder defaults to this
 checkout, and a deployment without a tracking server is refused here, not at 6 a.m. on a worker.
 """
@@ -46,7 +47,12 @@ def main() -> int:
     pools = subprocess.run([*prefect, "work-pool", "inspect", WORK_POOL], env=env, capture_output=True, cwd=ROOT)
     if pools.returncode != 0:
         subprocess.run([*prefect, "work-pool", "create", WORK_POOL, "--type", "process"], env=env, check=True, cwd=ROOT)
-    return subprocess.run([*prefect, "deploy", "--all"], env=env, cwd=ROOT).returncode
+    deployed = subprocess.run([*prefect, "deploy", "--all"], env=env, cwd=ROOT).returncode
+    if deployed == 0:
+        from deploy.zombies import AUTOMATION, ensure_zombie_automation
+
+        print(f"automation {AUTOMATION!r}: {ensure_zombie_automation()}")
+    return deployed
 
 
 if __name__ == "__main__":

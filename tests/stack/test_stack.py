@@ -163,19 +163,72 @@ def _versions(stack: Stack) -> list[int]:
     return sorted(int(v.version) for v in client.search_model_versions("name='churn-model'"))
 
 
-def test_a_deployment_run_by_the_worker_trains_with_the_environment_it_carries(
-    deployed: dict[str, str], stack: Stack
-) -> None:
+def _flow_run_process(flow_run_id: str) -> int | None:
+    """The process a worker started for the flow run (its environment names the run)."""
+    marker = f"PREFECT__FLOW_RUN_ID={flow_run_id}".encode()
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes().split(b"\0"):
+                return int(environ.parent.name)
+        except OSError:
+            continue
+    return None
+
+
+def _flow_run_state(env: dict[str, str], flow_run_id: str) -> str:
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}), get_client(sync_client=True) as client:
+        state = client.read_flow_run(UUID(flow_run_id)).state
+    return state.type.value if state is not None else "NONE"
+
+
+def _training_runs(stack: Stack) -> dict[str, dict[str, str]]:
+    """Every MLflow run of the training experiment on the stack's tracking server: id -> tags."""
     from mlflow import MlflowClient
 
-    # given the registered deployments, when a run of the training deployment is started
-    before = _versions(stack)
-    _run_deployment(deployed, "level1-training/daily-training")
-    # then the worker trained on the source the deployment carried and registered on the tracking server
     client = MlflowClient(tracking_uri=stack.tracking_uri)
-    (newest,) = set(_versions(stack)) - set(before)
-    run_id = client.get_model_version("churn-model", str(newest)).run_id
-    assert client.get_run(str(run_id)).data.tags["data_source"] == "synthetic"
+    experiment = client.get_experiment_by_name("churn-training")
+    assert experiment is not None
+    return {run.info.run_id: run.data.tags for run in client.search_runs([experiment.experiment_id])}
+
+
+def test_a_worker_run_trains_with_the_environment_it_carries_and_is_marked_crashed_when_its_machine_dies(
+    deployed: dict[str, str], stack: Stack
+) -> None:
+    from deploy.zombies import SILENCE_SECONDS
+
+    # given a training deployment's run, started by the worker
+    before = _training_runs(stack)
+    prefect = str(Path(sys.executable).parent / "prefect")
+    started = subprocess.run(
+        [prefect, "deployment", "run", "level1-training/daily-training"],
+        cwd=ROOT,
+        env=deployed,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    flow_run_id = re.search(r"UUID: ([0-9a-f-]{36})", started.stdout)
+    assert flow_run_id, started.stdout
+    run_id = flow_run_id[1]
+    assert _wait_until(lambda: _flow_run_state(deployed, run_id) == "RUNNING", 120)
+    process = _flow_run_process(run_id)
+    assert process is not None
+    # it trains on the source the deployment carried, on the tracking server (its MLflow run is there)
+    assert _wait_until(lambda: set(_training_runs(stack)) - set(before), 120)
+    (tags,) = [tags for run, tags in _training_runs(stack).items() if run not in before]
+    assert tags["data_source"] == "synthetic"
+    # when the worker and the run's process die together (a machine lost): nobody is left to report the end
+    os.kill(_program_pids(stack)["worker"], signal.SIGKILL)
+    os.kill(process, signal.SIGKILL)
+    killed = time.monotonic()
+    # then the server marks the run Crashed within the silence it allows (plus its evaluation period)
+    assert _wait_until(lambda: _flow_run_state(deployed, run_id) == "CRASHED", SILENCE_SECONDS + 60)
+    print(f"crashed {time.monotonic() - killed:.0f} s after the kill")
 
 
 DRIFT_DAY = 35

@@ -26,7 +26,7 @@ from level1_pipeline.tracking import TrainingRun, code_version
 from shared.data.source import source_from, training_window
 from shared.data.windows import DataWindow, TimeSplit
 from shared.model import ModelParams
-from shared.prefect_api import refuse_local_registry_in_deployment
+from shared.prefect_api import check_deployment_targets
 from shared.registry import Registry
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN, with_schema_types
 from shared.settings import Settings, load_settings
@@ -186,7 +186,7 @@ def training_flow(
     newest day of the source whose labels have all arrived.
     """
     settings = load_settings(**(settings_overrides or {}))
-    refuse_local_registry_in_deployment(settings.tracking_uri)
+    check_deployment_targets(settings)
     policy = load_training_policy(settings.training_policy_file)
     card_text = load_card_text(settings.model_card_file)
     source = source_from(settings)

@@ -28,7 +28,7 @@ from level1_pipeline.tracking import TrainingRun, code_version
 from shared.data.source import source_from, training_window
 from shared.data.windows import DataWindow, TimeSplit
 from shared.model import ModelParams
-from shared.prefect_api import refuse_local_registry_in_deployment
+from shared.prefect_api import check_deployment_targets
 from shared.schema import with_schema_types
 from shared.settings import Settings, load_settings, overrides_without_secrets
 from shared.tracking import connect
@@ -107,7 +107,7 @@ def sweep_flow(
 ) -> SweepOutcome:
     """Sweep the search space on one data window; train and gate the best trial like any model."""
     settings = load_settings(**(settings_overrides or {}))
-    refuse_local_registry_in_deployment(settings.tracking_uri)
+    check_deployment_targets(settings)
     policy = load_training_policy(settings.training_policy_file)
     space = load_sweep_space(settings.sweep_space_file)
     source = source_from(settings)

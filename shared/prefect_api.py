@@ -14,8 +14,12 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from shared.processes import free_port, stop_process, wait_until_ready
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 # What Prefect's own temporary server sets: no UI, ephemeral mode (prefect/server/api/server.py).
 EPHEMERAL_SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
@@ -66,19 +70,35 @@ def without_heartbeats() -> Iterator[None]:
         yield
 
 
-class LocalRegistryInDeploymentError(RuntimeError):
-    """A deployed flow with no tracking server would write to a private SQLite registry on the worker."""
+class DeploymentTargetError(RuntimeError):
+    """A deployment run cannot reach what it must write to; the message says what to do."""
 
 
-def refuse_local_registry_in_deployment(tracking_uri: str | None) -> None:
-    """Fail fast when a flow started by a worker (a deployment run) has no tracking server configured."""
+def check_deployment_targets(settings: Settings) -> None:
+    """Fail fast when a flow started by a worker (a deployment run) has no tracking server, or not the one it carries.
+
+    Deployments carry the servers' addresses of when they were deployed: a stack that moved since
+    (other ports, another host) is named, with the command that fixes it.
+    """
     from prefect.runtime import deployment
 
-    if deployment.id and not tracking_uri:
-        raise LocalRegistryInDeploymentError(
+    from shared.tracking import TrackingUnavailableError, check_reachable
+
+    if not deployment.id:
+        return
+    if not settings.tracking_uri:
+        raise DeploymentTargetError(
             f"deployment {deployment.name!r} runs without MLFLOW_TRACKING_URI: it would train into a private SQLite "
             "registry on the worker. Deploy with the tracking server's address in the environment (make deploy)."
         )
+    try:
+        check_reachable(settings)
+    except TrackingUnavailableError as unreachable:
+        raise DeploymentTargetError(
+            f"deployment {deployment.name!r} carries MLFLOW_TRACKING_URI={settings.tracking_uri}, which does not "
+            f"answer ({unreachable}). If the stack moved since it was deployed, deploy again from the stack's "
+            'environment: eval "$(make -s stack-env)" && make deploy'
+        ) from None
 
 
 def _drain_prefect_workers(timeout: float = 5.0) -> None:

@@ -15,7 +15,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from level2_cicd.batch.job import BatchJob, ModelChoice, plan, records, report_lines, run
-from shared.prefect_api import refuse_local_registry_in_deployment
+from shared.prefect_api import check_deployment_targets
 from shared.registry import Registry, RegistryError
 from shared.settings import Settings, load_settings
 from shared.tracking import check_reachable, use_tracking_uri
@@ -65,7 +65,7 @@ def batch_scoring_flow(
 ) -> BatchOutcome:
     """Score a partitioned Parquet dataset with a registered version; append the scores to the prediction log."""
     settings = load_settings(**(settings_overrides or {}))
-    refuse_local_registry_in_deployment(settings.tracking_uri)
+    check_deployment_targets(settings)
     check_reachable(settings)
     use_tracking_uri(settings.resolved_tracking_uri)
     model = choose_model_task(settings, version)

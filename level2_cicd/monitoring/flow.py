@@ -27,7 +27,7 @@ from level2_cicd.monitoring.release_judge import Verdict
 from shared.data.source import Calendar, resolve_day, source_from
 from shared.metrics import classification_metrics
 from shared.prediction_log import create_store_engine, read_log, read_rejections
-from shared.prefect_api import refuse_local_registry_in_deployment
+from shared.prefect_api import check_deployment_targets
 from shared.registry import Registry, VersionRef
 from shared.release_policy import load_release_policy
 from shared.settings import Settings, load_settings, retraining_overrides
@@ -250,7 +250,7 @@ def monitoring_flow(
 ) -> MonitoringOutcome:
     """Monitor one day (a date or a day number of the source; default: its today); retrain if the policy says so."""
     settings = load_settings(**(settings_overrides or {}))
-    refuse_local_registry_in_deployment(settings.tracking_uri)
+    check_deployment_targets(settings)
     policy = load_monitoring_policy(settings.monitoring_policy_file)
     source = source_from(settings)
     calendar = source.calendar

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -77,7 +78,12 @@ def _owned_by_database_user(folder: Path) -> None:
 
 
 def init_cluster(stack_folder: Path) -> Path:
-    """The stack's cluster (created once; trust on loopback only), its location recorded in the stack folder."""
+    """The stack's cluster (created once), its location recorded in the stack folder.
+
+    Over TCP every role logs in with its password (scram-sha-256); the Unix socket, in the data folder
+    only the cluster's owner may enter, trusts the superuser for administration. The superuser's own
+    password is random and kept nowhere: nothing logs in as it over TCP.
+    """
     data = data_folder_for(stack_folder)
     stack_folder.mkdir(parents=True, exist_ok=True)
     (stack_folder / RECORD).write_text(f"{data}\n")
@@ -87,11 +93,31 @@ def init_cluster(stack_folder: Path) -> Path:
         _owned_by_database_user(data.parent)
     _owned_by_database_user(data)
     data.chmod(0o700)
-    command = [tool("initdb"), "-D", str(data), "-U", DATABASE_USER, "--auth=trust", "--no-sync"]
-    done = subprocess.run(as_database_user(command), capture_output=True, text=True, timeout=120)
+    pwfile = data.parent / f".initdb-password-{os.getpid()}"
+    pwfile.touch(mode=0o600)
+    pwfile.write_text(secrets.token_urlsafe(24) + "\n")
+    if _runs_as_other_user():
+        shutil.chown(pwfile, DATABASE_USER, DATABASE_USER)
+    command = [tool("initdb"), "-D", str(data), "-U", DATABASE_USER, f"--pwfile={pwfile}", "--no-sync"]
+    command += ["--auth-local=trust", "--auth-host=scram-sha-256"]
+    try:
+        done = subprocess.run(as_database_user(command), capture_output=True, text=True, timeout=120)
+    finally:
+        pwfile.unlink(missing_ok=True)
     if done.returncode != 0:
         raise PostgresError(f"initdb in {data} failed: {done.stderr.strip()[-500:]}")
     return data
+
+
+def trusts_local_users(data: Path) -> bool:
+    """A cluster made by an older stack: TCP logins need no password."""
+    rules = [line.split() for line in (data / "pg_hba.conf").read_text().splitlines() if line.startswith("host")]
+    return any(rule[-1] == "trust" for rule in rules)
+
+
+def admin_conninfo(data: Path, port: int) -> str:
+    """The superuser over the cluster's Unix socket (its data folder): for creating roles and databases."""
+    return f"host={data} port={port} user={DATABASE_USER} dbname=postgres"
 
 
 def server_command(data: Path, port: int) -> list[str]:

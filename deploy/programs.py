@@ -29,22 +29,23 @@ def programs(stack: Stack, data: Path) -> list[Program]:
         Program(
             "mlflow",
             _args(
-                [*wait, f"{stack.postgres_url}/mlflow", "--", str(bin_dir / "mlflow"), "server"],
+                [*wait, stack.dsn("mlflow"), "--", str(bin_dir / "mlflow"), "server"],
                 ["--backend-store-uri", stack.database("mlflow"), "--serve-artifacts"],
                 ["--artifacts-destination", str(stack.folder / "mlflow-artifacts"), "--host", "127.0.0.1"],
                 ["--port", str(stack.ports.mlflow), "--workers", "1"],
             ),
-            quiet | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+            quiet | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "PGPASSFILE": str(stack.passfile("mlflow"))},
         ),
         Program(
             "prefect",
             _args(
-                [*wait, f"{stack.postgres_url}/prefect", "--", str(bin_dir / "prefect"), "server", "start"],
+                [*wait, stack.dsn("prefect"), "--", str(bin_dir / "prefect"), "server", "start"],
                 ["--host", "127.0.0.1", "--port", str(stack.ports.prefect)],
             ),
             quiet
             | {"PREFECT_HOME": str(stack.folder / "prefect")}
-            | {"PREFECT_API_DATABASE_CONNECTION_URL": stack.database("prefect", "asyncpg")},
+            | {"PREFECT_API_DATABASE_CONNECTION_URL": stack.database("prefect", "asyncpg")}
+            | {"PGPASSFILE": str(stack.passfile("prefect"))},
         ),
         Program(
             "worker",  # Prefect's worker ignores SIGTERM for a long time; SIGINT stops it
@@ -59,7 +60,7 @@ def programs(stack: Stack, data: Path) -> list[Program]:
         Program(
             "service",
             _args(
-                [*wait, f"{stack.tracking_uri}/health", f"{stack.postgres_url}/predictions", "--", sys.executable],
+                [*wait, f"{stack.tracking_uri}/health", stack.dsn("predictions"), "--", sys.executable],
                 ["-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(stack.ports.service)],
                 ["--workers", str(SERVICE_WORKERS)],
             ),
@@ -78,7 +79,7 @@ def programs(stack: Stack, data: Path) -> list[Program]:
                 ["--nworkers", str(DASK_WORKERS), "--nthreads", "1", *loopback_only],
                 ["--local-directory", str(stack.folder / "dask")],
             ),
-            quiet,
+            quiet | {"PGPASSFILE": str(stack.passfile("predictions"))},  # batch scoring appends to the log
             priority=300,
         ),
     ]

@@ -23,7 +23,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from deploy.postgres import PostgresError, init_cluster, remove_cluster
+from deploy.database_roles import forget_roles, record_roles
+from deploy.postgres import PostgresError, init_cluster, remove_cluster, trusts_local_users
 from deploy.processes import forget, pid_path, stack_processes
 from deploy.programs import programs
 from deploy.supervisor import render
@@ -52,17 +53,16 @@ def running(folder: Path) -> Stack | None:
 
 
 def create_databases(stack: Stack, timeout: float = 60) -> None:
+    """Each database and its role (deploy/database_roles.py), once PostgreSQL accepts connections."""
     import psycopg
+
+    from deploy.database_roles import ensure_roles
 
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with psycopg.connect(f"{stack.postgres_url}/postgres", autocommit=True, connect_timeout=2) as conn:
-                existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
-                for name in DATABASES:
-                    if name not in existing:
-                        conn.execute(f'CREATE DATABASE "{name}"')
-                return
+            ensure_roles(stack.admin, stack.folder, DATABASES)
+            return
         except psycopg.OperationalError:
             if time.monotonic() > deadline:
                 raise StackError(f"PostgreSQL did not accept connections on port {stack.ports.postgres}") from None
@@ -91,6 +91,7 @@ def up(folder: Path) -> Stack:
     stack = Stack(folder, kept_ports(folder))
     (folder / "ports.json").write_text(json.dumps(asdict(stack.ports)))
     data = init_cluster(folder)
+    record_roles(folder, DATABASES, legacy=trusts_local_users(data))
     (folder / "logs").mkdir(exist_ok=True)
     config = _config_file(folder)
     config.touch(mode=0o600)  # it holds the service's tokens
@@ -187,6 +188,7 @@ def main(argv: list[str]) -> int:
         if command == "remove":
             down(folder)
             removed = remove_cluster(folder)
+            forget_roles(folder)
             print(f"stack stopped; PostgreSQL data removed ({removed})" if removed else "stack stopped")
             return 0
         if command == "env":

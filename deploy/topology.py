@@ -40,12 +40,33 @@ class Stack:
     folder: Path
     ports: Ports
 
+    def role(self, database: str) -> str:
+        """The role a server logs in as to ``database`` (deploy/database_roles.py)."""
+        from deploy.database_roles import roles
+
+        return roles(self.folder, DATABASES).get(database, database)
+
+    def dsn(self, database: str) -> str:
+        """libpq URL of ``database`` as its role, naming its password file (no password in it)."""
+        where = f"{self.role(database)}@127.0.0.1:{self.ports.postgres}/{database}"
+        return f"postgresql://{where}?passfile={self.passfile(database)}"
+
     @property
-    def postgres_url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.ports.postgres}"
+    def admin(self) -> str:
+        """The superuser over the cluster's Unix socket: roles and databases are made through it."""
+        from deploy.postgres import admin_conninfo, data_folder_for
+
+        return admin_conninfo(data_folder_for(self.folder), self.ports.postgres)
 
     def database(self, name: str, driver: str = "psycopg") -> str:
-        return f"postgresql+{driver}://postgres@127.0.0.1:{self.ports.postgres}/{name}"
+        """SQLAlchemy URL of ``name`` as its role; no password in it (``passfile``)."""
+        return f"postgresql+{driver}://{self.role(name)}@127.0.0.1:{self.ports.postgres}/{name}"
+
+    def passfile(self, database: str) -> Path:
+        """The password file (``PGPASSFILE``) of ``database``'s role: only its servers get it."""
+        from deploy.database_roles import passfile
+
+        return passfile(self.folder, database, self.role(database))
 
     @property
     def tracking_uri(self) -> str:
@@ -65,6 +86,7 @@ class Stack:
             "MLFLOW_TRACKING_URI": self.tracking_uri,
             "PREFECT_API_URL": self.prefect_api,
             "MLOPS_PREDICTION_STORE_URL": self.database("predictions"),
+            "PGPASSFILE": str(self.passfile("predictions")),
             "MLOPS_DASK_ADDRESS": self.dask_address,
         }
 
@@ -88,7 +110,7 @@ class Stack:
     def health(self) -> dict[str, str]:
         """Where each server says it is up."""
         found = {
-            "postgres": f"{self.postgres_url}/predictions",
+            "postgres": self.dsn("predictions"),
             "mlflow": f"{self.tracking_uri}/health",
             "prefect": f"{self.prefect_api}/health",
             "service": f"{self.service_url}/health",  # /ready waits for a champion: train one first

@@ -44,7 +44,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     folder = private / "checkout" / "state" / "stack"
     started = up(folder)
     try:
-        yield started
+        with pytest.MonkeyPatch.context() as patch:  # as `eval "$(make -s stack-env)"` does for a shell
+            patch.setenv("PGPASSFILE", started.client_env()["PGPASSFILE"])
+            yield started
     finally:
         down(folder)
         remove_cluster(folder)
@@ -113,7 +115,7 @@ def test_two_worker_service_logs_every_prediction_once_in_postgres_and_counts_al
     ids = asyncio.run(_send(stack.service_url, to_records(schema_rows(REQUESTS, seed=4)), token))
     deadline, stored = time.monotonic() + 20, list[str]()
     while len(stored) < REQUESTS and time.monotonic() < deadline:
-        with psycopg.connect(f"{stack.postgres_url}/predictions") as conn:
+        with psycopg.connect(stack.dsn("predictions")) as conn:
             stored = [row[0] for row in conn.execute("SELECT request_id FROM predictions")]
         time.sleep(0.2)
     assert sorted(stored) == sorted(ids)  # every prediction exactly once, nothing else
@@ -287,9 +289,9 @@ def test_purge_on_postgresql(stack: Stack) -> None:
     from shared.prediction_log import create_store_engine
     from tests.level2_cicd.service.test_retention import check_purge
 
-    with psycopg.connect(f"{stack.postgres_url}/postgres", autocommit=True) as conn:
-        conn.execute("CREATE DATABASE purge_check")
-    engine = create_store_engine(stack.database("purge_check"))
+    with psycopg.connect(stack.admin, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE purge_check OWNER predictions")
+    engine = create_store_engine(stack.database("predictions").rsplit("/", 1)[0] + "/purge_check")
     try:
         check_purge(engine)
     finally:
@@ -337,7 +339,7 @@ def test_batch_scoring_runs_on_the_stacks_dask_workers_and_logs_to_postgresql(
     assert "600 rows scored, 0 rejected; partitions: 3 scored" in done.stdout
     version = re.search(r"version (\d+) of", done.stdout)
     assert version, done.stdout
-    with psycopg.connect(f"{stack.postgres_url}/predictions") as conn:
+    with psycopg.connect(stack.dsn("predictions")) as conn:
         query = "SELECT model_version, count(*) FROM predictions WHERE source = 'batch' GROUP BY model_version"
         assert conn.execute(query).fetchall() == [(version.group(1), 600)]
 
@@ -355,6 +357,24 @@ def test_every_server_of_the_stack_listens_on_loopback_only(stack: Stack, traine
     assert {c.laddr.ip for c in listening} <= {"127.0.0.1", "::1"}, sorted(
         {(c.laddr.ip, c.laddr.port) for c in listening}
     )
+
+
+def test_each_server_logs_in_to_its_own_database_only_and_no_password_is_on_a_command_line(
+    stack: Stack, trained: str
+) -> None:
+    from deploy.database_roles import password
+
+    tcp = f"127.0.0.1:{stack.ports.postgres}"
+    # a login without the password is refused
+    with pytest.raises(psycopg.OperationalError, match="password"):
+        psycopg.connect(f"postgresql://predictions@{tcp}/predictions", passfile="/dev/null", connect_timeout=5)
+    # MLflow's role, with its own password, cannot open the prediction log
+    with pytest.raises(psycopg.OperationalError, match="permission denied"):
+        psycopg.connect(f"postgresql://mlflow@{tcp}/predictions", passfile=str(stack.passfile("mlflow")))
+    # no password appears in any process's command line (what `ps` shows every local user)
+    secrets = [password(stack.passfile(name)) for name in ("mlflow", "prefect", "predictions")]
+    command_lines = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in stack_processes(stack.folder)]
+    assert not [line for line in command_lines for secret in secrets if secret.encode() in line]
 
 
 def _program_pids(stack: Stack) -> dict[str, int]:
@@ -446,10 +466,10 @@ def test_acknowledged_predictions_are_stored_though_postgresql_dies_under_load(s
 
     # and every acknowledged prediction is in the log (the log may hold more: stored, then not answered in time)
     def stored() -> set[str]:
-        with psycopg.connect(f"{stack.postgres_url}/predictions", connect_timeout=5) as conn:
+        with psycopg.connect(stack.dsn("predictions"), connect_timeout=5) as conn:
             return {row[0] for row in conn.execute("SELECT request_id FROM predictions")}
 
-    assert _wait_until(lambda: ready(f"{stack.postgres_url}/predictions"), 60)
+    assert _wait_until(lambda: ready(stack.dsn("predictions")), 60)
     missing = set(acknowledged) - stored()
     assert missing == set(), f"{len(missing)} of {len(acknowledged)} acknowledged predictions are not stored"
     # and the service answers again once the database is back

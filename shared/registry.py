@@ -25,6 +25,7 @@ CHALLENGER = "challenger"  # passed the offline gates, tested on live traffic be
 THRESHOLD_TAG = "threshold"
 TRAIL_TAG = "alias_trail"  # every alias move onto or off a version: JSON list, newest last
 TRAIL_KEPT = 20  # moves kept per version (a tag value holds at most 5,000 characters)
+ABSENT = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")  # MLflow's codes for no such model / alias
 
 
 def person() -> str:
@@ -94,12 +95,19 @@ class Registry:
         self.client = client or MlflowClient()
 
     def _alias(self, alias: str) -> ModelVersion | None:
+        """The version under ``alias``; None only when the model or the alias does not exist.
+
+        Any other failure (a registry that does not answer) is raised: read as "no champion", it would
+        let a candidate be promoted over a champion nobody could see, and tell the service's users a lie.
+        """
         from mlflow.exceptions import MlflowException
 
         try:
             return self.client.get_model_version_by_alias(self.name, alias)
-        except MlflowException:
-            return None
+        except MlflowException as error:
+            if error.error_code in ABSENT:
+                return None
+            raise
 
     def champion(self) -> VersionRef | None:
         """The version the ``champion`` alias points at now, or None when there is none."""

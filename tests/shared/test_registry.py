@@ -65,6 +65,20 @@ def test_model_loads_by_the_version_read_even_if_the_alias_moves_meanwhile(regis
     assert model.predict_proba(np.zeros((1, 1)))[0, 1] == pytest.approx(0.1)
 
 
+def test_a_registry_that_does_not_answer_is_an_error_never_no_champion(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlflow.exceptions import MlflowException
+
+    from shared.processes import free_port
+
+    # given a registry whose server is gone
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    gone = Registry(NAME, MlflowClient(tracking_uri=f"http://127.0.0.1:{free_port()}"))
+    # when the champion is asked for, then the failure is raised (read as None, a candidate would be promoted
+    # over a champion nobody could see)
+    with pytest.raises(MlflowException, match="API request"):
+        gone.champion()
+
+
 def test_missing_threshold_tag_is_a_clear_error_not_a_default(registry: Registry) -> None:
     client = MlflowClient()
     client.delete_model_version_tag(NAME, "2", "threshold")

@@ -83,3 +83,48 @@ def test_every_prediction_is_logged_once_with_its_version_across_a_champion_swap
     assert set(versions[first_two:]) == {"2"}
     # labels join to their predictions
     assert log["label"].notna().sum() == 100
+
+
+def test_with_the_registry_hung_the_service_listens_says_why_it_is_not_ready_and_stops_on_sigterm(
+    tmp_path: Any,
+) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from shared.processes import free_port, running_server
+    from tests.level2_cicd.conftest import ROOT
+
+    # given an MLflow host that accepts connections and never answers (the worst way to be away)
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(64)
+    port = free_port()
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{hung.getsockname()[1]}",
+        "MLOPS_STATE_DIR": str(tmp_path / "state"),
+        "MLOPS_CLIENT_TIMEOUT_SECONDS": "2",
+        "MLOPS_CLIENT_RETRIES": "0",
+    }
+    command = [sys.executable, "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # when the service starts, then it listens (/health) though no model could be loaded
+        with running_server(command, env, f"{base}/health", timeout=120, cwd=ROOT, quiet=True) as process:
+            ready = httpx.get(f"{base}/ready", timeout=10)
+            assert ready.status_code == 503
+            reason = ready.json()["reason"]  # the registry's silence, not "no champion yet"
+            assert reason.startswith("loading the champion of 'churn-model' failed"), reason
+            # and SIGTERM stops it within uvicorn's grace, though the registry still hangs
+            process.send_signal(signal.SIGTERM)
+            stopped_at = time.monotonic()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pytest.fail("the service ignored SIGTERM for 30 s")
+            print(f"stopped {time.monotonic() - stopped_at:.1f} s after SIGTERM; /ready said {ready.text}")
+    finally:
+        hung.close()

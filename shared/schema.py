@@ -166,6 +166,23 @@ def conform(frame: pd.DataFrame, require_label: bool = False) -> pd.DataFrame:
     return with_schema_types(frame)
 
 
+def parse_times(values: pd.Series, column: str = TIME_COLUMN) -> pd.Series:
+    """Times as naive UTC, whatever zone or offset each value carries (mixed offsets in one file included).
+
+    The one parser of every path that reads times (files, the files source, hand-off CSVs); a value
+    that is not a time raises SchemaError naming the column and examples.
+    """
+    parsed = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
+    retry = parsed.isna() & values.notna()
+    if retry.any():  # not ISO 8601: parse those values one by one
+        parsed[retry] = pd.to_datetime(values[retry], utc=True, errors="coerce", format="mixed")
+    bad = parsed.isna() & values.notna()
+    if bad.any():
+        rule = "is not a time (ISO 8601, e.g. 2026-01-31T09:30:00+01:00)"
+        raise SchemaError([Violation(column, rule, int(bad.sum()), _examples(values[bad]))])
+    return parsed.dt.tz_convert(None)
+
+
 def with_schema_types(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with the schema's dtypes, for data that already passed a check (the data gate)."""
     typed = frame.copy()
@@ -177,7 +194,7 @@ def with_schema_types(frame: pd.DataFrame) -> pd.DataFrame:
     if LABEL_COLUMN in typed.columns:
         typed[LABEL_COLUMN] = typed[LABEL_COLUMN].astype("Int64")
     if TIME_COLUMN in typed.columns:
-        typed[TIME_COLUMN] = pd.to_datetime(typed[TIME_COLUMN])
+        typed[TIME_COLUMN] = parse_times(typed[TIME_COLUMN])
     return typed
 
 

@@ -21,6 +21,7 @@ from shared.schema import (
     SchemaError,
     Violation,
     broken_rules,
+    parse_times,
     to_records,
     with_schema_types,
 )
@@ -73,7 +74,7 @@ def request_ids(job_id: str, partition: int, rows: pd.Series) -> list[str]:
 def log_rows(scored: pd.DataFrame, ids: list[str], served_at: datetime) -> list[dict[str, Any]]:
     """Prediction-log rows of scored rows, tagged ``batch``; the event time is the row's own when it has one."""
     if TIME_COLUMN in scored:
-        times = pd.to_datetime(scored[TIME_COLUMN], utc=True).dt.tz_localize(None)  # naive UTC, like the service
+        times = parse_times(scored[TIME_COLUMN])  # naive UTC, like the service
         created = [t.to_pydatetime() for t in times]
     else:
         created = [served_at] * len(ids)

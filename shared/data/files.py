@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from shared.schema import TIME_COLUMN, conform
+from shared.schema import TIME_COLUMN, conform, parse_times
 
 READERS: dict[str, Callable[[Path], Any]] = {".csv": pd.read_csv, ".parquet": pd.read_parquet}
 
@@ -23,7 +23,7 @@ def load_table(path: Path | str, require_label: bool = False) -> pd.DataFrame:
         raise FileNotFoundError(f"{file}: no such file")
     frame = reader(file)
     if TIME_COLUMN in frame.columns:
-        frame[TIME_COLUMN] = pd.to_datetime(frame[TIME_COLUMN])
+        frame[TIME_COLUMN] = parse_times(frame[TIME_COLUMN])
     return conform(frame, require_label=require_label)
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 import pandas as pd
 
 from shared.data.windows import DataWindow
-from shared.schema import LABEL_COLUMN, TIME_COLUMN
+from shared.schema import LABEL_COLUMN, TIME_COLUMN, SchemaError, parse_times
 from shared.settings import Settings
 
 if TYPE_CHECKING:
@@ -166,11 +166,10 @@ class FileSource:
         table = pd.concat(frames, ignore_index=True)
         if TIME_COLUMN not in table.columns:
             raise DataSourceError(f"{self.pattern}: column {TIME_COLUMN!r} (event time) is missing")
-        times = pd.to_datetime(table[TIME_COLUMN], utc=True, errors="coerce")
-        if times.isna().any():
-            bad = table.loc[times.isna(), TIME_COLUMN].head(3).tolist()
-            raise DataSourceError(f"{self.pattern}: column {TIME_COLUMN!r} has values that are not times, e.g. {bad}")
-        table[TIME_COLUMN] = times.dt.tz_convert(None)
+        try:
+            table[TIME_COLUMN] = parse_times(table[TIME_COLUMN])
+        except SchemaError as not_times:
+            raise DataSourceError(f"{self.pattern}: {not_times.violations[0]}") from None
         return table.sort_values(TIME_COLUMN, kind="stable").reset_index(drop=True)
 
     @property

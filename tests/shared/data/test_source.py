@@ -65,3 +65,35 @@ def test_days_are_given_as_dates_or_day_numbers_of_the_source() -> None:
     assert resolve_day(source, 4) == resolve_day(source, "4") == date(2024, 6, 5)
     with pytest.raises(DataSourceError, match="neither a date"):
         resolve_day(source, "next tuesday")
+
+
+def test_one_csv_with_two_utc_offsets_reads_every_time_as_the_same_instant_in_utc(
+    small_window: pd.DataFrame, tmp_path: Path
+) -> None:
+    from shared.data.files import load_table
+
+    # given one CSV whose times carry two offsets (a summer and a winter export, or two offices)
+    frame = small_window.head(40).copy()
+    local = frame[TIME_COLUMN].dt.tz_localize("UTC")
+    as_text = [
+        (t.tz_convert("Europe/Paris") if i % 2 else t.tz_convert("America/New_York")).isoformat()
+        for i, t in enumerate(local)
+    ]
+    frame[TIME_COLUMN] = as_text
+    frame.to_csv(tmp_path / "mixed.csv", index=False)
+    # when the files source and the hand-off reader (level 0's scorer) read it
+    by_source = FileSource(str(tmp_path / "mixed.csv")).table.sort_values(ID_COLUMN)[TIME_COLUMN].tolist()
+    by_reader = load_table(tmp_path / "mixed.csv").sort_values(ID_COLUMN)[TIME_COLUMN].tolist()
+    # then both give the original instants, in naive UTC
+    expected = small_window.head(40).sort_values(ID_COLUMN)[TIME_COLUMN].tolist()
+    assert by_source == expected
+    assert by_reader == expected
+
+
+def test_a_value_that_is_not_a_time_is_named_with_its_column(small_window: pd.DataFrame, tmp_path: Path) -> None:
+    frame = small_window.head(5).copy()
+    frame[TIME_COLUMN] = frame[TIME_COLUMN].astype(str)
+    frame.loc[frame.index[2], TIME_COLUMN] = "next tuesday-ish"
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(DataSourceError, match=r"column 'event_time': 1 rows: is not a time .*next tuesday-ish"):
+        _ = FileSource(str(tmp_path / "bad.csv")).table

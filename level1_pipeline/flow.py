@@ -25,9 +25,10 @@ from level1_pipeline.steps import TrainedModel, evaluate, ingest_window, model_i
 from level1_pipeline.tracking import TrainingRun, code_version
 from shared.data.source import source_from, training_window
 from shared.data.windows import DataWindow, TimeSplit
+from shared.feature_set import FEATURES_TAG, feature_set
 from shared.model import ModelParams
 from shared.prefect_api import check_deployment_targets
-from shared.registry import Registry
+from shared.registry import Registry, RegistryError
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN, with_schema_types
 from shared.settings import Settings, load_settings
 from shared.tracking import connect
@@ -116,10 +117,21 @@ class JudgedChampion:
 
 
 @task(name="evaluate-champion", cache_policy=NO_CACHE)
-def evaluate_champion_task(registry: Registry, holdout: pd.DataFrame, run: TrainingRun) -> JudgedChampion:
+def evaluate_champion_task(
+    registry: Registry, holdout: pd.DataFrame, run: TrainingRun, allow_schema_change: bool
+) -> JudgedChampion:
     champion = registry.champion()
     if champion is None:
         return JudgedChampion(None, None)
+    if (differs := champion.schema_differences) is not None:
+        if not allow_schema_change:
+            raise RegistryError(
+                f"champion version {champion.version} was trained on another feature set ({differs}). Nothing was "
+                "registered. To replace it by a model of this schema, judged without the champion, set "
+                "MLOPS_ALLOW_SCHEMA_CHANGE=true"
+            )
+        run.set_tags({"schema_change_from_champion": champion.version})
+        return JudgedChampion(champion.version, None)  # no comparison across feature sets; promotion still CAS
     metrics = evaluate(registry.load(champion), holdout, champion.threshold)
     run.log_metrics(metrics, prefix="champion_holdout_")
     run.set_tags({"compared_with_champion_version": champion.version})
@@ -222,7 +234,7 @@ def _train_and_gate(
     split, digest = split_task(frame, policy, run)
     trained = train_task(split, params, run)
     metrics = evaluate_task(trained, split.holdout, run)
-    judged = evaluate_champion_task(registry, split.holdout, run)
+    judged = evaluate_champion_task(registry, split.holdout, run, settings.allow_schema_change)
     gate = validate_model_task(metrics, judged.metrics, policy, run)
     tags = _version_tags(window, digest, trained, gate)
     version = register_task(trained, split, tags, registry, run)
@@ -254,6 +266,7 @@ def _version_tags(window: DataWindow, digest: str, trained: TrainedModel, gate: 
         "code_version": code_version(),
         "threshold": f"{trained.threshold:.2f}",
         **gate.as_tags(),
+        FEATURES_TAG: feature_set(),
         **({RELEASE_TAG: PENDING} if gate.passed else {}),
     }
 

@@ -64,6 +64,14 @@ class VersionRef:
     def model_uri(self) -> str:
         return f"models:/{self.name}/{self.version}"
 
+    @property
+    def schema_differences(self) -> str | None:
+        """How the feature set it was trained on differs from the schema's; None when it matches or is untagged."""
+        from shared.feature_set import FEATURES_TAG, differences
+
+        trained = self.tags.get(FEATURES_TAG)
+        return differences(trained) if trained is not None else None
+
 
 def version_ref(version: ModelVersion) -> VersionRef:
     """Read a registry entry; raise RegistryError when it has no usable decision threshold."""
@@ -245,6 +253,11 @@ class Registry:
         previous = self._alias(PREVIOUS)
         if previous is None:
             raise RegistryError(f"nothing to roll back to: {self.name!r} has no {PREVIOUS!r} version")
+        if (differs := version_ref(previous).schema_differences) is not None:
+            raise RegistryError(
+                f"not rolled back: previous version {previous.version} does not fit the schema in force ({differs}); "
+                "a rollback never crosses a schema change"
+            )
         current = self.champion_number()
         self.set_alias(CHAMPION, str(previous.version), move)
         self.drop_alias(PREVIOUS, Move(move.by, f"rolled back to: {move.why}"))

@@ -101,6 +101,11 @@ class Settings(BaseSettings):
         description="Retries of a failed MLflow or Prefect request (backoff 1 s, 2 s): a lost server ends a "
         "command within about (retries + 1) x timeout, not after MLflow's default of minutes.",
     )
+    allow_schema_change: bool = Field(
+        default=False,
+        description="Let a model of a new feature set replace a champion trained on another (it is then judged "
+        "without the champion); otherwise training stops, naming the columns.",
+    )
     model_poll_seconds: float = Field(default=5.0, gt=0, description="How often the service checks the alias.")
     admin_token: SecretStr | None = Field(default=None, description="Bearer token of POST /admin/reload.")
     scoring_token: SecretStr | None = Field(

@@ -58,6 +58,7 @@ class ModelHolder:
         self.optional = optional
         self.current: LoadedModel | None = None
         self.last_error: str | None = None
+        self._refused: str | None = None  # the version last refused for not fitting the schema
         self._lock = threading.Lock()  # one load at a time; readers never take it
 
     def refresh(self) -> bool:
@@ -84,12 +85,35 @@ class ModelHolder:
             return False
         if self.current is not None and self.current.version == target.version:
             return False
-        loaded = _load(registry, target)
+        if target.version == self._refused:  # already said why; the alias has not moved since
+            return False
+        differs = target.schema_differences
+        loaded = _load(registry, target) if differs is None else None
+        if loaded is not None and differs is None:
+            differs = _untagged_differences(loaded)  # a version registered before versions carried the tag
+        if loaded is None or differs is not None:
+            self._refused, self.last_error = target.version, _refused(target.version, self.name, str(differs))
+            log.error(self.last_error)
+            return False
         old = self.current.version if self.current else None
         self.current = loaded  # a single reference assignment: requests see the old or the new model
         self.last_error = None
         log.warning("serving %s version %s as %s (was %s)", self.name, loaded.version, self.alias, old)
         return True
+
+
+def _refused(version: str, name: str, differs: str) -> str:
+    return (
+        f"not serving version {version} of {name!r}: it does not fit the schema in force ({differs}); "
+        "train a model on this schema, or serve the checkout it was trained with"
+    )
+
+
+def _untagged_differences(loaded: LoadedModel) -> str | None:
+    from shared.feature_set import differences
+
+    names = getattr(loaded.model, "feature_names_in_", None)
+    return differences(",".join(names)) if names is not None else None
 
 
 def _load(registry: Registry, champion: VersionRef) -> LoadedModel:

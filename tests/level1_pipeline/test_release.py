@@ -155,3 +155,30 @@ def test_a_pending_release_is_over_when_its_run_ended_or_it_outlived_the_bound(
     from level1_pipeline.release import release_outlived
 
     assert release_outlived(status, age, bound_seconds=180) is outlived
+
+
+def test_a_champion_of_another_feature_set_is_replaced_only_when_allowed_and_never_rolled_back_to(
+    train: Callable[..., Any],
+) -> None:
+    from shared.feature_set import FEATURES_TAG, feature_set
+    from shared.registry import Move
+    from shared.schema import FEATURES
+
+    # given a champion registered with a feature set the schema no longer has (the schema lost a column since)
+    assert train(params=WEAK_BUT_ABOVE_FLOOR).promoted
+    registry = Registry(MODEL)
+    registry.tag("1", {FEATURES_TAG: feature_set(FEATURES) + ",region:categorical"})
+    # when the next run trains on today's schema, then it stops before registering, naming the column and the flag
+    with pytest.raises(RegistryError, match=r"no longer has: region\).*MLOPS_ALLOW_SCHEMA_CHANGE=true"):
+        train(last_day=34)
+    assert (registry.champion_number(), [str(v.version) for v in registry.client.search_model_versions()]) == (
+        "1",
+        ["1"],
+    )
+    # when it is allowed, then the new model replaces the champion (judged without it)
+    outcome = train(last_day=34, allow_schema_change=True)
+    assert (outcome.promoted, outcome.champion_metrics, registry.champion_number()) == (True, None, outcome.version)
+    # and a rollback to the old feature set is refused, naming why; the champion stays
+    with pytest.raises(RegistryError, match="a rollback never crosses a schema change"):
+        registry.rollback(Move("a test", "roll back"))
+    assert registry.champion_number() == outcome.version

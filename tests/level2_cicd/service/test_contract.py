@@ -172,6 +172,34 @@ def test_a_champion_that_fails_to_load_leaves_the_old_model_serving(
     assert {p["model_version"] for p in served} == {"1"}
 
 
+def test_a_champion_trained_on_another_feature_set_is_not_served_and_the_columns_are_named(
+    client: TestClient, rows: list[dict[str, Any]]
+) -> None:
+    from mlflow import MlflowClient
+
+    from shared.feature_set import FEATURES_TAG, feature_set
+    from shared.schema import FEATURES
+
+    # given a champion whose registration says it was trained with one more column than the schema has
+    registry = MlflowClient()
+    served_now = registry.get_model_version("churn-model", "1")
+    assert served_now.tags[FEATURES_TAG] == feature_set()  # the training flow records its feature set
+    other = {**served_now.tags, FEATURES_TAG: feature_set(FEATURES) + ",region:categorical"}
+    newer = registry.create_model_version("churn-model", source=served_now.source, tags=other)
+    registry.set_registered_model_alias("churn-model", "champion", newer.version)
+    try:
+        # when the service looks for its champion
+        reloaded = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+        served = client.post("/predict", json={"rows": rows[:2]}).json()["predictions"]
+    finally:
+        registry.set_registered_model_alias("churn-model", "champion", "1")
+    # then it keeps the version that fits and says which columns the new one lacks
+    assert reloaded["version"] == "1"
+    assert f"not serving version {newer.version}" in reloaded["last_error"]
+    assert "trained on columns the schema no longer has: region" in reloaded["last_error"]
+    assert {p["model_version"] for p in served} == {"1"}
+
+
 def test_nan_for_a_non_nullable_feature_is_a_422_naming_it_not_a_500(
     client: TestClient, rows: list[dict[str, Any]]
 ) -> None:

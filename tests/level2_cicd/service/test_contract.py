@@ -185,7 +185,7 @@ def test_a_champion_trained_on_another_feature_set_is_not_served_and_the_columns
     served_now = registry.get_model_version("churn-model", "1")
     assert served_now.tags[FEATURES_TAG] == feature_set()  # the training flow records its feature set
     other = {**served_now.tags, FEATURES_TAG: feature_set(FEATURES) + ",region:categorical"}
-    newer = registry.create_model_version("churn-model", source=served_now.source, tags=other)
+    newer = registry.create_model_version("churn-model", source=str(served_now.source), tags=other)
     registry.set_registered_model_alias("churn-model", "champion", newer.version)
     try:
         # when the service looks for its champion

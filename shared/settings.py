@@ -5,6 +5,7 @@ Nothing happens at import: paths are only computed, never created, until an entr
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -177,6 +178,34 @@ def retraining_overrides(settings: Settings) -> dict[str, object]:
     return overrides
 
 
+ENV_FILE_VARIABLE = "MLOPS_ENV_FILE"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def env_file() -> Path | None:
+    """The settings file: ``MLOPS_ENV_FILE``, else ``.env`` at the project's root; None when unset or absent."""
+    named = os.environ.get(ENV_FILE_VARIABLE)
+    path = Path(named) if named else (PROJECT_ROOT / ".env" if named is None else None)
+    return path if path is not None and path.is_file() else None
+
+
+def load_env_file() -> dict[str, str]:
+    """Put the settings file's variables into this process's environment, the environment winning.
+
+    Any variable may be there (``MLOPS_*``, ``MLFLOW_TRACKING_URI``, ``PREFECT_API_URL``): processes
+    this one starts inherit them. Returns what was taken from the file.
+    """
+    from dotenv import dotenv_values
+
+    path = env_file()
+    if path is None:
+        return {}
+    taken = {key: value for key, value in dotenv_values(path).items() if value is not None and key not in os.environ}
+    os.environ.update(taken)
+    return taken
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment, with explicit overrides winning."""
+    """Read settings from the environment and the settings file (``.env``), explicit overrides winning."""
+    load_env_file()
     return Settings(**overrides)  # type: ignore[arg-type]

@@ -12,13 +12,16 @@ import pytest
 from shared.data.simulator import ChurnSimulator
 from shared.data.source import SyntheticSource
 from shared.runtime import PRIVATE_AND_QUIET
-from shared.settings import Settings
+from shared.settings import ENV_FILE_VARIABLE, Settings
 
 for _key, _value in PRIVATE_AND_QUIET.items():
     os.environ.setdefault(_key, _value)
 # Test processes run side by side on few cores (`make test` runs groups in parallel). OpenMP's threads spin while
 # they wait and, oversubscribed, starve each other: the fast suite took 106 s on 2 processes instead of 44 s.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Tests make their own settings: a developer's `.env` (their servers, their data) must not reach them or the
+# processes they start.
+os.environ[ENV_FILE_VARIABLE] = ""
 
 SMALL_ROWS_PER_DAY = 300
 # Generic tests use days made from the schema alone, so they pass unchanged after a fork edits it;

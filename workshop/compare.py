@@ -213,7 +213,7 @@ def compare(
 def quality_floor() -> float:
     from level1_pipeline.policy import load_training_policy
 
-    return load_training_policy(Settings().training_policy_file).model_gate.min_roc_auc
+    return load_training_policy(load_settings().training_policy_file).model_gate.min_roc_auc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         retrain_every=args.retrain_every,
     )
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the timeline is the output; flows log to Prefect
-    out = args.out or Settings().state_path / "compare" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = args.out or load_settings().state_path / "compare" / datetime.now().strftime("%Y%m%d-%H%M%S")
     with tempfile.TemporaryDirectory(prefix="mlops-compare-") as scratch:
         daily = compare(world, out, Path(scratch), release=args.release)
     from workshop.report import table

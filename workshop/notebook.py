@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from shared.runtime import PRIVATE_AND_QUIET
-from shared.settings import Settings
+from shared.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "level0_manual/notebook.py"
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
     parser.add_argument("--token", default=None, help="access token (default: Jupyter makes one and prints it)")
     args = parser.parse_args(argv)
-    env = jupyter_env(Settings().state_path)
+    env = jupyter_env(load_settings().state_path)
     print(f"level 0 as a notebook: http://127.0.0.1:{args.port}/notebooks/{NOTEBOOK} (Ctrl-C twice stops Jupyter)")
     sys.stdout.flush()
     os.chdir(ROOT)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 import pandas as pd
 
 from shared.data.windows import DataWindow
-from shared.schema import LABEL_COLUMN, TIME_COLUMN, SchemaError, parse_times
+from shared.schema import FEATURE_NAMES, ID_COLUMN, LABEL_COLUMN, TIME_COLUMN, SchemaError, parse_times
 from shared.settings import Settings
 
 if TYPE_CHECKING:
@@ -99,7 +99,14 @@ class SimulatorSource:
         first_day, last_day = self.calendar.day_of(first), self.calendar.day_of(last)
         if first_day < 0:
             raise DataSourceError(f"the simulator starts on {self.calendar.origin}; asked for {first}")
-        return self.simulator.window(first_day, last_day)
+        window = self.simulator.window(first_day, last_day)
+        if set(FEATURE_NAMES) != set(window.columns) - {ID_COLUMN, TIME_COLUMN, LABEL_COLUMN}:
+            raise DataSourceError(
+                "MLOPS_DATA_SOURCE=simulator makes the churn world's columns, not the ones shared/schema.py declares "
+                f"({', '.join(FEATURE_NAMES)}): set MLOPS_DATA_SOURCE=files with MLOPS_DATA_PATH (your data), or "
+                "synthetic (rows made from the schema), in the environment or in .env (make settings shows them)"
+            )
+        return window
 
     def newest_labelled_day(self) -> date:
         return self.calendar.date_of(self.settings.simulated_today - self.settings.label_delay_days - 1)

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,28 @@ def test_overrides_passed_on_to_flows_never_carry_secrets() -> None:
     settings = Settings(seed=5, admin_token="a-1", scoring_token="s-2", labels_token="l-3", github_token="g-4")
     passed = overrides_without_secrets(settings)
     assert passed == {"seed": 5}
+
+
+def test_a_settings_file_is_read_by_entry_points_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.settings import load_settings
+    from shared.settings_report import origin
+
+    # given a .env with three settings, one of which is also in the environment
+    file = tmp_path / "team.env"
+    file.write_text("MLOPS_TRAIN_DAYS=9\nMLOPS_SEED=8\nMLFLOW_TRACKING_URI=http://127.0.0.1:5999\n")
+    for key in ("MLOPS_TRAIN_DAYS", "MLFLOW_TRACKING_URI", "MLOPS_TRACKING_URI"):
+        monkeypatch.delenv(key, raising=False)  # restored after the test, whatever the file adds
+    monkeypatch.setenv("MLOPS_SEED", "7")
+    monkeypatch.setenv("MLOPS_ENV_FILE", str(file))
+    environment = set(os.environ)
+    # when an entry point loads its settings
+    settings = load_settings()
+    # then the file's values are in force, the environment's win, and each says where it came from
+    assert (settings.train_days, settings.seed, settings.tracking_uri) == (9, 7, "http://127.0.0.1:5999")
+    from_file = {"MLOPS_TRAIN_DAYS": "9", "MLFLOW_TRACKING_URI": "http://127.0.0.1:5999"}
+    assert origin("train_days", environment, from_file) == "settings file (MLOPS_TRAIN_DAYS)"
+    assert origin("seed", environment, from_file) == "environment (MLOPS_SEED)"
+    assert origin("tracking_uri", environment, from_file) == "settings file (MLFLOW_TRACKING_URI)"
+    assert origin("rows_per_day", environment, from_file) == "default"

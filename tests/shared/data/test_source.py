@@ -97,3 +97,16 @@ def test_a_value_that_is_not_a_time_is_named_with_its_column(small_window: pd.Da
     frame.to_csv(tmp_path / "bad.csv", index=False)
     with pytest.raises(DataSourceError, match=r"column 'event_time': 1 rows: is not a time .*next tuesday-ish"):
         _ = FileSource(str(tmp_path / "bad.csv")).table
+
+
+def test_the_simulator_on_a_forks_schema_says_which_setting_to_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.data import source as sources
+
+    # given a fork's schema (other feature names) and the default source, the churn simulator
+    monkeypatch.setattr(sources, "FEATURE_NAMES", ("plasma_glucose", "bmi"))
+    simulator = sources.SimulatorSource(Settings(data_source="simulator", rows_per_day=20))
+    # when a window is read, then the error names the setting and what to set it to
+    with pytest.raises(
+        DataSourceError, match=r"MLOPS_DATA_SOURCE=simulator .*plasma_glucose, bmi.*MLOPS_DATA_SOURCE=files"
+    ):
+        simulator.rows(simulator.calendar.origin, simulator.calendar.origin)

@@ -44,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         from level2_cicd.monitoring.flow import monitoring_flow
 
         outcome = monitoring_flow(day=args.day)
-    print(f"day {outcome.day}: {outcome.decision.status.value} ({outcome.decision.reason})")
+    print(
+        f"{outcome.date} (day {outcome.day} of the source): {outcome.decision.status.value} ({outcome.decision.reason})"
+    )
     if outcome.retrained:
         print(f"retrained: version {outcome.new_version}, promoted: {outcome.promoted}")
     return 0

@@ -47,6 +47,7 @@ class MonitoringOutcome:
     retraining_error: str | None = None
     live_test: LiveTest | None = None  # a challenger was under a live test this day
     became: str | None = None  # what the retrained version became (champion, challenger, rejected, registered)
+    date: str = ""  # the day's date (ISO): what people read; ``day`` numbers it within the source
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,16 @@ def monitoring_flow(
             dashboard_task(settings, summary, drift_snapshot, window, champion)
         history.append({"kind": "window", "day": day, "status": decision.status.value, "reason": decision.reason})
         after = live.champion_after if live is not None else champion.version
-        outcome = MonitoringOutcome(day, summary, decision, champion.version, after, retrained=False, live_test=live)
+        outcome = MonitoringOutcome(
+            day,
+            summary,
+            decision,
+            champion.version,
+            after,
+            retrained=False,
+            live_test=live,
+            date=calendar.date_of(day).isoformat(),
+        )
         if live is not None:
             record = {"mode": live.mode, "challenger": live.challenger, "champion_after": after}
             history.append({"kind": "live_test", "day": day, **record, **live.verdict.as_dict()})

@@ -197,7 +197,8 @@ class FileSource:
         return max(days)
 
     def today(self) -> date:
-        return date.today()
+        """The newest day in the files (a history exported once, or a folder that grows every day)."""
+        return max(self.table[TIME_COLUMN].dt.date)
 
     def lineage(self) -> dict[str, str]:
         return {"data_source": "files", "data_path": self.pattern, "data_files": str(len(self.files))}

@@ -207,7 +207,8 @@ def test_one_monitoring_window_on_the_forks_calendar(fork: Fork, service: ForkSe
     done = fork.run("-m", "level2_cicd.monitoring", "run", "--day", str(monitored))
     # then it judged that day's predictions (not an empty simulator day) and wrote its report
     day_number = (monitored - FIRST_DATE).days
-    assert re.search(rf"^day {day_number}: (ok|drift|decay) ", done.stdout, flags=re.MULTILINE), done.stdout
+    said = rf"^{monitored} \(day {day_number} of the source\): (ok|drift|decay) "  # dates, for people
+    assert re.search(said, done.stdout, flags=re.MULTILINE), done.stdout
     assert (fork.root / "state" / "level2" / "reports" / f"day-{day_number:03d}" / "drift.html").is_file()
 
 

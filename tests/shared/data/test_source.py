@@ -110,3 +110,9 @@ def test_the_simulator_on_a_forks_schema_says_which_setting_to_change(monkeypatc
         DataSourceError, match=r"MLOPS_DATA_SOURCE=simulator .*plasma_glucose, bmi.*MLOPS_DATA_SOURCE=files"
     ):
         simulator.rows(simulator.calendar.origin, simulator.calendar.origin)
+
+
+def test_a_files_source_is_monitored_on_its_newest_day_not_the_wall_clock(
+    exported: Path, small_window: pd.DataFrame
+) -> None:
+    assert FileSource(str(exported)).today() == small_window[TIME_COLUMN].dt.date.max()

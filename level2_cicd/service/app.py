@@ -25,7 +25,7 @@ from level2_cicd.service.batcher import Batcher, NotReadyError
 from level2_cicd.service.data_policy import load_data_policy
 from level2_cicd.service.metrics import MetricsMiddleware, ServiceMetrics, scrape_registry
 from level2_cicd.service.model_holder import LoadedModel, ModelHolder
-from level2_cicd.service.rejections import by_field_and_rule, renderable, row_problems
+from level2_cicd.service.rejections import by_field_and_rule, explained, renderable, row_problems
 from level2_cicd.service.routing import CHALLENGER as CHALLENGER_VARIANT
 from level2_cicd.service.routing import CHAMPION as CHAMPION_VARIANT
 from level2_cicd.service.routing import SHADOW as SHADOW_VARIANT
@@ -450,7 +450,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def refused(request: Request, error: RequestValidationError) -> JSONResponse:
         """422 naming each field and rule, renderable whatever the input held (NaN too); bad rows are counted."""
-        errors = list(error.errors())
+        errors = explained(list(error.errors()))
         service.reject(errors, error.body)
         return JSONResponse({"detail": renderable(jsonable_encoder(errors))}, status_code=422)
 

@@ -11,10 +11,16 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from shared.schema import FEATURE_NAMES
+from shared.schema import FEATURE_NAMES, ID_COLUMN, LABEL_COLUMN, TIME_COLUMN
 
 ROW_CONTAINERS = ("rows", "dataframe_records", "dataframe_split")
 UNKNOWN_FIELD = "unknown_field"  # bounded metric labels: a client may send any key
+# The table's other columns, sent as they sit in it: named in metrics, and told where they belong instead.
+NOT_INPUTS = {
+    ID_COLUMN: "is the table's id column, not a model input: leave it out (each prediction gets a request_id)",
+    TIME_COLUMN: "is when the rows happened: send it once as the request's event_time, not in each row",
+    LABEL_COLUMN: "is the label: send it later to /feedback with the prediction's request_id",
+}
 
 
 def renderable(value: Any) -> Any:
@@ -45,10 +51,22 @@ def row_problems(errors: list[dict[str, Any]]) -> list[RowProblem]:
         if len(loc) < 3 or loc[0] != "body" or loc[1] not in ROW_CONTAINERS or not isinstance(loc[2], int):
             continue
         field = str(loc[3]) if len(loc) > 3 else "row"
-        if field not in FEATURE_NAMES and field != "row":
+        if field not in FEATURE_NAMES and field not in NOT_INPUTS and field != "row":
             field = UNKNOWN_FIELD
         found.append(RowProblem(loc[2], field, str(error.get("type", "invalid"))))
     return found
+
+
+def explained(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The errors, with what to send instead where a row carries the table's id, time or label column."""
+    told = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        column = str(loc[-1]) if loc else ""
+        if error.get("type") == "extra_forbidden" and column in NOT_INPUTS:
+            error = {**error, "msg": f"{column} {NOT_INPUTS[column]}"}
+        told.append(error)
+    return told
 
 
 def rejected_row_count(problems: list[RowProblem]) -> int:

@@ -256,6 +256,24 @@ def test_rejected_rows_are_counted_per_field_and_rule_in_metrics_and_the_log(
     assert found == sorted([(0, column), (2, column), (2, low.name)])
 
 
+def test_rows_sent_as_the_table_has_them_are_told_where_the_id_and_time_belong(
+    client: TestClient, rows: list[dict[str, Any]]
+) -> None:
+    from shared.schema import ID_COLUMN, TIME_COLUMN
+
+    # given a row as it sits in the table: with its id and its event time
+    row = rows[0] | {ID_COLUMN: "c-17", TIME_COLUMN: "2026-02-01T10:00:00+01:00"}
+    # when it is posted
+    response = client.post("/predict", json={"rows": [row]})
+    # then the 422 says where each belongs, and the metrics name those columns (not "unknown_field")
+    assert response.status_code == 422
+    said = {error["loc"][-1]: error["msg"] for error in response.json()["detail"]}
+    assert "leave it out (each prediction gets a request_id)" in said[ID_COLUMN]
+    assert "send it once as the request's event_time" in said[TIME_COLUMN]
+    metrics = client.get("/metrics").text
+    assert f'rejected_rows_total{{field="{ID_COLUMN}",rule="extra_forbidden"}}' in metrics
+
+
 def test_a_failing_log_writer_shows_in_ready_and_metrics_and_nothing_is_acknowledged(
     client: TestClient, rows: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

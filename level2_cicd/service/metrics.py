@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -91,9 +92,25 @@ def scrape_registry(metrics: ServiceMetrics) -> CollectorRegistry:
         return metrics.registry
     from prometheus_client import multiprocess
 
+    _forget_dead_workers(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     return registry
+
+
+def _forget_dead_workers(folder: str) -> None:
+    """A worker that died (killed, crashed) leaves its live gauges behind while uvicorn starts another: drop them,
+    or a scrape shows a ghost worker serving a version."""
+    from prometheus_client import multiprocess
+
+    for path in Path(folder).glob("gauge_live*_*.db"):
+        pid = int(path.stem.rsplit("_", 1)[1])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            multiprocess.mark_process_dead(pid, folder)
+        except PermissionError:  # alive, another user's
+            continue
 
 
 class MetricsMiddleware:

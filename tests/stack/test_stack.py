@@ -444,19 +444,39 @@ async def _load_until(base: str, token: str, seconds: float, event: asyncio.Even
     return acknowledged, refused
 
 
-def test_acknowledged_predictions_are_stored_though_postgresql_dies_under_load(stack: Stack, trained: str) -> None:
+def _children(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def test_acknowledged_predictions_are_stored_though_a_worker_a_backend_and_postgresql_die_under_load(
+    stack: Stack, trained: str
+) -> None:
     assert len(_served_versions(stack.service_url)) == SERVICE_WORKERS  # every worker serves a champion
     before = _program_pids(stack)
 
-    async def outage_under_load() -> tuple[list[str], int]:
+    async def faults_under_load() -> tuple[list[str], int]:
         started = asyncio.Event()
         load = asyncio.create_task(_load_until(stack.service_url, stack.tokens()["MLOPS_SCORING_TOKEN"], 25, started))
         await asyncio.wait_for(started.wait(), 60)
-        # when the PostgreSQL server is killed while 8 clients are scoring
+        # when, while 8 clients are scoring, one of the service's worker processes is killed,
+        os.kill(_children(before["service"])[0], signal.SIGKILL)
+        await asyncio.sleep(2)
+        # then the database connections of the prediction log are cut (backends killed mid-commit),
+        with psycopg.connect(stack.admin, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'predictions'")
+        await asyncio.sleep(2)
+        # and then the PostgreSQL server itself is killed
         os.killpg(before["postgres"], signal.SIGKILL)
         return await load
 
-    acknowledged, refused = asyncio.run(outage_under_load())
+    acknowledged, refused = asyncio.run(faults_under_load())
     # then scoring went on through the outage (refused with 503 while nothing could be stored: how many depends on
     # how fast PostgreSQL is back, sometimes none), and PostgreSQL is back, restarted alone
     assert len(acknowledged) + refused > 200
@@ -478,6 +498,8 @@ def test_acknowledged_predictions_are_stored_though_postgresql_dies_under_load(s
     assert _wait_until(
         lambda: httpx.post(f"{stack.service_url}/predict", json=body, headers=token).status_code == 200, 60
     )
+    # with as many workers as before (uvicorn replaced the killed one)
+    assert len(_served_versions(stack.service_url)) == SERVICE_WORKERS
 
 
 def test_stack_down_leaves_no_process(stack: Stack) -> None:

@@ -114,9 +114,16 @@ def test_with_the_registry_hung_the_service_listens_says_why_it_is_not_ready_and
     try:
         # when the service starts, then it listens (/health) though no model could be loaded
         with running_server(command, env, f"{base}/health", timeout=120, cwd=ROOT, quiet=True) as process:
-            ready = httpx.get(f"{base}/ready", timeout=10)
-            assert ready.status_code == 503
-            reason = ready.json()["reason"]  # the registry's silence, not "no champion yet"
+
+            def not_ready_reason() -> str:
+                ready = httpx.get(f"{base}/ready", timeout=10)
+                assert ready.status_code == 503
+                return str(ready.json()["reason"])
+
+            deadline = time.monotonic() + 60  # the first load attempt ends after one client timeout (2 s) at most
+            while "first attempt under way" in (reason := not_ready_reason()) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            # the registry's silence, not "no champion yet"
             assert reason.startswith("loading the champion of 'churn-model' failed"), reason
             # and SIGTERM stops it within uvicorn's grace, though the registry still hangs
             process.send_signal(signal.SIGTERM)
@@ -125,6 +132,6 @@ def test_with_the_registry_hung_the_service_listens_says_why_it_is_not_ready_and
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 pytest.fail("the service ignored SIGTERM for 30 s")
-            print(f"stopped {time.monotonic() - stopped_at:.1f} s after SIGTERM; /ready said {ready.text}")
+            print(f"stopped {time.monotonic() - stopped_at:.1f} s after SIGTERM; /ready said {reason}")
     finally:
         hung.close()

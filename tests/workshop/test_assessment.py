@@ -1,0 +1,129 @@
+"""Where a team stands: placement on the three maturity models and the ML Test Score (pure logic and its CLI)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from workshop.assess import main, read_answers, render_answers
+from workshop.assessment import (
+    AssessmentError,
+    cells,
+    check_cell_answers,
+    levels,
+    load_sheet,
+    place,
+    score,
+    self_answers,
+)
+from workshop.maturity_map import load_map
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_file_and_test_the_self_score_cites_exists() -> None:
+    missing = []
+    for test_id, test in load_sheet().tests().items():
+        for cited in test.evidence:
+            path, _, name = cited.partition("::")
+            file = ROOT / path
+            found = file.exists() and (
+                not name or re.search(rf"^(async )?def {re.escape(name)}\(", file.read_text(), re.MULTILINE)
+            )
+            if not found:
+                missing.append(f"{test_id}: {cited}")
+        if test.answer_at(2) != "automated" and not test.gap:
+            missing.append(f"{test_id}: not automated at level 2, and no gap says why")
+    assert missing == []
+
+
+def test_a_level_is_reached_only_when_every_cell_of_it_and_below_is_yes() -> None:
+    maturity = load_map()
+    initial, repeatable, reliable = levels(maturity, "aws")[:3]
+    # given every Repeatable cell answered yes, and one Reliable cell only partly
+    answers = {c.id: "yes" for c in cells(maturity, "aws") if c.level in (repeatable, reliable)}
+    partly = next(c for c in cells(maturity, "aws") if c.level == reliable)
+    answers[partly.id] = "partly"
+    # when placed, then the team stands at Repeatable, held back by exactly that cell, which points at code
+    placement = place(maturity, "aws", answers)
+    assert (placement.reached, placement.next_level) == (repeatable, reliable)
+    assert [c.id for c in placement.holding_back] == [partly.id]
+    assert partly.shown_by
+    assert all((ROOT / f).exists() for f in partly.shown_by)
+    # and nothing answered at all leaves a team where every team starts
+    assert place(maturity, "aws", {}).reached == initial
+
+
+def test_an_unknown_cell_or_answer_is_named() -> None:
+    maturity = load_map()
+    first = cells(maturity, "google")[0].id
+    with pytest.raises(
+        AssessmentError, match=r"unknown cell 'aws:nowhere:1'.*cell '" + re.escape(first) + "': answer 'maybe'"
+    ):
+        check_cell_answers(maturity, {"aws:nowhere:1": "yes", first: "maybe"})
+
+
+def test_the_ml_test_score_is_the_lowest_section_sum() -> None:
+    # given every test automated except two monitoring tests by hand and one not run
+    sheet = load_sheet()
+    answers = dict.fromkeys(sheet.tests(), "automated")
+    answers |= {"monitoring.1": "manual", "monitoring.2": "manual", "monitoring.3": "none"}
+    result = score(answers)
+    # then each section sums its points and the final score is the weakest section's
+    assert result.sections == {"data": 7, "model": 7, "infrastructure": 7, "monitoring": 5}
+    assert result.final == 5
+    assert "mission-critical" in result.reading
+
+
+def test_the_project_climbs_the_ml_test_score_level_by_level() -> None:
+    sheet = load_sheet()
+    finals = [score(self_answers(sheet, level)).final for level in (0, 1, 2)]
+    assert finals == sorted(finals), finals
+    assert finals[0] < finals[2], finals
+
+
+def test_a_filled_template_is_read_back_and_yes_no_survive_yaml(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    maturity, sheet = load_map(), load_sheet()
+    template = tmp_path / "team.yaml"
+    # given a template written by make assess-template, filled in with bare yes/no as people type them
+    assert main(["template", str(template)]) == 0
+    first, second = cells(maturity, "azure")[:2]
+    text = (
+        template.read_text()
+        .replace(f'{first.id}: ""', f"{first.id}: yes")
+        .replace(f'{second.id}: ""', f"{second.id}: no")
+    )
+    template.write_text(text.replace('data.1: ""', "data.1: automated"))
+    # when it is read, then the answers are the words, and the report places the team
+    assert read_answers(template) == ({first.id: "yes", second.id: "no"}, {"data.1": "automated"})
+    assert main(["answers", str(template)]) == 0
+    out = capsys.readouterr().out
+    assert "reached: 1 DevOps, No MLOps" in out
+    assert "ML Test Score (1 of 28 tests answered)" in out
+    # and a second template never overwrites the filled one
+    assert main(["template", str(template)]) == 2
+    assert render_answers(maturity, sheet, ({}, {})) != template.read_text()
+
+
+def test_stopping_the_questionnaire_keeps_what_was_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a person who answers two questions, then presses Ctrl-C
+    replies = iter(["y", "p"])
+
+    def person(prompt: str) -> str:
+        try:
+            return next(replies)
+        except StopIteration:
+            raise KeyboardInterrupt from None
+
+    monkeypatch.setattr("builtins.input", person)
+    kept = tmp_path / "answers.yaml"
+    assert main(["ask", "--out", str(kept)]) == 0
+    first, second = cells(load_map(), "aws")[:2]
+    assert read_answers(kept) == ({first.id: "yes", second.id: "partly"}, {})
+    assert "stopped: what was answered is kept" in capsys.readouterr().out

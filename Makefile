@@ -19,12 +19,13 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup settings system-packages lint format test test-fast bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self
+.PHONY: help setup settings system-packages lint format test test-fast bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self doctor
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(UV):
+	@python3 deploy/doctor.py --before setup
 	@echo "installing uv $(UV_VERSION) into .tools/ (project-local)"
 	python3 -m pip install --quiet --disable-pip-version-check --target .tools/uv "uv==$(UV_VERSION)"
 
@@ -33,6 +34,9 @@ $(UV):
 	@touch $@
 
 setup: .venv/.synced ## Install uv if missing and the locked environment with every extra (.venv)
+
+doctor: ## Check in seconds what the commands need (Python, disk, environment, PostgreSQL, browsers, ports, settings, a running stack)
+	@python3 deploy/doctor.py
 
 settings: setup ## Print every setting in force and where it came from (environment, .env, default)
 	$(RUN) python -m shared.settings_report
@@ -146,6 +150,7 @@ deploy: setup ## Register the Prefect deployments of prefect.yaml, creating the 
 	$(RUN) python -m deploy.prefect_deploy
 
 stack-up: setup ## Production topology as supervised local processes (PostgreSQL, MLflow, Prefect + worker, service, Dask); ports kept
+	@python3 deploy/doctor.py --before stack-up
 	$(RUN) python -m deploy.stack up
 
 stack-down: setup ## Stop every process of the stack (state/stack/ is kept)

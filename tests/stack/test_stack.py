@@ -266,6 +266,18 @@ def test_the_monitoring_deployment_retrains_exactly_once_on_a_drifting_day(
     assert "cooldown after day 35" in records[0]["reason"]  # the re-run was held back by the retraining
 
 
+def test_the_doctor_sees_every_server_answer_and_a_worker_online(deployed: dict[str, str], stack: Stack) -> None:
+    # given the stack with its deployments (its worker restarted once above); when `make doctor` looks at it
+    env = {**deployed, "MLOPS_STATE_DIR": str(stack.folder.parent)}
+    command = [sys.executable, "-m", "deploy.doctor_live"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    # then every server answers, a worker is online on the pool, and the zombie automation is there
+    said = {finding["what"]: finding["level"] for finding in json.loads(done.stdout)}
+    assert said.get("every stack server answers") == "ok", said
+    assert said.get("a worker is online on 'mlops-levels'") == "ok", said
+    assert "warn" not in said.values(), said
+
+
 @pytest.mark.skipif(
     shutil.which("prometheus") is None,
     reason=missing_program("prometheus", "prometheus"),

@@ -1,0 +1,65 @@
+"""`make doctor`: each check says ok, warn or BLOCKER with what to do (the stack part: tests/stack)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deploy import doctor
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_doctor_runs_with_the_systems_python_and_passes_here() -> None:
+    # given this checkout; when the doctor runs as make does (python3, no environment activated)
+    done = subprocess.run(["python3", "deploy/doctor.py"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    # then it passes, one line per check, none a blocker
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "python 3." in done.stdout
+    assert "BLOCKER" not in done.stdout
+
+
+def test_a_lock_newer_than_the_environment_is_a_warning_naming_make_setup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("pyproject.toml", ".venv/.synced", "uv.lock"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    later = (tmp_path / ".venv" / ".synced").stat().st_mtime + 10
+    os.utime(tmp_path / "uv.lock", (later, later))
+    monkeypatch.setattr(doctor, "ROOT", tmp_path)
+    found = doctor.environment_in_sync()
+    assert (found.level, found.fix) == ("warn", "make setup")
+
+
+def test_a_taken_port_of_the_last_stack_is_named_with_make_deploy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a stopped stack whose MLflow port another program holds now
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        (tmp_path / "state" / "stack").mkdir(parents=True)
+        (tmp_path / "state" / "stack" / "ports.json").write_text(json.dumps({"mlflow": port}))
+        monkeypatch.setattr(doctor, "ROOT", tmp_path)
+        found = doctor.kept_ports()
+    assert found.level == "warn"
+    assert f"mlflow {port}" in found.what
+    assert "make deploy" in found.fix
+
+
+def test_invalid_settings_are_a_blocker_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {**os.environ, "MLOPS_TRAIN_DAYS": "two"}
+    done = subprocess.run(
+        [sys.executable, "deploy/doctor.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "BLOCKER  settings invalid" in done.stdout
+    assert "train_days" in done.stdout

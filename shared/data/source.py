@@ -100,7 +100,7 @@ class SimulatorSource:
         if first_day < 0:
             raise DataSourceError(f"the simulator starts on {self.calendar.origin}; asked for {first}")
         window = self.simulator.window(first_day, last_day)
-        if set(FEATURE_NAMES) != set(window.columns) - {ID_COLUMN, TIME_COLUMN, LABEL_COLUMN}:
+        if len(set(FEATURE_NAMES) - set(window.columns)) > len(FEATURE_NAMES) / 2:  # another table, not a defect
             raise DataSourceError(
                 "MLOPS_DATA_SOURCE=simulator makes the churn world's columns, not the ones shared/schema.py declares "
                 f"({', '.join(FEATURE_NAMES)}): set MLOPS_DATA_SOURCE=files with MLOPS_DATA_PATH (your data), or "
@@ -247,7 +247,7 @@ class PredictionLogSource:
 
     def rows(self, first: date, last: date) -> pd.DataFrame:
         from shared.prediction_log import read_log
-        from shared.schema import FEATURE_NAMES, ID_COLUMN
+        from shared.schema import FEATURE_NAMES
 
         since = datetime.combine(first, datetime.min.time())
         until = datetime.combine(last + timedelta(days=1), datetime.min.time())

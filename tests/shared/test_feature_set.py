@@ -12,16 +12,21 @@ def test_the_schemas_own_feature_set_matches_itself_in_any_order() -> None:
 
 
 def test_a_column_added_removed_or_of_another_kind_is_named() -> None:
-    # given a model trained before a column was added, one removed, and one turned categorical
+    # given a model trained before a column was added, one removed, and the first one of another kind
+    first = FEATURES[0]
+    before, now = ("numeric", "categorical") if first.is_categorical else ("categorical", "numeric")
     trained = [f for f in FEATURES if f.name != FEATURES[-1].name]
     trained += [Feature("legacy_score", Kind.NUMERIC, "gone since")]
-    trained = [Feature(f.name, Kind.CATEGORICAL, "") if f.name == "tenure_months" else f for f in trained]
+    trained = [
+        Feature(f.name, Kind(before) if before == "categorical" else Kind.NUMERIC, "") if f is first else f
+        for f in trained
+    ]
     # when compared with the schema, then each difference names its columns
     said = differences(feature_set(trained))
     assert said == (
         "trained on columns the schema no longer has: legacy_score; "
         f"the schema has columns the model never saw: {FEATURES[-1].name}; "
-        "columns of another kind now: tenure_months (categorical -> numeric)"
+        f"columns of another kind now: {first.name} ({before} -> {now})"
     )
 
 

@@ -19,7 +19,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup settings system-packages lint format test test-fast bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self doctor
+.PHONY: help setup settings system-packages lint format test test-fast bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -167,6 +167,9 @@ assess: setup ## Where does my team stand? Questions from the seed's maturity mo
 
 assess-template: setup ## Write an answers file to fill in (OUT=team.yaml), then make assess ANSWERS=team.yaml
 	$(RUN) python -m workshop.assess template $(or $(OUT),team-assessment.yaml)
+
+assess-room: setup ## Workshops: summarise a room's answer files (DIR=answers/) in one table and chart per model
+	$(RUN) python -m workshop.assess room $(DIR)
 
 assess-self: setup ## This project scored on the ML Test Score at levels 0, 1 and 2, from the evidence in docs/ml-test-score.yaml
 	$(RUN) python -m workshop.assess self

@@ -4,6 +4,9 @@
     python -m workshop.assess answers FILE         read a file of answers (make assess ANSWERS=team.yaml)
     python -m workshop.assess template FILE        write an answers file to fill in (make assess-template)
     python -m workshop.assess self                 this project scored on the ML Test Score, level by level
+    python -m workshop.assess room DIR             a room's answer files summarised (make assess-room DIR=answers/)
+
+Each assessment also writes a report (Markdown and a self-contained HTML page) under state/assess/.
 
 The placement rule and the scoring are in ``workshop/assessment.py`` and docs/assessment.md.
 """
@@ -37,6 +40,13 @@ from workshop.maturity_map import TITLES, MaturityMap, load_map
 LEVEL_NAMES = ("level 0 (manual)", "level 1 (pipeline)", "level 2 (CI/CD)")
 
 
+def reports() -> Path:
+    """Where reports and kept answers go: the state folder (generated state)."""
+    from shared.settings import load_settings
+
+    return load_settings().state_path / "assess"
+
+
 def _text(value: Any) -> str:
     """YAML reads a bare yes/no as a boolean: take it back as the word."""
     if isinstance(value, bool):
@@ -48,7 +58,11 @@ def read_answers(path: Path) -> tuple[dict[str, str], dict[str, str]]:
     """(cell answers, ML Test Score answers) of a file; empty answers are unanswered."""
     if not path.is_file():
         raise AssessmentError(f"{path}: no such answers file (make assess-template writes one)")
-    loaded = yaml.safe_load(path.read_text()) or {}
+    try:
+        loaded = yaml.safe_load(path.read_text()) or {}
+    except yaml.MarkedYAMLError as malformed:
+        line = malformed.problem_mark.line + 1 if malformed.problem_mark else "?"
+        raise AssessmentError(f"{path}, line {line}: not YAML ({malformed.problem})") from None
     if not isinstance(loaded, dict) or set(loaded) - {"maturity", "ml_test_score"}:
         raise AssessmentError(f"{path}: expected the sections maturity and ml_test_score only")
     cells_given = {str(k): _text(v) for k, v in (loaded.get("maturity") or {}).items()}
@@ -119,6 +133,8 @@ def _placement_lines(placement: Placement) -> list[str]:
         lines.append(f"    - {column}“{cell.quote}”")
         run = "; ".join(cell.run_next()) or "read " + ", ".join(cell.shown_by)
         lines.append(f"      see it here: {run} ({', '.join(cell.shown_by)})")
+        if cell.proved_by:
+            lines.append(f"      proved by: {', '.join(cell.proved_by)}")
     return lines
 
 
@@ -145,7 +161,30 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("answers", help="read a file of answers").add_argument("file", type=Path)
     commands.add_parser("template", help="write an answers file to fill in").add_argument("file", type=Path)
     commands.add_parser("self", help="this project on the ML Test Score, by level")
+    commands.add_parser("room", help="summarise several answer files").add_argument("folder", type=Path)
     return parser
+
+
+def _room(maturity: MaturityMap, sheet: ScoreSheet, folder: Path, out: Path) -> int:
+    from workshop.assess_report import Team, room_summary, write
+
+    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+    if not files:
+        raise AssessmentError(f"{folder}: no .yaml answer files")
+    teams = []
+    for file in files:
+        cell_answers, test_answers = read_answers(file)
+        try:
+            check_cell_answers(maturity, cell_answers)
+            check_test_answers(sheet, test_answers)
+        except AssessmentError as error:
+            raise AssessmentError(f"{file}: {error}") from None
+        teams.append(Team(file.stem, cell_answers, test_answers))
+    markdown, page = room_summary(maturity, teams)
+    written = write(out, f"room-{datetime.now():%Y%m%d-%H%M%S}", markdown, page)
+    print(markdown)
+    print(f"written: {', '.join(map(str, written))}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,11 +200,13 @@ def main(argv: list[str] | None = None) -> int:
             args.file.write_text(render_answers(maturity, sheet, ({}, {})))
             print(f"wrote {args.file}: answer each line, then make assess ANSWERS={args.file}")
             return 0
+        if args.command == "room":
+            return _room(maturity, sheet, args.folder, reports())
         if args.command == "answers":
             given = read_answers(args.file)
         else:
             given = ask(maturity, sheet)
-            out = args.out or Path("state") / "assess" / f"answers-{datetime.now():%Y%m%d-%H%M%S}.yaml"
+            out = args.out or reports() / f"answers-{datetime.now():%Y%m%d-%H%M%S}.yaml"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(render_answers(maturity, sheet, given))
             print(f"answers kept in {out} (make assess ANSWERS={out} shows this again)")
@@ -175,6 +216,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print("\n".join(report(maturity, *given)))
+    from workshop.assess_report import Team, team_html, team_markdown, write
+
+    name = args.file.stem if args.command == "answers" else "your team"
+    team = Team(name, *given)
+    written = write(
+        reports(), f"report-{datetime.now():%Y%m%d-%H%M%S}", team_markdown(maturity, team), team_html(maturity, team)
+    )
+    print(f"\nreport: {', '.join(map(str, written))}")
     return 0
 
 

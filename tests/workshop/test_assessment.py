@@ -127,3 +127,44 @@ def test_stopping_the_questionnaire_keeps_what_was_answered(
     first, second = cells(load_map(), "aws")[:2]
     assert read_answers(kept) == ({first.id: "yes", second.id: "partly"}, {})
     assert "stopped: what was answered is kept" in capsys.readouterr().out
+
+
+def test_every_next_step_command_is_a_make_target() -> None:
+    from workshop.assessment import RUN_NEXT
+
+    targets = set(re.findall(r"^([a-zA-Z0-9_-]+):.*## ", (ROOT / "Makefile").read_text(), re.MULTILINE))
+    named = {word for _, command in RUN_NEXT for word in re.findall(r"make ([a-z0-9-]+)", command)}
+    assert named
+    assert named - targets == set()
+
+
+def test_a_malformed_answers_file_is_refused_naming_the_line(tmp_path: Path) -> None:
+    broken = tmp_path / "team.yaml"
+    broken.write_text("maturity:\n  aws:initial:people:1: yes\n  aws:initial:people:2: [no\n")
+    with pytest.raises(AssessmentError, match=r"team.yaml, line 4: not YAML"):
+        read_answers(broken)
+
+
+def test_a_room_is_counted_per_level_with_the_cells_that_hold_most_teams_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    maturity = load_map()
+    repeatable, reliable = levels(maturity, "aws")[1:3]
+    # given two teams: one with every Repeatable cell, one with nothing; both lacking the first Reliable cell
+    room = tmp_path / "answers"
+    room.mkdir()
+    yes = {c.id: "yes" for c in cells(maturity, "aws") if c.level == repeatable}
+    for name, answers in (("ana", yes), ("bo", {})):
+        body = "maturity:\n" + "".join(f"  {key}: {value}\n" for key, value in answers.items())
+        (room / f"{name}.yaml").write_text(body)
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
+    # when the room is summarised
+    assert main(["room", str(room)]) == 0
+    out = capsys.readouterr().out
+    # then one team stands at each of the first two levels, and a Reliable cell blocks both
+    assert f"| {levels(maturity, 'aws')[0]} | 1 |" in out
+    assert f"| {repeatable} | 1 |" in out
+    first_reliable = next(c for c in cells(maturity, "aws") if c.level == reliable)
+    assert f"“{first_reliable.quote}” (1 of 2 teams)" in out
+    (page,) = (tmp_path / "state" / "assess").glob("room-*.html")
+    assert page.read_text().count("data:image/png;base64,") == 3  # one chart per model, inside the page

@@ -124,8 +124,12 @@ def kept_ports() -> Finding:
 def settings_and_stack() -> list[Finding]:
     """With the environment installed: the settings in force, and a running stack's servers."""
     python = ROOT / ".venv" / "bin" / "python"
-    if not python.is_file():
-        return []
+    if not python.is_file():  # a copy without its own environment (a fork under test): this interpreter's, if any
+        import importlib.util
+
+        if importlib.util.find_spec("pydantic_settings") is None:
+            return []
+        python = Path(sys.executable)
     probe = subprocess.run(
         [str(python), "-m", "deploy.doctor_live"], cwd=ROOT, capture_output=True, text=True, timeout=60
     )

@@ -16,6 +16,7 @@ from deploy import doctor
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a process of its own
 def test_the_doctor_runs_with_the_systems_python_and_passes_here() -> None:
     # given this checkout; when the doctor runs as make does (python3, no environment activated)
     done = subprocess.run(["python3", "deploy/doctor.py"], cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -55,7 +56,8 @@ def test_a_taken_port_of_the_last_stack_is_named_with_make_deploy(
     assert "make deploy" in found.fix
 
 
-def test_invalid_settings_are_a_blocker_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.slow  # a process of its own
+def test_invalid_settings_are_a_blocker_naming_the_setting() -> None:
     env = {**os.environ, "MLOPS_TRAIN_DAYS": "two"}
     done = subprocess.run(
         [sys.executable, "deploy/doctor.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60

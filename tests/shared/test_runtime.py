@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 PROBE = """
 from shared.runtime import skip_iri_format_checker
 skip_iri_format_checker()
@@ -14,6 +16,7 @@ print("iri" in jsonschema.FormatChecker.checkers, "rfc3987_syntax" in sys.module
 """
 
 
+@pytest.mark.slow  # a fresh process
 def test_entry_points_keep_jsonschema_from_compiling_the_unused_iri_checker() -> None:
     # given a fresh process that marks the checker absent before anything imports jsonschema
     done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, check=True)

@@ -240,6 +240,8 @@ def _train_and_gate(
     version = register_task(trained, split, tags, registry, run)
     lock_url = settings.resolved_prediction_store_url  # the database every promoter shares
     release = release_candidate(policy.release, registry, version, gate, judged.version, lock_url, run.run_id)
+    if gate.passed:
+        registry.tag(version, {RELEASE_TAG: release.became})  # no longer pending: released as it became
     return TrainingOutcome(
         run_id=run.run_id,
         version=version,

@@ -46,26 +46,6 @@ class Release:
     why_not: str | None = None  # why it is not champion, when it was meant to be
 
 
-def release_candidate(
-    policy: ReleasePolicy,
-    registry: Registry,
-    version: str,
-    gate: GateResult,
-    judged_against: str | None,
-    lock_url: str,
-    run_id: str,
-) -> Release:
-    """Release the candidate, then replace its ``release: pending`` tag by what it became.
-
-    A run that dies in between (a lost server, a killed process) leaves ``pending``: the next run
-    finds it (``unreleased_versions``), marks it ``interrupted`` with the reason and says so.
-    """
-    release = _release(policy, registry, version, gate, judged_against, lock_url, run_id)
-    if gate.passed:
-        registry.tag(version, {RELEASE_TAG: release.became})
-    return release
-
-
 def release_outlived(run_status: str, age_seconds: float, bound_seconds: float) -> bool:
     """A pending release is over when its run has ended, or when it is older than any release step lasts."""
     return run_status != "RUNNING" or age_seconds > bound_seconds
@@ -101,7 +81,7 @@ def unreleased_versions(registry: Registry, this_run_id: str, bound_seconds: flo
     return said
 
 
-def _release(
+def release_candidate(
     policy: ReleasePolicy,
     registry: Registry,
     version: str,
@@ -110,7 +90,11 @@ def _release(
     lock_url: str,
     run_id: str,
 ) -> Release:
-    """Give the candidate the role the policy says; a failed gate never moves an alias."""
+    """Give the candidate the role the policy says; a failed gate never moves an alias.
+
+    The caller then replaces the candidate's ``release: pending`` tag by what it became; a run that dies
+    in between leaves ``pending``, and the next run marks it (``unreleased_versions``).
+    """
     if not gate.passed:
         return Release("registered", registry.champion_number(), None)
     by = f"training flow (run {run_id})"

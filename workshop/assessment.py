@@ -122,10 +122,13 @@ def place(maturity: MaturityMap, model: Model, answers: dict[str, str]) -> Place
 def check_cell_answers(maturity: MaturityMap, answers: dict[str, str]) -> None:
     """Raise AssessmentError naming every unknown cell id and every answer outside yes/partly/no."""
     known = {cell.id for model in MODELS for cell in cells(maturity, model)}
-    allowed = get_args(CellAnswer)
-    problems = [f"unknown cell {key!r}" for key in answers if key not in known]
+    _check(answers, known, get_args(CellAnswer), "cell", "")
+
+
+def _check(answers: dict[str, str], known: set[str], allowed: tuple[str, ...], what: str, ids: str) -> None:
+    problems = [f"unknown {what} {key!r}{ids}" for key in answers if key not in known]
     problems += [
-        f"cell {key!r}: answer {value!r} is not one of {', '.join(allowed)}"
+        f"{what} {key!r}: answer {value!r} is not one of {', '.join(allowed)}"
         for key, value in answers.items()
         if key in known and value not in allowed
     ]
@@ -191,15 +194,8 @@ def score(answers: dict[str, str]) -> Score:
 
 
 def check_test_answers(sheet: ScoreSheet, answers: dict[str, str]) -> None:
-    known, allowed = sheet.tests(), get_args(TestAnswer)
-    problems = [f"unknown test {key!r} (ids are data.1 ... monitoring.7)" for key in answers if key not in known]
-    problems += [
-        f"test {key!r}: answer {value!r} is not one of {', '.join(allowed)}"
-        for key, value in answers.items()
-        if key in known and value not in allowed
-    ]
-    if problems:
-        raise AssessmentError("; ".join(problems))
+    """Raise AssessmentError naming every unknown test id and every answer outside automated/manual/none."""
+    _check(answers, set(sheet.tests()), get_args(TestAnswer), "test", " (ids are data.1 ... monitoring.7)")
 
 
 def self_answers(sheet: ScoreSheet, level: int) -> dict[str, str]:

@@ -154,22 +154,35 @@ def test_without_a_champion_the_service_starts_not_ready_and_says_why(
         assert empty.get("/health").status_code == 200
 
 
-def test_a_champion_that_fails_to_load_leaves_the_old_model_serving(
-    client: TestClient, rows: list[dict[str, Any]], trained_registry: TrainedRegistry
-) -> None:
+def _reload_with_champion(
+    client: TestClient, version: str, rows: list[dict[str, Any]]
+) -> tuple[dict[str, Any], set[str]]:
+    """Point `champion` at ``version``, reload, score two rows; version 1 is champion again afterwards.
+    Returns the reload's answer and the versions that served the rows."""
     from mlflow import MlflowClient
 
     registry = MlflowClient()
-    broken = registry.create_model_version("churn-model", source=str(trained_registry.state_dir / "no-such-model"))
-    registry.set_registered_model_alias("churn-model", "champion", broken.version)
+    registry.set_registered_model_alias("churn-model", "champion", version)
     try:
         reloaded = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}).json()
         served = client.post("/predict", json={"rows": rows[:2]}).json()["predictions"]
     finally:
         registry.set_registered_model_alias("churn-model", "champion", "1")
+    return reloaded, {p["model_version"] for p in served}
+
+
+def test_a_champion_that_fails_to_load_leaves_the_old_model_serving(
+    client: TestClient, rows: list[dict[str, Any]], trained_registry: TrainedRegistry
+) -> None:
+    from mlflow import MlflowClient
+
+    broken = MlflowClient().create_model_version(
+        "churn-model", source=str(trained_registry.state_dir / "no-such-model")
+    )
+    reloaded, served = _reload_with_champion(client, str(broken.version), rows)
     assert reloaded["version"] == "1"
     assert "loading the champion of 'churn-model' failed" in reloaded["last_error"]
-    assert {p["model_version"] for p in served} == {"1"}
+    assert served == {"1"}
 
 
 def test_a_champion_trained_on_another_feature_set_is_not_served_and_the_columns_are_named(
@@ -186,18 +199,13 @@ def test_a_champion_trained_on_another_feature_set_is_not_served_and_the_columns
     assert served_now.tags[FEATURES_TAG] == feature_set()  # the training flow records its feature set
     other = {**served_now.tags, FEATURES_TAG: feature_set(FEATURES) + ",region:categorical"}
     newer = registry.create_model_version("churn-model", source=str(served_now.source), tags=other)
-    registry.set_registered_model_alias("churn-model", "champion", newer.version)
-    try:
-        # when the service looks for its champion
-        reloaded = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}).json()
-        served = client.post("/predict", json={"rows": rows[:2]}).json()["predictions"]
-    finally:
-        registry.set_registered_model_alias("churn-model", "champion", "1")
+    # when the service looks for its champion
+    reloaded, served = _reload_with_champion(client, str(newer.version), rows)
     # then it keeps the version that fits and says which columns the new one lacks
     assert reloaded["version"] == "1"
     assert f"not serving version {newer.version}" in reloaded["last_error"]
     assert "trained on columns the schema no longer has: region" in reloaded["last_error"]
-    assert {p["model_version"] for p in served} == {"1"}
+    assert served == {"1"}
 
 
 def test_nan_for_a_non_nullable_feature_is_a_422_naming_it_not_a_500(

@@ -70,16 +70,19 @@ def create_databases(stack: Stack, timeout: float = 60) -> None:
 
 
 def wait_healthy(stack: Stack, timeout: float = 240) -> None:
+    import httpx
+
     from deploy.wait import ready
 
     deadline = time.monotonic() + timeout
     pending = dict(stack.health())
-    while pending:
-        pending = {name: url for name, url in pending.items() if not ready(url)}
-        if pending and time.monotonic() > deadline:
-            log = stack.folder / "logs"
-            raise StackError(f"not healthy after {timeout:.0f} s: {', '.join(pending)} (see {log})")
-        time.sleep(0.5)
+    with httpx.Client(timeout=2) as http:
+        while pending:
+            pending = {name: url for name, url in pending.items() if not ready(url, http)}
+            if pending and time.monotonic() > deadline:
+                log = stack.folder / "logs"
+                raise StackError(f"not healthy after {timeout:.0f} s: {', '.join(pending)} (see {log})")
+            time.sleep(0.5)
 
 
 def up(folder: Path) -> Stack:

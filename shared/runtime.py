@@ -36,24 +36,11 @@ def client_limits(settings: Settings) -> dict[str, str]:
     }
 
 
-def skip_iri_format_checker() -> None:
-    """Keep jsonschema from loading its optional IRI format checker in this process.
-
-    jsonschema (imported by Prefect and Great Expectations) imports ``rfc3987_syntax`` whenever it is
-    installed (Jupyter's event schemas pull it in, for ``make notebook``), and that compiles a Lark
-    grammar at import: measured 5-6 s of a 15 s ``import prefect, great_expectations`` on this 2-core
-    machine. No code path of this project checks the ``iri`` formats; jsonschema skips them when the
-    module is absent, so it is marked absent before anything imports jsonschema.
-    """
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-
-
 def prepare_process(settings: Settings) -> None:
     """Called by entry points only: turn telemetry off, bound every client, keep Prefect's home in the state folder.
 
     Values already in the environment win, so users can point at real servers.
     """
-    skip_iri_format_checker()
     for key, value in (PRIVATE_AND_QUIET | client_limits(settings)).items():
         os.environ.setdefault(key, value)
     # A command prints its own summary; Prefect's per-task lines and failure tracebacks stay in the
@@ -74,7 +61,6 @@ def exit_quickly(code: int) -> None:
     and the operating system reclaims the memory.
     """
     import gc
-    import sys
 
     gc.freeze()
     sys.exit(code)

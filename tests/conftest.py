@@ -11,7 +11,7 @@ import pytest
 
 from shared.data.simulator import ChurnSimulator
 from shared.data.source import SyntheticSource
-from shared.runtime import PRIVATE_AND_QUIET, skip_iri_format_checker
+from shared.runtime import PRIVATE_AND_QUIET
 from shared.settings import ENV_FILE_VARIABLE, Settings
 
 for _key, _value in PRIVATE_AND_QUIET.items():
@@ -22,7 +22,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Tests make their own settings: a developer's `.env` (their servers, their data) must not reach them or the
 # processes they start.
 os.environ[ENV_FILE_VARIABLE] = ""
-skip_iri_format_checker()  # 5-6 s per process that imports Prefect or Great Expectations (shared/runtime.py)
 
 SMALL_ROWS_PER_DAY = 300
 # Generic tests use days made from the schema alone, so they pass unchanged after a fork edits it;

@@ -9,9 +9,11 @@ time. No token: 401; a wrong token: 401; the token of another role: 403.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from typing import Annotated
 
-from fastapi import HTTPException
+from fastapi import Header, HTTPException, Request
 from pydantic import SecretStr
 
 from level2_cicd.service.asgi import ASGIApp, Message, Receive, Scope, Send
@@ -92,3 +94,15 @@ class BodyLimitMiddleware:
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def requires(role: Role) -> Callable[..., Awaitable[None]]:
+    """A route dependency: the caller must present ``role``'s bearer token (when one is set).
+
+    Asynchronous, so FastAPI checks it on the event loop instead of handing each request to its thread pool.
+    """
+
+    async def check(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+        authorize(request.app.state.service.settings, role, authorization)
+
+    return check

@@ -1,0 +1,105 @@
+"""What the service writes to the prediction log, and the rule that an answer waits until it is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import Future
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from level2_cicd.service.rejections import RowProblem
+from level2_cicd.service.schemas import Prediction
+from level2_cicd.service.store import PredictionStore, StoreWriteError
+
+_MOMENT = TypeAdapter(datetime)
+
+
+class NotAcknowledgedError(RuntimeError):
+    """Rows were not committed in time (or not at all): the request must not be acknowledged."""
+
+
+def as_naive_utc(moment: datetime) -> datetime:
+    """The log stores naive UTC: an aware time is converted (not just stripped); a naive one is taken as UTC."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
+
+
+def event_time_of(value: Any) -> datetime | None:
+    """The event time a (possibly refused) request gave, if readable."""
+    try:
+        return as_naive_utc(_MOMENT.validate_python(value)) if value is not None else None
+    except ValidationError:
+        return None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class PredictionLogger:
+    """Rows for the log: answered predictions, shadow scores, refused rows and labels."""
+
+    def __init__(self, store: PredictionStore, ack_seconds: float) -> None:
+        self.store = store
+        self.ack_seconds = ack_seconds
+
+    def predictions(
+        self, rows: Sequence[dict[str, Any]], answered: Sequence[Prediction], event_time: datetime | None
+    ) -> Future[None]:
+        served_at = _now()
+        created_at = as_naive_utc(event_time) if event_time else served_at
+        return self.store.add_predictions(
+            [
+                {**row, **p.model_dump(), "created_at": created_at, "served_at": served_at, "source": "online"}
+                for row, p in zip(rows, answered, strict=True)
+            ]
+        )
+
+    def shadows(
+        self,
+        answered: Sequence[Prediction],
+        probabilities: Sequence[float],
+        version: str,
+        threshold: float,
+        event_time: datetime | None,
+    ) -> None:
+        served_at = _now()
+        created_at = as_naive_utc(event_time) if event_time else served_at
+        self.store.add_shadows(
+            [
+                {"request_id": p.request_id, "created_at": created_at, "served_at": served_at}
+                | {"model_version": version, "prediction": int(q >= threshold), "probability": float(q)}
+                for p, q in zip(answered, probabilities, strict=True)
+            ]
+        )
+
+    def rejections(self, problems: Sequence[RowProblem], body: Any) -> None:
+        received = _now()
+        created = event_time_of(body.get("event_time") if isinstance(body, dict) else None) or received
+        request_id = uuid.uuid4().hex
+        self.store.add_rejections(
+            [
+                {"created_at": created, "received_at": received, "request_id": request_id}
+                | {"row": p.row, "field": p.field, "rule": p.rule}
+                for p in problems
+            ]
+        )
+
+    def labels(self, fresh: dict[str, int]) -> Future[None]:
+        received_at = _now()
+        return self.store.add_labels(
+            [{"request_id": i, "label": label, "received_at": received_at} for i, label in fresh.items()]
+        )
+
+    async def acknowledged(self, stored: Future[None]) -> None:
+        """Wait (bounded) until rows are committed: acknowledged means stored."""
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(stored), self.ack_seconds)
+        except StoreWriteError as error:
+            raise NotAcknowledgedError(f"not stored, so not acknowledged (retry later): {error}") from None
+        except TimeoutError:
+            message = f"not stored within {self.ack_seconds} s, so not acknowledged (retry later)"
+            raise NotAcknowledgedError(message) from None

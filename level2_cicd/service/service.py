@@ -49,13 +49,8 @@ class Service:
         return self.logger.store if self.logger is not None else None
 
     async def start(self) -> None:
-        from threadpoolctl import threadpool_limits
-
         from shared.tracking import use_tracking_uri
 
-        # One OpenMP thread for the model: on few cores, spinning OpenMP workers compete with the
-        # event loop and push p99 latency from ~20 ms to over 100 ms (measured, 2 cores).
-        threadpool_limits(limits=1, user_api="openmp")
         use_tracking_uri(self.settings.resolved_tracking_uri)
         self.logger = self._open_log()
         self.variants.start()

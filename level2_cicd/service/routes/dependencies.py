@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from level2_cicd.service.service import Service
 
 
-def _service(request: Request) -> Service:
+async def _service(request: Request) -> Service:
+    # asynchronous: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per request
     service: Service = request.app.state.service
     return service
 

@@ -127,6 +127,29 @@ def release_summary(alone: dict[str, float], release: dict[str, dict[str, float]
     )
 
 
+BARE, FASTAPI = "ceiling: bare ASGI app, constant answer", "ceiling: FastAPI parsing `PredictRequest`, constant answer"
+
+
+def ceilings(env: dict[str, str], body: Mapping[str, object], seconds: int, work: Path) -> dict[str, dict[str, float]]:
+    """What uvicorn alone and FastAPI with the service's request model reach here (bench/ceiling.py)."""
+    results = {}
+    for name, factory in ((BARE, "bench.ceiling:bare"), (FASTAPI, "bench.ceiling:fastapi_parse")):
+        port = free_port()
+        command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port)]
+        command += ["--no-access-log", "--log-level", "warning"]
+        with running_server(command, env, f"http://127.0.0.1:{port}/ping", cwd=ROOT, quiet=True):
+            results[name] = wrk(f"http://127.0.0.1:{port}/predict", body, seconds, work)
+    return results
+
+
+def ceiling_summary(results: dict[str, dict[str, float]]) -> str:
+    service = results["level 2 service /predict"]["rps"]
+    return (
+        f"The service's share of the ceiling: {service / results[FASTAPI]['rps']:.1%} of FastAPI parsing the same "
+        f"request model, {service / results[BARE]['rps']:.1%} of a bare ASGI app (one worker each)."
+    )
+
+
 def measure(seconds: int, postgres_url: str | None = None) -> str:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian) and run again")
@@ -150,6 +173,7 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
                 f"http://127.0.0.1:{port}/invocations", invocations_body, seconds, work
             )
 
+        results |= ceilings(env, predict_body, seconds, work)
         store = f"sqlite:///{work / 'predictions.db'}"
         with serving(env, store, workers=1) as base:
             results["level 2 service /predict"] = wrk(f"{base}/predict", predict_body, seconds, work)
@@ -189,6 +213,8 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
         "stops, which the service answered and logged): " + "; ".join(completeness) + ".",
         "",
         release_summary(results["level 2 service /predict"], release),
+        "",
+        ceiling_summary(results),
         "",
     ]
     return "\n".join(lines)

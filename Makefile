@@ -19,7 +19,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup settings system-packages lint format test test-fast bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
+.PHONY: help setup settings system-packages lint format test test-fast upstream-check bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,6 +59,14 @@ test: setup system-packages ## Run the whole test suite (installs what it needs;
 
 test-fast: setup ## The edit loop: pure logic and in-process tests only (no servers, no subprocesses; <= 60 s)
 	$(RUN) pytest -m "not slow and not stack" -n 2 $(ARGS)
+
+upstream-check: setup system-packages ## Re-resolve uv.lock to the newest allowed versions (here, not committed), report what moved, lint and test on them
+	@mkdir -p state/upstream
+	cp uv.lock state/upstream/uv.lock.before
+	$(UV) lock --upgrade
+	$(UV) run --frozen --no-sync python -m deploy.upstream state/upstream/uv.lock.before uv.lock --out state/upstream/versions.md
+	@echo "uv.lock now holds the newest versions: 'git checkout uv.lock' goes back, committing it moves the lock (docs/upkeep.md)"
+	$(MAKE) lint test
 
 bench-suite: setup system-packages ## Time `make test` and `make test-fast` as a user runs them; append to docs/benchmarks.md
 	$(RUN) python -m bench.suite_timing --write

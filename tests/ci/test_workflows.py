@@ -18,8 +18,20 @@ def make_targets() -> set[str]:
     return set(re.findall(r"^([a-zA-Z0-9_-]+):", (ROOT / "Makefile").read_text(), flags=re.MULTILINE))
 
 
-def test_the_three_workflows_exist() -> None:
-    assert {w.name for w in WORKFLOWS} == {"ci.yml", "cd.yml", "retrain.yml"}
+def test_the_four_workflows_exist() -> None:
+    assert {w.name for w in WORKFLOWS} == {"ci.yml", "cd.yml", "retrain.yml", "upstream.yml"}
+
+
+def test_upstream_runs_weekly_and_on_demand_never_commits_and_keeps_what_failed() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "upstream.yml").read_text())
+    assert {"schedule", "workflow_dispatch"} == set(workflow[True])  # YAML 1.1: on
+    assert workflow["permissions"] == {"contents": "read"}  # the newest lock stays in the job
+    (job,) = workflow["jobs"].values()
+    runs = " ".join(step.get("run", "") for step in job["steps"])
+    assert "make upstream-check" in runs
+    (upload,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+    assert upload["if"] == "failure()"
+    assert {"state/upstream/versions.md", "state/upstream/junit.xml"} <= set(upload["with"]["path"].split())
 
 
 def test_workflows_pass_the_github_workflow_schema_offline() -> None:

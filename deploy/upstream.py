@@ -57,7 +57,7 @@ def report(changes: list[Change], direct: set[str]) -> str:
     others = [c for c in changes if c.package not in direct]
     lines = ["| package | locked | newest allowed |", "| --- | --- | --- |"]
     lines += [f"| {c.package} | {c.before} | {c.after} |" for c in own]
-    text = f"{len(own)} of the project's own dependencies moved:\n\n" + "\n".join(lines) + "\n"
+    text = f"{len(own)} of the project's own dependencies moved" + (":\n\n" + "\n".join(lines) if own else ".") + "\n"
     if others:
         listed = ", ".join(f"{c.package} {c.before} -> {c.after}" for c in others)
         text += f"\nand {len(others)} packages they depend on: {listed}.\n"

@@ -173,7 +173,7 @@ def unreleased_task(registry: Registry, settings: Settings, run: TrainingRun) ->
 def model_card_task(registry: Registry, version: str, outcome: str, text: CardText) -> None:
     """Describe the version in the registry (MLflow UI) from what its run logged."""
     facts = facts_from_run(registry.client, registry.name, version, outcome)
-    registry.client.update_model_version(registry.name, version, description=render_card(facts, text))
+    registry.describe(version, render_card(facts, text))
 
 
 def _outcome_text(outcome: TrainingOutcome) -> str:

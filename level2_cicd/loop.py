@@ -266,15 +266,12 @@ MODEL_SUFFIX = "-level2"  # level 2's demo has its own registered model: it neve
 
 def fresh_state(settings: Settings) -> str:
     """Remove what an earlier run of the loop left (its log, monitor memory, reports, registered model)."""
-    import contextlib
     import shutil
 
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
+    from shared.registry import Registry
 
     shutil.rmtree(settings.level2_dir, ignore_errors=True)
-    with contextlib.suppress(MlflowException):  # none yet
-        MlflowClient().delete_registered_model(settings.model_name)
+    Registry(settings.model_name).delete()  # none yet on a first run
     kept = "" if settings.prediction_store_url is None else "; the log at MLOPS_PREDICTION_STORE_URL is kept"
     removed = f"removed {settings.level2_dir} and model {settings.model_name!r}{kept}"
     return f"fresh level 2 state: {removed} (--continue keeps them)"

@@ -117,6 +117,22 @@ class Registry:
                 return None
             raise
 
+    def describe(self, version: str, description: str) -> None:
+        """Set the version's description: its model card, as MLflow's UI shows it."""
+        self.client.update_model_version(self.name, version, description=description)
+
+    def delete(self) -> bool:
+        """Remove the registered model with its versions and aliases; whether there was one."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self.client.delete_registered_model(self.name)
+        except MlflowException as error:
+            if error.error_code in ABSENT:
+                return False
+            raise
+        return True
+
     def champion(self) -> VersionRef | None:
         """The version the ``champion`` alias points at now, or None when there is none."""
         found = self._alias(CHAMPION)

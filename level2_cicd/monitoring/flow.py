@@ -24,6 +24,7 @@ from level2_cicd.monitoring.history import MonitoringHistory
 from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_policy
 from level2_cicd.monitoring.release import act, judge_live_test
 from level2_cicd.monitoring.release_judge import Verdict
+from level2_cicd.monitoring.tracking import MonitoredWindow, log_window_run
 from shared.data.source import Calendar, resolve_day, source_from
 from shared.metrics import classification_metrics
 from shared.prediction_log import create_store_engine, read_log, read_rejections
@@ -187,29 +188,14 @@ def log_to_mlflow_task(
     live_test: LiveTest | None = None,
 ) -> str:
     """One monitoring run per window, in an experiment of its own (the champion's training run stays as it ended)."""
-    from mlflow import MlflowClient
-
-    client = MlflowClient()
     experiment_id = ensure_experiment(settings, f"{settings.experiment_name}-monitoring")
-    tags = {"champion_version": champion.version, "day": str(summary.day), "date": str(when), "status": decision.status}
-    run = client.create_run(experiment_id, run_name=f"monitor-{when}", tags=tags)
-    metrics = {"drift_share": summary.drift_share, "roc_auc": summary.roc_auc, "rejected_share": summary.rejected_share}
-    for key, value in metrics.items():
-        if value is not None:
-            client.log_metric(run.info.run_id, key, float(value), step=summary.day)
     logged = summary.as_dict() | {"decision": asdict(decision)}
+    verdict = live_test.verdict if live_test is not None else None
     if live_test is not None:
         logged["live_test"] = {"mode": live_test.mode, "challenger": live_test.challenger} | live_test.verdict.as_dict()
-        client.set_tag(run.info.run_id, "live_test", f"{live_test.verdict.action}: {live_test.verdict.reason}"[:5000])
-        comparison = live_test.verdict.comparison
-        if comparison is not None:
-            client.log_metric(run.info.run_id, "live_test_auc_difference", comparison.difference, step=summary.day)
-    client.log_dict(run.info.run_id, logged, "summary.json")
     report = settings.level2_dir / "reports" / f"day-{summary.day:03d}" / "drift.html"
-    if report.is_file():
-        client.log_artifact(run.info.run_id, str(report))
-    client.set_terminated(run.info.run_id)
-    return str(run.info.run_id)
+    window = MonitoredWindow(champion.version, summary, decision.status, when, logged, verdict)
+    return log_window_run(experiment_id, window, report if report.is_file() else None)
 
 
 @task(name="notify-ci", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)

@@ -158,3 +158,18 @@ def test_every_alias_move_is_recorded_on_the_versions_it_touches(registry: Regis
     assert [(m["alias"], m["action"]) for m in old] == [("previous", "set"), ("champion", "moved to v2")]
     assert old[0]["why"] == "replaced as champion by v2: challenger better on live labels"
     assert all(m["at"].startswith("20") for m in old)
+
+
+def test_a_description_is_the_versions_model_card(registry: Registry) -> None:
+    registry.describe("2", "# card of version 2")
+    assert MlflowClient().get_model_version(NAME, "2").description == "# card of version 2"
+
+
+def test_deleting_a_model_removes_it_and_deleting_none_says_so(store: Settings) -> None:
+    # given a second registered model with no versions
+    MlflowClient().create_registered_model("registry-test-to-delete")
+    gone = Registry("registry-test-to-delete")
+    # when it is deleted twice, then the first removed it and the second found nothing to remove
+    assert gone.delete() is True
+    assert gone.delete() is False
+    assert MlflowClient().search_registered_models(filter_string="name = 'registry-test-to-delete'") == []

@@ -31,7 +31,7 @@ class ModelGatePolicy(StrictModel):
     max_auc_drop_vs_champion: float = Field(ge=0, le=1)
 
 
-class ReleasePolicy(StrictModel):
+class CandidatePolicy(StrictModel):
     """What a candidate that passed every offline gate becomes."""
 
     candidate_becomes: Literal["champion", "challenger", "approval"] = "champion"
@@ -43,7 +43,7 @@ class TrainingPolicy(StrictModel):
     data_gate: DataGatePolicy
     split: SplitPolicy
     model_gate: ModelGatePolicy
-    release: ReleasePolicy = ReleasePolicy()  # absent (older files): straight to champion, as before
+    release: CandidatePolicy = CandidatePolicy()  # absent (older files): straight to champion, as before
 
 
 def load_training_policy(path: Path) -> TrainingPolicy:

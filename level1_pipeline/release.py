@@ -17,7 +17,7 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from level1_pipeline.model_gate import GateResult
-from level1_pipeline.policy import ReleasePolicy
+from level1_pipeline.policy import CandidatePolicy
 from shared.registry import CHALLENGER, ChampionMovedError, Move, Registry
 
 APPROVAL_TAG = "approval"  # pending, approved or rejected
@@ -82,7 +82,7 @@ def unreleased_versions(registry: Registry, this_run_id: str, bound_seconds: flo
 
 
 def release_candidate(
-    policy: ReleasePolicy,
+    policy: CandidatePolicy,
     registry: Registry,
     version: str,
     gate: GateResult,

@@ -30,7 +30,7 @@ class JudgePolicy(StrictModel):
         return self
 
 
-class ReleasePolicy(StrictModel):
+class LiveTestPolicy(StrictModel):
     version: int = Field(ge=1)
     mode: Literal["ab", "shadow", "off"]
     ab_share: float = Field(ge=0, le=1)
@@ -38,6 +38,6 @@ class ReleasePolicy(StrictModel):
     judge: JudgePolicy
 
 
-def load_release_policy(path: Path) -> ReleasePolicy:
+def load_release_policy(path: Path) -> LiveTestPolicy:
     """Read and validate the policy; raises PolicyError naming the file and each bad field."""
-    return read_policy(path, ReleasePolicy)
+    return read_policy(path, LiveTestPolicy)

@@ -13,10 +13,10 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from level2_cicd.monitoring.release_judge import Verdict, collecting, compare_ab, compare_paired, decide
+from level2_cicd.monitoring.release_judge import Verdict, collecting, compare_ab, compare_paired, verdict_on
 from shared.prediction_log import create_store_engine, read_live_test
 from shared.registry import CHALLENGER, ChampionMovedError, Move, Registry, VersionRef
-from shared.release_policy import ReleasePolicy
+from shared.release_policy import LiveTestPolicy
 
 
 def live_test_start(registry: Registry, challenger: VersionRef) -> datetime:
@@ -44,7 +44,7 @@ def pairs(rows: pd.DataFrame, mode: str, champion: str, challenger: str) -> tupl
 
 
 def judge_live_test(
-    store_url: str, registry: Registry, champion: VersionRef, challenger: VersionRef, policy: ReleasePolicy
+    store_url: str, registry: Registry, champion: VersionRef, challenger: VersionRef, policy: LiveTestPolicy
 ) -> Verdict:
     """The verdict on the challenger's labelled traffic since its test started."""
     engine = create_store_engine(store_url)
@@ -58,8 +58,8 @@ def judge_live_test(
     if labelled < judge.guardrail.min_labelled:
         return collecting(labelled, judge.guardrail.min_labelled)
     if policy.mode == "shadow":
-        return decide(compare_paired(a_labels, a_scores, b_scores, judge), judge)
-    return decide(compare_ab((a_labels, a_scores), (b_labels, b_scores), judge), judge)
+        return verdict_on(compare_paired(a_labels, a_scores, b_scores, judge), judge)
+    return verdict_on(compare_ab((a_labels, a_scores), (b_labels, b_scores), judge), judge)
 
 
 def act(

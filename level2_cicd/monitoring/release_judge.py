@@ -93,7 +93,7 @@ def collecting(labelled: int, needed: int) -> Verdict:
     return Verdict("continue", f"collecting labels: {labelled} of {needed} per variant")
 
 
-def decide(comparison: Comparison, policy: JudgePolicy) -> Verdict:
+def verdict_on(comparison: Comparison, policy: JudgePolicy) -> Verdict:
     """Promote a clear winner, stop a clear loser (early past the guardrail's sample), else keep collecting."""
     n, guard = comparison.labelled, policy.guardrail
     if n < guard.min_labelled:

@@ -10,7 +10,7 @@ from level2_cicd.service.model_holder import LoadedModel, ModelHolder
 from level2_cicd.service.routing import CHALLENGER, CHAMPION, variant_for
 from level2_cicd.service.threads import in_daemon_thread
 from shared.registry import CHALLENGER as CHALLENGER_ALIAS
-from shared.release_policy import ReleasePolicy
+from shared.release_policy import LiveTestPolicy
 from shared.settings import Settings
 
 log = logging.getLogger("level2.service")
@@ -19,7 +19,7 @@ log = logging.getLogger("level2.service")
 class Variants:
     """Champion and challenger, each with its batcher; picks who answers and falls back to the champion."""
 
-    def __init__(self, settings: Settings, release: ReleasePolicy) -> None:
+    def __init__(self, settings: Settings, release: LiveTestPolicy) -> None:
         self.release = release
         self.champion = ModelHolder(settings.model_name)
         self.challenger = ModelHolder(settings.model_name, CHALLENGER_ALIAS, optional=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from level2_cicd.monitoring.release_judge import auc, compare_ab, compare_paired, decide
+from level2_cicd.monitoring.release_judge import auc, compare_ab, compare_paired, verdict_on
 from shared.release_policy import JudgePolicy, load_release_policy
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,12 +37,12 @@ def test_auc_is_scikit_learns_roc_auc_row_by_row() -> None:
 def test_a_truly_better_challenger_is_promoted_once_enough_labels_arrived(policy: JudgePolicy) -> None:
     champion, challenger = world(400, 0.5, seed=2), world(400, 1.5, seed=3)
     # with fewer than min_labelled per variant it waits, whatever the look of it
-    early = decide(
+    early = verdict_on(
         compare_ab((champion[0][:200], champion[1][:200]), (challenger[0][:200], challenger[1][:200]), policy), policy
     )
     assert early.action == "continue"
     # with enough it promotes, and says by how much
-    verdict = decide(compare_ab(champion, challenger, policy), policy)
+    verdict = verdict_on(compare_ab(champion, challenger, policy), policy)
     assert verdict.action == "promote"
     assert verdict.comparison is not None
     assert verdict.comparison.low > 0
@@ -51,7 +51,7 @@ def test_a_truly_better_challenger_is_promoted_once_enough_labels_arrived(policy
 
 def test_a_clearly_worse_challenger_is_stopped_early_by_the_guardrail(policy: JudgePolicy) -> None:
     # given only 150 labelled per variant (above the guardrail's 100, below min_labelled 300)
-    verdict = decide(compare_ab(world(150, 2.0, seed=4), world(150, 0.0, seed=5), policy), policy)
+    verdict = verdict_on(compare_ab(world(150, 2.0, seed=4), world(150, 0.0, seed=5), policy), policy)
     assert verdict.action == "stop"
     assert "clearly worse" in verdict.reason
 
@@ -59,8 +59,8 @@ def test_a_clearly_worse_challenger_is_stopped_early_by_the_guardrail(policy: Ju
 def test_equal_models_keep_collecting_then_stop_without_a_promotion(policy: JudgePolicy) -> None:
     labels, scores = world(6000, 1.0, seed=6)
     twin = scores + np.random.default_rng(7).normal(scale=0.01, size=len(scores))
-    assert decide(compare_paired(labels[:400], scores[:400], twin[:400], policy), policy).action == "continue"
-    final = decide(compare_paired(labels, scores, twin, policy), policy)
+    assert verdict_on(compare_paired(labels[:400], scores[:400], twin[:400], policy), policy).action == "continue"
+    final = verdict_on(compare_paired(labels, scores, twin, policy), policy)
     assert final.action == "stop"
     assert "no clear difference after 5000" in final.reason
 

@@ -131,8 +131,12 @@ def client_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(c): plain(v) for c, v in row.items()} for row in frame[columns].to_dict("records")]
 
 
+class ServedVersionError(RuntimeError):
+    """The service did not pick up the registry's version in time: the loop's timeline would be wrong."""
+
+
 def wait_for_version(client: httpx.Client, version: str, timeout: float = 30, role: str = "champion") -> str:
-    """Poll /model until the service serves ``version`` as ``role`` (hot swap); returns what it serves."""
+    """Poll /model until the service serves ``version`` as ``role`` (hot swap); returns it, or raises on timeout."""
 
     def served() -> str:
         model = client.get("/model").json()
@@ -140,7 +144,12 @@ def wait_for_version(client: httpx.Client, version: str, timeout: float = 30, ro
 
     deadline = time.monotonic() + timeout
     now = served()
-    while now != version and time.monotonic() < deadline:
+    while now != version:
+        if time.monotonic() > deadline:
+            model = client.get("/model").json()
+            why = model.get("challenger_error" if role == "challenger" else "last_error") or "no loading error reported"
+            message = f"the service still serves {now} as {role} {timeout:.0f} s after the registry named {version}"
+            raise ServedVersionError(f"{message} ({why})")
         time.sleep(0.2)
         now = served()
     return now
@@ -185,11 +194,10 @@ def run_loop(
         traffic = Traffic(client, source_from(settings), settings.label_delay_days, settings, chunk)
         bar = progress.add_task("simulated days", total=days)
         for day in range(first_day, first_day + days):
-            rows = traffic.send_day(day)
-            if not traffic.release_labels(day):  # /feedback writes the log before answering; else wait for it
-                time.sleep(3 * settings.store_flush_seconds)
+            rows = traffic.send_day(day)  # /predict and /feedback answer once their rows are stored:
+            traffic.release_labels(day)  # the monitor reads all of them, no waiting
             outcome = monitoring_flow(day=day, settings_overrides=overrides, retrain_params=retrain_params)
-            served = wait_for_version(client, outcome.champion_after or "")
+            served = wait_for_version(client, outcome.champion_after) if outcome.champion_after else "-"
             if outcome.became == "challenger" and outcome.new_version:  # tomorrow's traffic meets it from the start
                 wait_for_version(client, outcome.new_version, role="challenger")
             timeline.append(_record(outcome, rows, served))

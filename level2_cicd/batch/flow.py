@@ -32,10 +32,6 @@ class BatchOutcome:
     def failed(self) -> list[str]:
         return [p["file"] for p in self.partitions if p["status"] == "failed"]
 
-    @property
-    def scored_rows(self) -> int:
-        return sum(int(p["scored"]) for p in self.partitions)
-
 
 @task(name="choose-model", cache_policy=NO_CACHE)
 def choose_model_task(settings: Settings, version: str | None) -> ModelChoice:

@@ -69,10 +69,6 @@ def explained(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return told
 
 
-def rejected_row_count(problems: list[RowProblem]) -> int:
-    return len({p.row for p in problems})
-
-
 def by_field_and_rule(problems: list[RowProblem]) -> Counter[tuple[str, str]]:
     """Rows per (field, rule): a row breaking two rules counts once under each."""
     return Counter({key: len(rows) for key, rows in _rows_by_key(problems).items()})

@@ -13,7 +13,8 @@ from typing import Any
 import mlflow
 import pytest
 
-SMALL = {"data_source": "synthetic", "rows_per_day": 300, "train_days": 10}
+from tests.conftest import SMALL
+
 WEAK_BUT_ABOVE_FLOOR = {"max_iter": 20, "max_depth": 1}  # ROC AUC ~0.77 on this data, floor 0.75
 
 

@@ -34,8 +34,8 @@ def test_first_run_registers_version_1_as_champion_with_artifacts_and_tags(train
     assert len(version.tags["data_digest"]) >= 8
     assert version.tags["code_version"]
     assert version.tags["gate.result"] == "passed"
-    assert 0.05 <= float(version.tags["threshold"]) <= 0.95
     run = client.get_run(outcome.run_id)
+    assert float(version.tags["threshold"]) == pytest.approx(float(run.data.params["threshold"]), abs=0.005)
     assert run.info.status == "FINISHED"
     assert run.data.metrics["holdout_roc_auc"] == pytest.approx(outcome.metrics["roc_auc"])
     assert run.data.params["max_depth"] == "4"

@@ -18,11 +18,11 @@ import pytest
 from shared.processes import free_port, running_server
 from shared.registry import Move, Registry
 from shared.settings import Settings
+from tests.conftest import SMALL
 
 ROOT = Path(__file__).resolve().parents[2]
 
 TOKEN = "test-admin-token"
-SMALL = {"data_source": "synthetic", "rows_per_day": 300, "train_days": 10}
 
 
 @dataclass(frozen=True)

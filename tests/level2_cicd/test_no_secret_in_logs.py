@@ -12,6 +12,7 @@ import pytest
 from shared.data.synthetic import schema_rows
 from shared.schema import to_records
 from shared.settings import Settings
+from tests.conftest import SYNTHETIC
 from tests.level2_cicd.conftest import started
 
 pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
@@ -46,7 +47,7 @@ def test_a_full_pass_with_every_token_set_writes_none_of_them(
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     state = tmp_path / "state"
-    overrides: dict[str, Any] = {"state_dir": str(state), "data_source": "synthetic", "rows_per_day": 300}
+    overrides: dict[str, Any] = {"state_dir": str(state), **SYNTHETIC}
     # when level 1 trains, the service answers (right and wrong tokens), and the monitor runs a day
     training_flow(settings_overrides=overrides | {"train_days": 10})
     settings = Settings(**overrides)

@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 
 from shared.data.source import SyntheticSource
@@ -30,11 +31,18 @@ def test_crippled_hyperparameters_learn_less(small_source: SyntheticSource, smal
     )
 
 
-def test_threshold_is_chosen_on_validation_and_lies_in_the_grid(small_window: pd.DataFrame) -> None:
+def test_the_threshold_maximises_f1_on_validation(small_window: pd.DataFrame) -> None:
+    # given a model's validation probabilities
     split = split_by_time(small_window)
-    model = fit_model(split.train)
-    threshold = choose_threshold(split.validation[LABEL_COLUMN], predict_proba(model, split.validation))
-    assert 0.05 <= threshold <= 0.95
+    labels, probabilities = split.validation[LABEL_COLUMN], predict_proba(fit_model(split.train), split.validation)
+    # when the threshold is chosen, then no cut-off of the grid gives a better F1 there
+    threshold = choose_threshold(labels, probabilities)
+
+    def f1(cut: float) -> float:
+        return classification_metrics(labels, probabilities, cut)["f1"]
+
+    assert all(f1(threshold) >= f1(cut) for cut in np.round(np.arange(0.05, 0.96, 0.01), 2))
+    assert f1(threshold) > f1(0.95)  # the grid's end is not a default that slipped through
 
 
 def test_time_split_has_no_leakage(small_window: pd.DataFrame) -> None:

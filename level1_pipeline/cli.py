@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.runtime import prepare_process
 from shared.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from level1_pipeline.flow import TrainingOutcome
+    from level1_pipeline.sweep import SweepOutcome
+
+T = TypeVar("T")
 
 DEPLOYMENT = "daily-training"
 
@@ -53,53 +57,52 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return found
 
 
-def run_once(args: argparse.Namespace, settings: Settings) -> int:
-    from level1_pipeline.steps import parse_param_overrides
-    from shared.tracking import check_reachable
-
-    params = parse_param_overrides(args.param)
-    check_reachable(settings)  # before Prefect starts: a wrong URI costs seconds, not a server start-up
-
+def _gated_flow(settings: Settings, run: Callable[[], T], nothing_done: str) -> T | int:
+    """Run a training flow as the commands do: tracking server checked first (seconds, not a Prefect start-up),
+    then Prefect's API and the warm-up side by side; a failed data gate is exit 3 with its report."""
     from level1_pipeline.warmup import training_warm_up
     from shared.prefect_api import orchestration_ready
+    from shared.tracking import check_reachable
 
+    check_reachable(settings)
     with orchestration_ready(training_warm_up(settings)):
         from level1_pipeline.data_gate import DataGateError
-        from level1_pipeline.flow import training_flow
 
         try:
-            outcome = training_flow(
-                last_day=args.last_day,
-                days=args.days,
-                params=params,
-                settings_overrides=_overrides(args),
-            )
+            return run()
         except DataGateError as failed:
             print(failed.report.summary(), file=sys.stderr)
             print(f"(thresholds: {settings.training_policy_file})", file=sys.stderr)
-            print("Nothing was trained; the champion is unchanged.", file=sys.stderr)
+            print(f"{nothing_done}; the champion is unchanged.", file=sys.stderr)
             return 3
+
+
+def run_once(args: argparse.Namespace, settings: Settings) -> int:
+    from level1_pipeline.steps import parse_param_overrides
+
+    params = parse_param_overrides(args.param)
+
+    def train() -> TrainingOutcome:
+        from level1_pipeline.flow import training_flow
+
+        return training_flow(last_day=args.last_day, days=args.days, params=params, settings_overrides=_overrides(args))
+
+    outcome = _gated_flow(settings, train, "Nothing was trained")
+    if isinstance(outcome, int):
+        return outcome
     _print_outcome(outcome, settings)
     return 0
 
 
 def sweep_once(args: argparse.Namespace, settings: Settings) -> int:
-    from shared.tracking import check_reachable
-
-    check_reachable(settings)
-    from level1_pipeline.warmup import training_warm_up
-    from shared.prefect_api import orchestration_ready
-
-    with orchestration_ready(training_warm_up(settings)):
-        from level1_pipeline.data_gate import DataGateError
+    def sweep() -> SweepOutcome:
         from level1_pipeline.sweep import sweep_flow
 
-        try:
-            outcome = sweep_flow(last_day=args.last_day, days=args.days)
-        except DataGateError as failed:
-            print(failed.report.summary(), file=sys.stderr)
-            print("No trial was run; the champion is unchanged.", file=sys.stderr)
-            return 3
+        return sweep_flow(last_day=args.last_day, days=args.days)
+
+    outcome = _gated_flow(settings, sweep, "No trial was run")
+    if isinstance(outcome, int):
+        return outcome
     print(f"\nSweep {outcome.run_id} on {outcome.window}: {len(outcome.trials)} trials, by validation ROC AUC")
     for trial in outcome.trials:
         score = f"{trial.score:.4f}" if trial.score is not None else "FAILED"

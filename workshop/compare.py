@@ -34,17 +34,20 @@ if TYPE_CHECKING:
 Tick = Callable[[str], None]
 
 
+_DEFAULTS = Settings.model_fields
+
+
 @dataclass(frozen=True)
 class World:
     scenario: str = "concept_drift"
-    seed: int = 42
+    seed: int = _DEFAULTS["seed"].default  # the settings' own defaults: `make compare` lives in `make level2`'s world
     first_day: int = 21
     days: int = 60
     onset: int = 51
-    rows_per_day: int = 2000
-    train_days: int = 21
+    rows_per_day: int = _DEFAULTS["rows_per_day"].default
+    train_days: int = _DEFAULTS["train_days"].default
     retrain_every: int = 7
-    label_delay_days: int = 3
+    label_delay_days: int = _DEFAULTS["label_delay_days"].default
 
     @property
     def last_day(self) -> int:

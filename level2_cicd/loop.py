@@ -10,44 +10,17 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
-import pandas as pd
-from pydantic import SecretStr
 
-from shared.data.source import DataSource
+from level2_cicd.timeline import HEADER, DayRecord, day_record, format_row
+from level2_cicd.traffic import CHUNK, Traffic, wait_for_version
 from shared.processes import free_port, running_server
-from shared.schema import ID_COLUMN, LABEL_COLUMN, TIME_COLUMN
 from shared.settings import Settings
-
-if TYPE_CHECKING:  # Prefect is imported only once its API address is known (see shared/prefect_api.py)
-    from level2_cicd.monitoring.flow import MonitoringOutcome
-
-CHUNK = 500
-
-
-@dataclass(frozen=True)
-class DayRecord:
-    """One line of the timeline."""
-
-    day: int
-    rows: int
-    drift_share: float | None
-    live_roc_auc: float | None
-    status: str
-    served_version: str
-    retrained: bool
-    new_version: str | None
-    promoted: bool | None
-    reason: str
-    became: str | None = None  # what the retrained version became
-    live_test: str | None = None  # the day's verdict on a challenger under a live test
-    live_action: str | None = None  # promote, stop or continue
 
 
 def service_env(settings: Settings, overrides: dict[str, Any]) -> dict[str, str]:
@@ -57,102 +30,6 @@ def service_env(settings: Settings, overrides: dict[str, Any]) -> dict[str, str]
     env["MLOPS_STATE_DIR"] = str(settings.state_path)
     env["MLOPS_MODEL_POLL_SECONDS"] = "0.5"
     return env
-
-
-class Traffic:
-    """Sends each simulated day's rows to the service and, after the delay, their labels."""
-
-    def __init__(
-        self, client: httpx.Client, source: DataSource, label_delay_days: int, settings: Settings, chunk: int = CHUNK
-    ) -> None:
-        self.client = client
-        self.chunk = chunk
-        self.source = source
-        self.scoring = bearer(settings.scoring_token)
-        self.labels = bearer(settings.labels_token)
-        self.delay = label_delay_days
-        self.pending: dict[int, list[dict[str, Any]]] = {}
-        self.truth: dict[str, tuple[int, int]] = {}  # request id -> (day, true label), for offline scoring
-
-    def send_day(self, day: int) -> int:
-        """Send the day's rows as the upstream system has them (broken ones too); returns rows sent."""
-        calendar = self.source.calendar
-        frame = self.source.rows(calendar.date_of(day), calendar.date_of(day))
-        rows, labels = client_records(frame), frame[LABEL_COLUMN].tolist()
-        keys = frame[ID_COLUMN].astype(str).tolist() if ID_COLUMN in frame else [str(i) for i in range(len(frame))]
-        event_time = calendar.start_of(day).isoformat()
-        self.pending[day] = []
-        for start in range(0, len(rows), self.chunk):
-            chunk = list(zip(rows[start : start + self.chunk], labels[start : start + self.chunk], strict=True))
-            routing = {"X-Routing-Key": keys[start]}  # a request is one customer's: A/B keeps them on one variant
-            for prediction, label in self._predict(chunk, event_time, routing):
-                self.pending[day].append({"request_id": prediction["request_id"], "label": int(label)})
-        self.truth |= {item["request_id"]: (day, item["label"]) for item in self.pending[day]}
-        return len(rows)
-
-    def _predict(
-        self, chunk: list[tuple[dict[str, Any], int]], event_time: str, routing: dict[str, str]
-    ) -> list[tuple[dict[str, Any], int]]:
-        """Score a chunk; when the service refuses rows (422), resend the others, as a tolerant client would."""
-        body = {"rows": [row for row, _ in chunk], "event_time": event_time}
-        response = self.client.post("/predict", json=body, headers=self.scoring | routing)
-        if response.status_code == 422:
-            refused = {e["loc"][2] for e in response.json()["detail"] if e["loc"][:2] == ["body", "rows"]}
-            if not refused:
-                response.raise_for_status()
-            kept = [item for i, item in enumerate(chunk) if i not in refused]
-            return self._predict(kept, event_time, routing) if kept else []
-        response.raise_for_status()
-        return list(zip(response.json()["predictions"], [label for _, label in chunk], strict=True))
-
-    def release_labels(self, today: int) -> bool:
-        """Labels of the day ``delay`` days ago arrive today; False when there were none."""
-        labels = self.pending.pop(today - self.delay, [])
-        for start in range(0, len(labels), 5000):
-            body = {"labels": labels[start : start + 5000]}
-            self.client.post("/feedback", json=body, headers=self.labels).raise_for_status()
-        return bool(labels)
-
-
-def bearer(token: SecretStr | None) -> dict[str, str]:
-    """The Authorization header for a role's token, when the service requires one."""
-    return {"Authorization": f"Bearer {token.get_secret_value()}"} if token is not None else {}
-
-
-def client_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows a client sends: every column it has but the id, time and label, JSON-ready (missing -> null)."""
-    columns = [c for c in frame.columns if c not in (ID_COLUMN, TIME_COLUMN, LABEL_COLUMN)]
-
-    def plain(value: Any) -> Any:
-        if value is None or (isinstance(value, float) and value != value):
-            return None
-        return value.item() if hasattr(value, "item") else value
-
-    return [{str(c): plain(v) for c, v in row.items()} for row in frame[columns].to_dict("records")]
-
-
-class ServedVersionError(RuntimeError):
-    """The service did not pick up the registry's version in time: the loop's timeline would be wrong."""
-
-
-def wait_for_version(client: httpx.Client, version: str, timeout: float = 30, role: str = "champion") -> str:
-    """Poll /model until the service serves ``version`` as ``role`` (hot swap); returns it, or raises on timeout."""
-
-    def served() -> str:
-        model = client.get("/model").json()
-        return str(model["version"] if role == "champion" else (model["challenger"] or {}).get("version"))
-
-    deadline = time.monotonic() + timeout
-    now = served()
-    while now != version:
-        if time.monotonic() > deadline:
-            model = client.get("/model").json()
-            why = model.get("challenger_error" if role == "challenger" else "last_error") or "no loading error reported"
-            message = f"the service still serves {now} as {role} {timeout:.0f} s after the registry named {version}"
-            raise ServedVersionError(f"{message} ({why})")
-        time.sleep(0.2)
-        now = served()
-    return now
 
 
 @dataclass(frozen=True)
@@ -200,50 +77,13 @@ def run_loop(
             served = wait_for_version(client, outcome.champion_after) if outcome.champion_after else "-"
             if outcome.became == "challenger" and outcome.new_version:  # tomorrow's traffic meets it from the start
                 wait_for_version(client, outcome.new_version, role="challenger")
-            timeline.append(_record(outcome, rows, served))
+            timeline.append(day_record(outcome, rows, served))
             if on_day is None:
                 progress.console.print(format_row(timeline[-1]), soft_wrap=True, highlight=False)
                 progress.advance(bar)
             else:
                 on_day(timeline[-1])
     return LoopResult(timeline, traffic.truth, settings.resolved_prediction_store_url)
-
-
-def _record(outcome: MonitoringOutcome, rows: int, served: str) -> DayRecord:
-    live = outcome.live_test
-    return DayRecord(
-        day=outcome.day,
-        rows=rows,
-        drift_share=outcome.summary.drift_share,
-        live_roc_auc=outcome.summary.roc_auc,
-        status=outcome.decision.status.value,
-        served_version=served,
-        retrained=outcome.retrained,
-        new_version=outcome.new_version,
-        promoted=outcome.promoted,
-        reason=outcome.decision.reason,
-        became=outcome.became,
-        live_test=f"{live.mode} v{live.challenger}: {live.verdict.reason}" if live else None,
-        live_action=live.verdict.action if live else None,
-    )
-
-
-HEADER = f"{'day':>4} {'rows':>6} {'drift':>6} {'AUC':>6}  {'decision':<12} {'serving':>7}  note"
-
-
-def format_row(r: DayRecord) -> str:
-    drift = f"{r.drift_share:.0%}" if r.drift_share is not None else "-"
-    auc = f"{r.live_roc_auc:.3f}" if r.live_roc_auc is not None else "-"
-    note = r.reason if r.status != "ok" else ""
-    if r.live_test is not None:
-        shown = {"promote": "PROMOTED after its live test", "stop": "STOPPED", "continue": "live test"}
-        note = f"{shown.get(r.live_action or '', '')} {r.live_test}"
-    if r.retrained:
-        verdict = "promoted" if r.promoted else "NOT promoted (failed a gate)"
-        if r.became == "challenger":
-            verdict = "CHALLENGER (a live test decides)"
-        note = f"RETRAINED -> v{r.new_version} {verdict}; {r.reason}"  # why it retrained, on which days
-    return f"{r.day:>4} {r.rows:>6} {drift:>6} {auc:>6}  {r.status:<12} {'v' + r.served_version:>7}  {note}"
 
 
 RELEASE_CHUNK = 25  # rows per request under a live test: many customers (routing keys) a day, not four

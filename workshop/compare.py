@@ -137,7 +137,8 @@ def live_level2(world: World, state: Path, tick: Tick, release: str | None = Non
     """
     import sqlalchemy as sa
 
-    from level2_cicd.loop import CHUNK, RELEASE_CHUNK, release_policies, run_loop
+    from level2_cicd.loop import RELEASE_CHUNK, release_policies, run_loop
+    from level2_cicd.traffic import CHUNK
     from shared.prediction_log import read_log
 
     name = LEVEL2_WITH.get(release or "", "level 2")

@@ -12,7 +12,8 @@ from typing import Any
 import mlflow
 import pytest
 
-from level2_cicd.loop import DayRecord, run_loop
+from level2_cicd.loop import run_loop
+from level2_cicd.timeline import DayRecord
 from shared.settings import Settings
 
 pytestmark = pytest.mark.churn  # the churn world itself; a fork with another schema deselects it

@@ -239,8 +239,8 @@ DRIFT_DAY = 35
 def test_the_monitoring_deployment_retrains_exactly_once_on_a_drifting_day(
     deployed: dict[str, str], stack: Stack
 ) -> None:
-    from level2_cicd.loop import Traffic
     from level2_cicd.monitoring.history import MonitoringHistory
+    from level2_cicd.traffic import Traffic
 
     # given a day of covariate drift scored by the 2-worker service into the PostgreSQL log, and a policy
     # that retrains on the first drifting day once its labels are in (labels arrive at once here)

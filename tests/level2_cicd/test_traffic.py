@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from level2_cicd.loop import ServedVersionError, wait_for_version
+from level2_cicd.traffic import ServedVersionError, wait_for_version
 
 
 def service_serving(champion: str, challenger: str | None = None, error: str | None = None) -> httpx.Client:

@@ -1,0 +1,65 @@
+"""The level 2 demo's timeline: one record per simulated day, and the line a terminal shows for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from level2_cicd.monitoring.flow import MonitoringOutcome
+
+
+@dataclass(frozen=True)
+class DayRecord:
+    """One line of the timeline."""
+
+    day: int
+    rows: int
+    drift_share: float | None
+    live_roc_auc: float | None
+    status: str
+    served_version: str
+    retrained: bool
+    new_version: str | None
+    promoted: bool | None
+    reason: str
+    became: str | None = None  # what the retrained version became
+    live_test: str | None = None  # the day's verdict on a challenger under a live test
+    live_action: str | None = None  # promote, stop or continue
+
+
+def day_record(outcome: MonitoringOutcome, rows: int, served: str) -> DayRecord:
+    live = outcome.live_test
+    return DayRecord(
+        day=outcome.day,
+        rows=rows,
+        drift_share=outcome.summary.drift_share,
+        live_roc_auc=outcome.summary.roc_auc,
+        status=outcome.decision.status.value,
+        served_version=served,
+        retrained=outcome.retrained,
+        new_version=outcome.new_version,
+        promoted=outcome.promoted,
+        reason=outcome.decision.reason,
+        became=outcome.became,
+        live_test=f"{live.mode} v{live.challenger}: {live.verdict.reason}" if live else None,
+        live_action=live.verdict.action if live else None,
+    )
+
+
+HEADER = f"{'day':>4} {'rows':>6} {'drift':>6} {'AUC':>6}  {'decision':<12} {'serving':>7}  note"
+
+
+def format_row(r: DayRecord) -> str:
+    drift = f"{r.drift_share:.0%}" if r.drift_share is not None else "-"
+    auc = f"{r.live_roc_auc:.3f}" if r.live_roc_auc is not None else "-"
+    note = r.reason if r.status != "ok" else ""
+    if r.live_test is not None:
+        shown = {"promote": "PROMOTED after its live test", "stop": "STOPPED", "continue": "live test"}
+        note = f"{shown.get(r.live_action or '', '')} {r.live_test}"
+    if r.retrained:
+        verdict = "promoted" if r.promoted else "NOT promoted (failed a gate)"
+        if r.became == "challenger":
+            verdict = "CHALLENGER (a live test decides)"
+        note = f"RETRAINED -> v{r.new_version} {verdict}; {r.reason}"  # why it retrained, on which days
+    return f"{r.day:>4} {r.rows:>6} {drift:>6} {auc:>6}  {r.status:<12} {'v' + r.served_version:>7}  {note}"

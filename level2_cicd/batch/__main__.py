@@ -18,7 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     score.add_argument("--output", help="folder of scored partitions (default state/batch/scored)")
     score.add_argument("--version", help="registered version to score with (default: the champion)")
     score.add_argument("--no-log", action="store_true", help="do not append the scores to the prediction log")
-    data = commands.add_parser("data", help="write a partitioned Parquet dataset from the simulator")
+    data = commands.add_parser(
+        "data", help="write a partitioned Parquet dataset from the configured data source (MLOPS_DATA_SOURCE)"
+    )
     data.add_argument("--rows", type=int, default=1_000_000, help="rows in all (default 1,000,000)")
     data.add_argument("--partition-rows", type=int, default=250_000, help="rows per partition (default 250,000)")
     data.add_argument("--output", help="folder to create (default state/batch/input)")

@@ -236,6 +236,7 @@ def test_a_worker_run_trains_with_the_environment_it_carries_and_is_marked_crash
 DRIFT_DAY = 35
 
 
+@pytest.mark.churn  # the simulator's covariate drift makes the drifting day (a fork has no simulator)
 def test_the_monitoring_deployment_retrains_exactly_once_on_a_drifting_day(
     deployed: dict[str, str], stack: Stack
 ) -> None:

@@ -6,8 +6,8 @@ the stated version and the locked one.
 
 from __future__ import annotations
 
+import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -33,12 +33,16 @@ VERIFIED = re.compile(r"Last verified: \d{4}-\d{2}-\d{2}")
 DATED_PER_SECTION = {"docs/benchmarks.md"}
 
 
+NOT_DOCS = {".venv", ".tools", ".git", "state", "node_modules"}  # installed or generated, not the project's pages
+
+
 def _pages() -> list[Path]:
-    listed = subprocess.run(
-        ["git", "ls-files", "*.md", "deploy/compose.yaml"], cwd=ROOT, capture_output=True, text=True
-    )
-    names = [n for n in listed.stdout.split() if n not in DATED_PER_SECTION and not n.startswith("docs/seed")]
-    return [ROOT / n for n in names if (ROOT / n).is_file()]
+    """The project's Markdown pages and its compose file (also in a copy that is not a git checkout, like a fork's)."""
+    pages = [ROOT / "deploy" / "compose.yaml"]
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [name for name in subfolders if name not in NOT_DOCS]  # not walked at all
+        pages += [Path(folder) / name for name in files if name.endswith(".md")]
+    return [p for p in pages if str(p.relative_to(ROOT)) not in DATED_PER_SECTION and "seed" not in p.parts]
 
 
 def stated_versions(text: str) -> list[tuple[str, str]]:

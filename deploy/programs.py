@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.postgres import server_command as postgres_server
@@ -16,78 +17,116 @@ def _args(*groups: list[str]) -> list[str]:
     return [part for group in groups for part in group]
 
 
+@dataclass(frozen=True)
+class _Common:
+    """What several programs share: the wait wrapper, the quiet bounded environment, the clients' addresses."""
+
+    stack: Stack
+    wait: list[str]
+    quiet: dict[str, str]
+    clients: dict[str, str]
+    bin_dir: Path
+
+
 def programs(stack: Stack, data: Path) -> list[Program]:
     """Every server of the stack; each waits for what it needs, then execs the real server. Each gets only the
     environment it needs: the service its tokens, the worker (and so every flow run) the clients' addresses."""
-    wait = [sys.executable, "-m", "deploy.wait"]
-    quiet = PRIVATE_AND_QUIET | client_limits(load_settings())
-    clients = stack.client_env()
-    bin_dir = Path(sys.executable).parent
+    common = _Common(
+        stack,
+        [sys.executable, "-m", "deploy.wait"],
+        PRIVATE_AND_QUIET | client_limits(load_settings()),
+        stack.client_env(),
+        Path(sys.executable).parent,
+    )
+    postgres = Program("postgres", postgres_server(data, stack.ports.postgres), stop_signal="INT", priority=100)
+    servers = [_mlflow(common), _prefect(common), _worker(common), _service(common)]
+    return [postgres, *servers, *_dask(common), *_prometheus(stack)]
+
+
+def _mlflow(c: _Common) -> Program:
+    stack = c.stack
+    return Program(
+        "mlflow",
+        _args(
+            [*c.wait, stack.dsn("mlflow"), "--", str(c.bin_dir / "mlflow"), "server"],
+            ["--backend-store-uri", stack.database("mlflow"), "--serve-artifacts"],
+            ["--artifacts-destination", str(stack.folder / "mlflow-artifacts"), "--host", "127.0.0.1"],
+            ["--port", str(stack.ports.mlflow), "--workers", "1"],
+        ),
+        c.quiet | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "PGPASSFILE": str(stack.passfile("mlflow"))},
+    )
+
+
+def _prefect(c: _Common) -> Program:
+    stack = c.stack
+    return Program(
+        "prefect",
+        _args(
+            [*c.wait, stack.dsn("prefect"), "--", str(c.bin_dir / "prefect"), "server", "start"],
+            ["--host", "127.0.0.1", "--port", str(stack.ports.prefect)],
+        ),
+        c.quiet
+        | {"PREFECT_HOME": str(stack.folder / "prefect")}
+        | {"PREFECT_API_DATABASE_CONNECTION_URL": stack.database("prefect", "asyncpg")}
+        | {"PGPASSFILE": str(stack.passfile("prefect"))},
+    )
+
+
+def _worker(c: _Common) -> Program:
+    stack = c.stack
+    return Program(
+        "worker",  # Prefect's worker ignores SIGTERM for a long time; SIGINT stops it
+        _args(
+            [*c.wait, f"{stack.prefect_api}/health", f"{stack.tracking_uri}/health", "--"],
+            [str(c.bin_dir / "prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process"],
+        ),
+        c.quiet | c.clients | {"PREFECT_HOME": str(stack.folder / "prefect-worker")},
+        stop_signal="INT",
+        priority=300,
+    )
+
+
+def _service(c: _Common) -> Program:
+    stack = c.stack
+    return Program(
+        "service",
+        _args(
+            [*c.wait, f"{stack.tracking_uri}/health", stack.dsn("predictions"), "--", sys.executable],
+            ["-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(stack.ports.service)],
+            ["--workers", str(SERVICE_WORKERS)],
+        ),
+        c.quiet | c.clients | {"MLOPS_STATE_DIR": str(stack.folder / "service")} | stack.tokens(),
+        priority=300,
+    )
+
+
+def _dask(c: _Common) -> list[Program]:
+    stack = c.stack
     loopback_only = ["--host", "127.0.0.1", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"]
-    found = [
-        Program("postgres", postgres_server(data, stack.ports.postgres), stop_signal="INT", priority=100),
-        Program(
-            "mlflow",
-            _args(
-                [*wait, stack.dsn("mlflow"), "--", str(bin_dir / "mlflow"), "server"],
-                ["--backend-store-uri", stack.database("mlflow"), "--serve-artifacts"],
-                ["--artifacts-destination", str(stack.folder / "mlflow-artifacts"), "--host", "127.0.0.1"],
-                ["--port", str(stack.ports.mlflow), "--workers", "1"],
-            ),
-            quiet | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "PGPASSFILE": str(stack.passfile("mlflow"))},
-        ),
-        Program(
-            "prefect",
-            _args(
-                [*wait, stack.dsn("prefect"), "--", str(bin_dir / "prefect"), "server", "start"],
-                ["--host", "127.0.0.1", "--port", str(stack.ports.prefect)],
-            ),
-            quiet
-            | {"PREFECT_HOME": str(stack.folder / "prefect")}
-            | {"PREFECT_API_DATABASE_CONNECTION_URL": stack.database("prefect", "asyncpg")}
-            | {"PGPASSFILE": str(stack.passfile("prefect"))},
-        ),
-        Program(
-            "worker",  # Prefect's worker ignores SIGTERM for a long time; SIGINT stops it
-            _args(
-                [*wait, f"{stack.prefect_api}/health", f"{stack.tracking_uri}/health", "--"],
-                [str(bin_dir / "prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process"],
-            ),
-            quiet | clients | {"PREFECT_HOME": str(stack.folder / "prefect-worker")},
-            stop_signal="INT",
-            priority=300,
-        ),
-        Program(
-            "service",
-            _args(
-                [*wait, f"{stack.tracking_uri}/health", stack.dsn("predictions"), "--", sys.executable],
-                ["-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(stack.ports.service)],
-                ["--workers", str(SERVICE_WORKERS)],
-            ),
-            quiet | clients | {"MLOPS_STATE_DIR": str(stack.folder / "service")} | stack.tokens(),
-            priority=300,
-        ),
-        Program(
-            "dask-scheduler",
-            [str(bin_dir / "dask"), "scheduler", "--port", str(stack.ports.dask), *loopback_only],
-            quiet,
-        ),
+    scheduler = [str(c.bin_dir / "dask"), "scheduler", "--port", str(stack.ports.dask), *loopback_only]
+    workers = _args(
+        [*c.wait, stack.dask_address, "--", str(c.bin_dir / "dask"), "worker", stack.dask_address],
+        ["--nworkers", str(DASK_WORKERS), "--nthreads", "1", *loopback_only],
+        ["--local-directory", str(stack.folder / "dask")],
+    )
+    return [
+        Program("dask-scheduler", scheduler, c.quiet),
         Program(
             "dask-workers",
-            _args(
-                [*wait, stack.dask_address, "--", str(bin_dir / "dask"), "worker", stack.dask_address],
-                ["--nworkers", str(DASK_WORKERS), "--nthreads", "1", *loopback_only],
-                ["--local-directory", str(stack.folder / "dask")],
-            ),
-            quiet | {"PGPASSFILE": str(stack.passfile("predictions"))},  # batch scoring appends to the log
+            workers,
+            c.quiet | {"PGPASSFILE": str(stack.passfile("predictions"))},  # batch scoring appends to the log
             priority=300,
         ),
     ]
-    if (binary := prometheus_binary()) is not None:
-        config = write_prometheus_config(stack)
-        command = [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{stack.ports.prometheus}"]
-        found.append(Program("prometheus", [*command, f"--storage.tsdb.path={stack.folder / 'prometheus-data'}"]))
-    return found
+
+
+def _prometheus(stack: Stack) -> list[Program]:
+    """Prometheus scraping the service, when Debian's package is installed."""
+    if (binary := prometheus_binary()) is None:
+        return []
+    config = write_prometheus_config(stack)
+    command = [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{stack.ports.prometheus}"]
+    return [Program("prometheus", [*command, f"--storage.tsdb.path={stack.folder / 'prometheus-data'}"])]
 
 
 def write_prometheus_config(stack: Stack) -> Path:

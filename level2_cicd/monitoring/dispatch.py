@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from level2_cicd.monitoring.decision import Decision
+from shared.data.source import Calendar
 from shared.settings import Settings
 
 EVENT_TYPE = "retrain"
@@ -39,3 +41,16 @@ def send_retrain_dispatch(settings: Settings, payload: dict[str, Any], timeout: 
         raise DispatchError(
             f"repository_dispatch to {settings.github_repository}: HTTP {response.status_code} {response.text[:200]}"
         )
+
+
+def retrain_payload(calendar: Calendar, decision: Decision) -> dict[str, Any]:
+    """What CI needs to train exactly the window the monitor chose, and to record it under the same day."""
+    assert decision.retrain_window is not None
+    first, last = decision.retrain_window
+    return {
+        "day": decision.day,
+        "last_day": str(calendar.date_of(last)),
+        "days": last - first + 1,
+        "status": decision.status.value,
+        "reason": decision.reason,
+    }

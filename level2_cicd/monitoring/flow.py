@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 
 from level2_cicd.monitoring.dashboard import WindowFacts, publish_window, workspace_folder
 from level2_cicd.monitoring.decision import Decision, WindowSummary, classify, decide
+from level2_cicd.monitoring.dispatch import retrain_payload, send_retrain_dispatch
 from level2_cicd.monitoring.drift import detect_drift, save_report
 from level2_cicd.monitoring.history import MonitoringHistory
 from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_policy
@@ -201,22 +202,7 @@ def log_to_mlflow_task(
 @task(name="notify-ci", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def notify_ci_task(settings: Settings, payload: dict[str, Any]) -> None:
     """Send the retrain repository_dispatch to GitHub (CI's retrain.yml listens)."""
-    from level2_cicd.monitoring.dispatch import send_retrain_dispatch
-
     send_retrain_dispatch(settings, payload)
-
-
-def retrain_payload(calendar: Calendar, decision: Decision) -> dict[str, Any]:
-    """What CI needs to train exactly the window the monitor chose, and to record it under the same day."""
-    assert decision.retrain_window is not None
-    first, last = decision.retrain_window
-    return {
-        "day": decision.day,
-        "last_day": str(calendar.date_of(last)),
-        "days": last - first + 1,
-        "status": decision.status.value,
-        "reason": decision.reason,
-    }
 
 
 def _dispatch(

@@ -18,8 +18,16 @@ from level2_cicd.service.asgi import ASGIApp, Message, Receive, Scope, Send
 
 
 class ServiceMetrics:
+    """The service's metrics, by what they watch: HTTP, the served models, the predictions, the log."""
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._http()
+        self._models()
+        self._predictions()
+        self._log()
+
+    def _http(self) -> None:
         self.requests = Counter(
             "http_requests_total", "HTTP requests by path and status.", ["path", "status"], registry=self.registry
         )
@@ -30,6 +38,8 @@ class ServiceMetrics:
             buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )
+
+    def _models(self) -> None:
         self.model_version = Gauge(
             "model_version",
             "Registry version of the served model.",
@@ -42,6 +52,8 @@ class ServiceMetrics:
             registry=self.registry,
             multiprocess_mode="liveall",
         )
+
+    def _predictions(self) -> None:
         self.predictions = Counter(
             "predictions_total",
             "Predictions answered, by predicted class and the variant that answered (champion or challenger).",
@@ -66,6 +78,15 @@ class ServiceMetrics:
             ["reason"],
             registry=self.registry,
         )
+        self.probability = Histogram(
+            "prediction_probability",
+            "Distribution of predicted churn probabilities, by variant (champion, challenger, shadow).",
+            ["variant"],
+            buckets=tuple(round(0.1 * i, 1) for i in range(1, 11)),
+            registry=self.registry,
+        )
+
+    def _log(self) -> None:
         self.log_dropped_rows = Counter(
             "prediction_log_dropped_rows_total",
             "Rows the prediction log could not write after retries.",
@@ -76,13 +97,6 @@ class ServiceMetrics:
             "1 while the prediction log stores what it is given, else 0.",
             registry=self.registry,
             multiprocess_mode="livemin",
-        )
-        self.probability = Histogram(
-            "prediction_probability",
-            "Distribution of predicted churn probabilities, by variant (champion, challenger, shadow).",
-            ["variant"],
-            buckets=tuple(round(0.1 * i, 1) for i in range(1, 11)),
-            registry=self.registry,
         )
 
 

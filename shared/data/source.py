@@ -8,7 +8,7 @@ and by the simulator; the edges (CLI, flows, version tags) speak dates.
 
 Implementations: the churn simulator, files (CSV/Parquet, one or many), synthetic days made
 from the schema alone (what generic tests use, so they follow a fork's schema), and the prediction
-log (what the service served, with the labels that came back); chosen by settings
+log (what the service served, with the labels that came back: `prediction_log_source.py`); chosen by settings
 (``MLOPS_DATA_SOURCE``). Nothing else constructs a simulator or reads data files.
 """
 
@@ -24,12 +24,10 @@ from typing import TYPE_CHECKING, Protocol
 import pandas as pd
 
 from shared.data.windows import DataWindow
-from shared.schema import FEATURE_NAMES, ID_COLUMN, LABEL_COLUMN, TIME_COLUMN, SchemaError, parse_times
+from shared.schema import FEATURE_NAMES, LABEL_COLUMN, TIME_COLUMN, SchemaError, parse_times
 from shared.settings import Settings
 
 if TYPE_CHECKING:
-    import sqlalchemy as sa
-
     from shared.data.simulator import ChurnSimulator
 
 
@@ -204,73 +202,11 @@ class FileSource:
         return {"data_source": "files", "data_path": self.pattern, "data_files": str(len(self.files))}
 
 
-@dataclass(frozen=True)
-class PredictionLogSource:
-    """What the service logged, joined with the labels that arrived: level 2 learns from what it served.
-
-    Only labelled predictions are rows; the request id is the row id and the request's event time
-    its time. Its calendar starts on the first logged day; "now" is the newest day with a label.
-    """
-
-    store_url: str
-
-    @cached_property
-    def engine(self) -> sa.Engine:
-        import sqlalchemy as sa
-
-        from shared.prediction_log import PREDICTIONS, safe_url
-
-        engine = sa.create_engine(self.store_url)
-        if not sa.inspect(engine).has_table(PREDICTIONS.name):
-            raise DataSourceError(f"no prediction log at {safe_url(self.store_url)}: serve predictions first")
-        return engine
-
-    def _logged_days(self, labelled: bool) -> tuple[date, date]:
-        import sqlalchemy as sa
-
-        from shared.prediction_log import LABELS, PREDICTIONS
-
-        times = PREDICTIONS.c.created_at
-        query = sa.select(sa.func.min(times), sa.func.max(times))
-        if labelled:
-            query = query.join(LABELS, LABELS.c.request_id == PREDICTIONS.c.request_id)
-        with self.engine.connect() as conn:
-            first, last = conn.execute(query).one()
-        if first is None:
-            what = "labelled predictions" if labelled else "predictions"
-            raise DataSourceError(f"the prediction log has no {what} yet")
-        return pd.Timestamp(first).date(), pd.Timestamp(last).date()
-
-    @property
-    def calendar(self) -> Calendar:
-        return Calendar(self._logged_days(labelled=False)[0])
-
-    def rows(self, first: date, last: date) -> pd.DataFrame:
-        from shared.prediction_log import read_log
-        from shared.schema import FEATURE_NAMES
-
-        since = datetime.combine(first, datetime.min.time())
-        until = datetime.combine(last + timedelta(days=1), datetime.min.time())
-        logged = read_log(self.engine, since, until).dropna(subset=["label"])
-        renamed = logged.rename(columns={"request_id": ID_COLUMN, "created_at": TIME_COLUMN, "label": LABEL_COLUMN})
-        frame = renamed[[ID_COLUMN, TIME_COLUMN, *FEATURE_NAMES, LABEL_COLUMN]].reset_index(drop=True)
-        return frame.astype({LABEL_COLUMN: "int64"})
-
-    def newest_labelled_day(self) -> date:
-        return self._logged_days(labelled=True)[1]
-
-    def today(self) -> date:
-        return self._logged_days(labelled=False)[1]
-
-    def lineage(self) -> dict[str, str]:
-        from shared.prediction_log import safe_url
-
-        return {"data_source": "prediction_log", "prediction_store": safe_url(self.store_url)}
-
-
 def source_from(settings: Settings) -> DataSource:
     """The data source the settings choose."""
     if settings.data_source == "prediction_log":
+        from shared.data.prediction_log_source import PredictionLogSource
+
         return PredictionLogSource(settings.resolved_prediction_store_url)
     if settings.data_source == "files":
         if not settings.data_path:

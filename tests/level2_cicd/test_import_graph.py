@@ -12,7 +12,8 @@ import pytest
 pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICE_MODULES = sorted(p for p in (ROOT / "level2_cicd" / "service").glob("*.py") if p.name != "__main__.py")
+SERVICE = ROOT / "level2_cicd" / "service"
+SERVICE_MODULES = sorted(p for p in SERVICE.rglob("*.py") if p.name != "__main__.py")  # routes/ included
 TRAINING_ONLY = ("level1_pipeline", "prefect", "great_expectations", "evidently", "matplotlib", "jupytext")
 
 
@@ -30,7 +31,7 @@ def imported_modules(path: Path) -> set[str]:
 def test_service_source_imports_nothing_from_level1() -> None:
     offenders = {
         path.name: sorted(m for m in imported_modules(path) if m.startswith("level1_pipeline"))
-        for path in (ROOT / "level2_cicd" / "service").glob("*.py")
+        for path in SERVICE.rglob("*.py")
     }
     assert {name: mods for name, mods in offenders.items() if mods} == {}
 
@@ -42,7 +43,7 @@ def test_monitor_uses_level1_only_through_its_training_flow() -> None:
 
 def test_loading_the_service_pulls_in_no_training_stack() -> None:
     # given a fresh interpreter, when every service module is imported, then no training-only package is loaded
-    names = [f"level2_cicd.service.{p.stem}" for p in SERVICE_MODULES if p.stem != "__init__"]
+    names = [".".join(p.relative_to(ROOT).with_suffix("").parts) for p in SERVICE_MODULES if p.stem != "__init__"]
     code = (
         "import importlib, sys\n"
         f"for name in {names!r}: importlib.import_module(name)\n"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from level2_cicd.monitoring.decision import Decision, Status
-from level2_cicd.monitoring.flow import retrain_payload
+from level2_cicd.monitoring.dispatch import retrain_payload
 from level2_cicd.monitoring.history import MonitoringHistory
 from shared.data.source import Calendar
 

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from level1_pipeline.data_gate import validate_frame
 from level1_pipeline.policy import load_training_policy
-from shared.data.source import DataSourceError, PredictionLogSource, source_from
+from shared.data.prediction_log_source import PredictionLogSource
+from shared.data.source import DataSourceError, source_from
 from shared.data.synthetic import schema_rows
 from shared.prediction_log import LABELS, PREDICTIONS, create_store_engine
 from shared.schema import FEATURE_NAMES, ID_COLUMN, LABEL_COLUMN, TIME_COLUMN, find_violations

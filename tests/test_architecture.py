@@ -1,0 +1,70 @@
+"""The house rules of docs/architecture.md, kept true: adapters stay adapters, rooms stay small."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("level0_manual", "level1_pipeline", "level2_cicd", "deploy", "shared", "workshop")
+# The only modules that construct an MLflow client: the registry and the tracking adapters.
+MLFLOW_ADAPTERS = {
+    "shared/registry.py",
+    "shared/tracking.py",
+    "level1_pipeline/tracking.py",
+    "level2_cicd/monitoring/tracking.py",
+}
+MAX_MODULE_LINES = 300
+MAX_FUNCTION_LINES = 60
+
+
+def _sources() -> list[Path]:
+    return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
+
+
+def _name(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def _calls(tree: ast.AST, callee: str) -> bool:
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name | ast.Attribute)
+        and ast.unparse(node.func).endswith(callee)
+        for node in ast.walk(tree)
+    )
+
+
+def test_the_check_reads_the_sources() -> None:
+    assert len(_sources()) > 100
+    assert all((ROOT / adapter).is_file() for adapter in MLFLOW_ADAPTERS)
+
+
+def test_only_the_adapters_construct_an_mlflow_client() -> None:
+    found = {_name(p) for p in _sources() if _calls(ast.parse(p.read_text()), "MlflowClient")}
+    assert found - MLFLOW_ADAPTERS == set()
+
+
+def test_no_module_over_300_lines() -> None:
+    long = {_name(p): n for p in _sources() if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert long == {}
+
+
+def test_no_function_over_60_lines() -> None:
+    long = {
+        f"{_name(p)}:{node.name}": node.end_lineno - node.lineno + 1  # type: ignore[operator]
+        for p in _sources()
+        for node in ast.walk(ast.parse(p.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES  # type: ignore[operator]
+    }
+    assert long == {}
+
+
+def test_one_class_per_name() -> None:
+    classes: dict[str, list[str]] = {}
+    for path in _sources():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                classes.setdefault(node.name, []).append(_name(path))
+    assert {name: where for name, where in classes.items() if len(where) > 1} == {}

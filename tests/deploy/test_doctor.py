@@ -65,3 +65,52 @@ def test_invalid_settings_are_a_blocker_naming_the_setting() -> None:
     assert done.returncode == 1
     assert "BLOCKER  settings invalid" in done.stdout
     assert "train_days" in done.stdout
+
+
+# Each prerequisite hidden in turn: the doctor names it and says what to do.
+
+
+def test_a_python_outside_the_supported_range_is_a_blocker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor, "PYTHONS", ((3, 99), (3, 100)))  # the running Python is now too old
+    found = doctor.python_version()
+    assert found.level == "BLOCKER"
+    assert "install Python 3.11-3.13" in found.fix
+
+
+def test_too_little_disk_is_a_blocker_and_little_disk_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor, "FREE_DISK_GB", (1e9, 2e9))  # more than any disk has
+    assert doctor.free_disk().level == "BLOCKER"
+    monkeypatch.setattr(doctor, "FREE_DISK_GB", (0.0, 1e9))
+    found = doctor.free_disk()
+    assert (found.level, found.fix) == ("warn", "state/ grows with runs: make reset clears it")
+
+
+def test_an_environment_never_installed_names_make_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor, "ROOT", tmp_path)  # a fresh clone: no .venv
+    found = doctor.environment_in_sync()
+    assert found.level == "warn"
+    assert found.fix.startswith("make setup")
+
+
+def test_postgresql_missing_names_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor, "POSTGRES_BIN", tmp_path)  # no binaries there
+    monkeypatch.setenv("PATH", str(tmp_path))  # and none on the PATH
+    found = doctor.postgres()
+    assert found.level == "warn"
+    assert "apt-get install postgresql-15" in found.fix
+
+
+@pytest.mark.slow  # a process of its own
+def test_chromium_and_prometheus_hidden_from_the_path_are_named_with_the_command(tmp_path: Path) -> None:
+    # given a PATH that holds only the system's python3 (no chromium, prometheus, promtool)
+    (tmp_path / "python3").symlink_to(
+        sys.executable if Path("/usr/bin/python3").is_file() is False else "/usr/bin/python3"
+    )
+    env = {**os.environ, "PATH": str(tmp_path)}
+    # when the doctor runs as make runs it
+    done = subprocess.run(
+        ["python3", "deploy/doctor.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    # then it names the three programs and the one command that installs them
+    assert "not installed: chromium, prometheus, promtool" in done.stdout
+    assert "sudo apt-get install -y chromium prometheus" in done.stdout

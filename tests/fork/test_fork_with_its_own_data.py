@@ -26,7 +26,9 @@ import pytest
 
 from shared.processes import free_port, running_server
 
-pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
+# Processes and servers of its own (make test-fast skips it); and it rewrites *this* template's churn schema, so a
+# fork's own `pytest -m "not churn"` (README step 6) deselects it.
+pytestmark = [pytest.mark.slow, pytest.mark.churn]
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_DATE = date(2025, 3, 10)
@@ -213,13 +215,30 @@ def test_one_monitoring_window_on_the_forks_calendar(fork: Fork, service: ForkSe
 
 
 def test_the_generic_test_suite_passes_unchanged_on_the_forks_schema(fork: Fork) -> None:
-    # given the fork's copy (its schema, its policies), when its generic in-process tests run (churn-world tests
-    # deselected, as the README's step 6 says). The slow ones (servers, processes, Prefect) walk the same entry
-    # points the tests of this file run on the fork's own data: level 0, level 1, the service, a monitoring window.
+    # given the fork's copy (its schema, its policies)
     env = {k: v for k, v in fork.env.items() if not k.startswith("MLOPS_")}
-    command = [sys.executable, "-m", "pytest", "-q", "-m", "not churn and not slow and not stack", "tests"]
-    command += ["-p", "no:cacheprovider", "--ignore=tests/fork"]
-    done = subprocess.run(command, cwd=fork.root, env=env, capture_output=True, text=True, timeout=900)
-    # then they pass: their data is made from the fork's schema
+    pytest_here = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests"]
+    # when the README's step 6 command collects the fork's tests, then every one of them imports and collects
+    readme = subprocess.run(
+        [*pytest_here, "-m", "not churn", "--collect-only", "-q"],
+        cwd=fork.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert readme.returncode == 0, readme.stdout[-4000:]
+    assert re.search(r"\d+/\d+ tests collected \(\d+ deselected\)", readme.stdout), readme.stdout[-2000:]
+    # and its in-process tests pass: their data is made from the fork's schema. (The slow ones, servers and
+    # processes, walk the entry points the tests of this file run on the fork's own data: level 0, level 1, the
+    # service, a monitoring window; running them all again inside the fork would double the suite.)
+    done = subprocess.run(
+        [*pytest_here, "-q", "-m", "not churn and not slow and not stack"],
+        cwd=fork.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-4000:]
     assert re.search(r"\d+ passed", done.stdout)

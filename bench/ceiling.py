@@ -7,7 +7,6 @@ Served like the service (uvicorn, one worker, no access log), answering a consta
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from fastapi import FastAPI
@@ -36,13 +35,11 @@ async def _bare(scope: Scope, receive: Receive, send: Send) -> None:
 
 def bare() -> Any:
     """Factory of the bare ASGI app (for `uvicorn --factory`)."""
-    sys.setswitchinterval(0.0005)  # as the service's processes
     return _bare
 
 
 def fastapi_parse() -> FastAPI:
     """Factory of FastAPI parsing the service's request model and answering a constant prediction."""
-    sys.setswitchinterval(0.0005)
     app = FastAPI()
     constant = Prediction(request_id="0", prediction=0, probability=0.1, model_version="1")
 

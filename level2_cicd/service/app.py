@@ -58,15 +58,9 @@ def create_app(settings: Settings) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """Zero-argument factory for process managers (`uvicorn --factory --workers N`): settings from the environment."""
-    import sys
-
     from shared.runtime import prepare_process
     from shared.settings import load_settings
 
-    # A request crosses three threads (event loop, model, log writer); at Python's default 5 ms GIL switch
-    # interval each hand-over can wait that long. 0.5 ms, measured on 2 cores (wrk, 8 connections, 1-row
-    # /predict): 511 -> 605 req/s, p99 32 -> 22 ms, at the same CPU.
-    sys.setswitchinterval(0.0005)
     settings = load_settings()
     prepare_process(settings)
     return create_app(settings)

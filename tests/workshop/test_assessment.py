@@ -168,3 +168,33 @@ def test_a_room_is_counted_per_level_with_the_cells_that_hold_most_teams_back(
     assert f"“{first_reliable.quote}” (1 of 2 teams)" in out
     (page,) = (tmp_path / "state" / "assess").glob("room-*.html")
     assert page.read_text().count("data:image/png;base64,") == 3  # one chart per model, inside the page
+
+
+MODELS = ("aws", "google", "azure")
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_all_yes_reaches_the_top_and_all_no_stays_where_every_team_starts(model: str) -> None:
+    maturity = load_map()
+    ordered, every = levels(maturity, model), cells(maturity, model)  # type: ignore[arg-type]
+    top = place(maturity, model, {c.id: "yes" for c in every})  # type: ignore[arg-type]
+    assert (top.reached, top.next_level, top.holding_back) == (ordered[-1], None, ())
+    bottom = place(maturity, model, {c.id: "no" for c in every})  # type: ignore[arg-type]
+    assert (bottom.reached, bottom.next_level) == (ordered[0], ordered[1])
+    assert {c.id for c in bottom.holding_back} == {c.id for c in every if c.level == ordered[1]}
+
+
+@pytest.mark.parametrize(
+    ("model", "gap_at"),
+    [(model, index) for model in MODELS for index in range(1, len(levels(load_map(), model)))],  # type: ignore[arg-type]
+)
+def test_one_gap_at_a_level_holds_the_team_just_below_it_whatever_is_yes_above(model: str, gap_at: int) -> None:
+    # given every cell of the model answered yes but one cell of one level, answered "partly"
+    maturity = load_map()
+    ordered, every = levels(maturity, model), cells(maturity, model)  # type: ignore[arg-type]
+    gap = next(c for c in every if c.level == ordered[gap_at])
+    answers = {c.id: "yes" for c in every} | {gap.id: "partly"}
+    # when placed, then the team stands on the level below the gap, held back by that cell alone
+    placement = place(maturity, model, answers)  # type: ignore[arg-type]
+    assert (placement.reached, placement.next_level) == (ordered[gap_at - 1], ordered[gap_at])
+    assert [c.id for c in placement.holding_back] == [gap.id]

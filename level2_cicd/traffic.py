@@ -63,13 +63,12 @@ class Traffic:
         response.raise_for_status()
         return list(zip(response.json()["predictions"], [label for _, label in chunk], strict=True))
 
-    def release_labels(self, today: int) -> bool:
-        """Labels of the day ``delay`` days ago arrive today; False when there were none."""
+    def release_labels(self, today: int) -> None:
+        """Labels of the day ``delay`` days ago arrive today."""
         labels = self.pending.pop(today - self.delay, [])
         for start in range(0, len(labels), 5000):
             body = {"labels": labels[start : start + 5000]}
             self.client.post("/feedback", json=body, headers=self.labels).raise_for_status()
-        return bool(labels)
 
 
 def bearer(token: SecretStr | None) -> dict[str, str]:

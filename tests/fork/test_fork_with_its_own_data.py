@@ -217,28 +217,18 @@ def test_one_monitoring_window_on_the_forks_calendar(fork: Fork, service: ForkSe
 def test_the_generic_test_suite_passes_unchanged_on_the_forks_schema(fork: Fork) -> None:
     # given the fork's copy (its schema, its policies)
     env = {k: v for k, v in fork.env.items() if not k.startswith("MLOPS_")}
-    pytest_here = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests"]
+
+    def pytest_in_fork(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests", *args]
+        done = subprocess.run(command, cwd=fork.root, env=env, capture_output=True, text=True, timeout=timeout)
+        assert done.returncode == 0, done.stdout[-4000:]
+        return done
+
     # when the README's step 6 command collects the fork's tests, then every one of them imports and collects
-    readme = subprocess.run(
-        [*pytest_here, "-m", "not churn", "--collect-only", "-q"],
-        cwd=fork.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert readme.returncode == 0, readme.stdout[-4000:]
+    readme = pytest_in_fork("-m", "not churn", "--collect-only", "-q", timeout=600)
     assert re.search(r"\d+/\d+ tests collected \(\d+ deselected\)", readme.stdout), readme.stdout[-2000:]
     # and its in-process tests pass: their data is made from the fork's schema. (The slow ones, servers and
     # processes, walk the entry points the tests of this file run on the fork's own data: level 0, level 1, the
     # service, a monitoring window; running them all again inside the fork would double the suite.)
-    done = subprocess.run(
-        [*pytest_here, "-q", "-m", "not churn and not slow and not stack"],
-        cwd=fork.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stdout[-4000:]
+    done = pytest_in_fork("-q", "-m", "not churn and not slow and not stack", timeout=900)
     assert re.search(r"\d+ passed", done.stdout)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
 import re
+import select
+import subprocess
+import sys
+import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -198,3 +206,62 @@ def test_one_gap_at_a_level_holds_the_team_just_below_it_whatever_is_yes_above(m
     placement = place(maturity, model, answers)  # type: ignore[arg-type]
     assert (placement.reached, placement.next_level) == (ordered[gap_at - 1], ordered[gap_at])
     assert [c.id for c in placement.holding_back] == [gap.id]
+
+
+def test_the_questionnaire_in_a_real_terminal_keeps_answers_after_ctrl_c(tmp_path: Path) -> None:
+    # given `python -m workshop.assess ask` on a pseudo-terminal that is its controlling terminal
+    # (so the terminal itself turns Ctrl-C into SIGINT, as for a person at a keyboard)
+    def take_the_terminal() -> None:
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    leader, follower = pty.openpty()
+    kept = tmp_path / "answers.yaml"
+    env = {**os.environ, "MLOPS_STATE_DIR": str(tmp_path / "state"), "PYTHONUNBUFFERED": "1"}
+    asked = subprocess.Popen(
+        [sys.executable, "-m", "workshop.assess", "ask", "--out", str(kept)],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        preexec_fn=take_the_terminal,
+    )
+    os.close(follower)
+    screen = b""
+
+    def read_until(marker: bytes, seconds: float = 60) -> bool:
+        nonlocal screen
+        deadline = time.monotonic() + seconds
+        while marker not in screen and time.monotonic() < deadline:
+            if select.select([leader], [], [], 0.2)[0]:
+                try:
+                    screen += os.read(leader, 4096)
+                except OSError:  # the process closed the terminal
+                    break
+        return marker in screen
+
+    try:
+        first, second = cells(load_map(), "aws")[:2]
+        # when the person answers yes, no, presses Enter to skip the third, then Ctrl-C
+        for key in (b"y\r", b"n\r", b"\r"):
+            assert read_until(b"\xe2\x80\x9d "), screen  # the prompt ends with the closing quote of the seed's words
+            screen = b""
+            os.write(leader, key)
+        assert read_until(b"\xe2\x80\x9d "), screen
+        # (a Ctrl-C typed in the instant between the prompt and Python's read of the terminal is taken
+        # before the read begins and only the next one interrupts it: a person presses it again, so do we)
+        for _ in range(10):
+            os.write(leader, b"\x03")
+            if read_until(b"stopped", seconds=3):
+                break
+        assert read_until(b"report:"), screen
+        assert asked.wait(timeout=30) == 0
+    finally:
+        if asked.poll() is None:
+            asked.kill()
+        os.close(leader)
+    # then the two answers are kept, the skipped one is not, and the placement was printed
+    assert read_answers(kept) == ({first.id: "yes", second.id: "no"}, {})
+    assert b"stopped: what was answered is kept" in screen
+    assert b"reached:" in screen

@@ -19,7 +19,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup settings system-packages lint format test test-fast upstream-check bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
+.PHONY: help setup settings system-packages lint format test test-fast upstream-check bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -120,7 +120,10 @@ bench-serving: setup ## Benchmark the level 2 service against `mlflow models ser
 level2: setup ## Level 2: train, serve, replay drifting traffic, monitor, retrain automatically, swap (a few minutes)
 	$(RUN) python -m level2_cicd.loop
 
-monitor: setup ## Level 2: monitor today's window once (DAY=N for a simulated day); retrains if the policy says so
+replay: setup ## Level 2: send the data source's days FROM..TO (dates) through the running service, then the labels that arrived
+	$(RUN) python -m level2_cicd.replay $(if $(FROM),--from $(FROM),) $(if $(TO),--to $(TO),) $(if $(URL),--url $(URL),)
+
+monitor: setup ## Level 2: monitor one day (DAY=YYYY-MM-DD or a day number; default the source's newest); retrains if the policy says so
 	$(RUN) python -m level2_cicd.monitoring run $(if $(DAY),--day $(DAY),)
 
 monitor-serve: setup ## Level 2: serve the monitoring flow as a Prefect deployment on a daily cron

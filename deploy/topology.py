@@ -88,6 +88,7 @@ class Stack:
             "MLOPS_PREDICTION_STORE_URL": self.database("predictions"),
             "PGPASSFILE": str(self.passfile("predictions")),
             "MLOPS_DASK_ADDRESS": self.dask_address,
+            "MLOPS_SERVICE_URL": self.service_url,
         }
 
     @property

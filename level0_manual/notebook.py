@@ -50,7 +50,7 @@ print(f"snapshot: {len(snapshot):,} rows, {window}")
 
 # %%
 print(snapshot.describe(include="all").T[["count", "mean", "min", "max", "unique"]].to_string())
-print(f"churn rate: {snapshot[LABEL_COLUMN].mean():.3f}")
+print(f"positive rate of {LABEL_COLUMN}: {snapshot[LABEL_COLUMN].mean():.3f}")
 
 # %% [markdown]
 # ## 3. Train on the older days, pick a threshold on the next ones, evaluate on the newest

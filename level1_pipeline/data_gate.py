@@ -164,7 +164,7 @@ def validate_frame(frame: pd.DataFrame, policy: DataGatePolicy) -> DataGateRepor
         .add_dataframe_asset("batch")
         .add_batch_definition_whole_dataframe("all")
     )
-    suite = context.suites.add(gx.ExpectationSuite(name="churn_schema", expectations=build_expectations(policy)))
+    suite = context.suites.add(gx.ExpectationSuite(name="feature_schema", expectations=build_expectations(policy)))
     result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(suite, result_format="SUMMARY")
     failures = _without_repeats([f for r in result.results if not r.success for f in _failures(r)])
     return DataGateReport(bool(result.success), len(frame), failures, result.to_json_dict())

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from shared.schema import LABEL_COLUMN
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -51,7 +53,7 @@ def calibration_figure(labels: pd.Series, probabilities: pd.Series) -> Figure:
     figure, ax = _figure()
     ax.plot(predicted, observed, marker="o")
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey")
-    ax.set(xlabel="predicted probability", ylabel="observed churn rate", title="Calibration (holdout)")
+    ax.set(xlabel="predicted probability", ylabel=f"observed rate of {LABEL_COLUMN}", title="Calibration (holdout)")
     return figure
 
 

@@ -31,6 +31,7 @@ class Traffic:
         self.delay = label_delay_days
         self.pending: dict[int, list[dict[str, Any]]] = {}
         self.truth: dict[str, tuple[int, int]] = {}  # request id -> (day, true label), for offline scoring
+        self.refused = 0  # rows the service refused (422): counted, not resent
 
     def send_day(self, day: int) -> int:
         """Send the day's rows as the upstream system has them (broken ones too); returns rows sent."""
@@ -44,7 +45,8 @@ class Traffic:
             chunk = list(zip(rows[start : start + self.chunk], labels[start : start + self.chunk], strict=True))
             routing = {"X-Routing-Key": keys[start]}  # a request is one customer's: A/B keeps them on one variant
             for prediction, label in self._predict(chunk, event_time, routing):
-                self.pending[day].append({"request_id": prediction["request_id"], "label": int(label)})
+                if label == label:  # a label the source does not know yet (NaN) is never sent
+                    self.pending[day].append({"request_id": prediction["request_id"], "label": int(label)})
         self.truth |= {item["request_id"]: (day, item["label"]) for item in self.pending[day]}
         return len(rows)
 
@@ -58,6 +60,7 @@ class Traffic:
             refused = {e["loc"][2] for e in response.json()["detail"] if e["loc"][:2] == ["body", "rows"]}
             if not refused:
                 response.raise_for_status()
+            self.refused += len(refused)
             kept = [item for i, item in enumerate(chunk) if i not in refused]
             return self._predict(kept, event_time, routing) if kept else []
         response.raise_for_status()
@@ -65,7 +68,16 @@ class Traffic:
 
     def release_labels(self, today: int) -> None:
         """Labels of the day ``delay`` days ago arrive today."""
-        labels = self.pending.pop(today - self.delay, [])
+        self._send_labels(self.pending.pop(today - self.delay, []))
+
+    def release_labels_through(self, day: int) -> int:
+        """Every held label of ``day`` and the days before it; returns how many were sent."""
+        due = [held for held in sorted(self.pending) if held <= day]
+        labels = [label for held in due for label in self.pending.pop(held)]
+        self._send_labels(labels)
+        return len(labels)
+
+    def _send_labels(self, labels: list[dict[str, Any]]) -> None:
         for start in range(0, len(labels), 5000):
             body = {"labels": labels[start : start + 5000]}
             self.client.post("/feedback", json=body, headers=self.labels).raise_for_status()

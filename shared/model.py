@@ -56,5 +56,5 @@ def fit_model(train: pd.DataFrame, params: ModelParams | None = None) -> Pipelin
 
 
 def predict_proba(model: Pipeline, frame: pd.DataFrame) -> pd.Series:
-    """Probability of churn for each row."""
+    """Probability of the positive label for each row."""
     return pd.Series(model.predict_proba(frame[list(FEATURE_NAMES)])[:, 1], index=frame.index, name="probability")

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -53,8 +53,16 @@ class Settings(BaseSettings):
         description="Last day of the default training window: a date, a day number, or empty for the newest "
         "fully labelled day of the source.",
     )
-    model_name: str = Field(default="churn-model", description="Registered model name.")
-    experiment_name: str = Field(default="churn-training", description="MLflow experiment name.")
+    project_name: str = Field(
+        default="churn",
+        pattern=r"^[a-z][a-z0-9-]*$",
+        description="One word for the project: names the model (`<project>-model`) and the experiments "
+        "(`<project>-training`, `-monitoring`) unless those are set themselves, and the service's title.",
+    )
+    model_name: str = Field(default="churn-model", description="Registered model name; default `<project>-model`.")
+    experiment_name: str = Field(
+        default="churn-training", description="MLflow experiment name; default `<project>-training`."
+    )
     tracking_uri: str | None = Field(
         default=None,
         validation_alias=AliasChoices("MLOPS_TRACKING_URI", "MLFLOW_TRACKING_URI"),
@@ -107,6 +115,10 @@ class Settings(BaseSettings):
         description="Let a model of a new feature set replace a champion trained on another (it is then judged "
         "without the champion); otherwise training stops, naming the columns.",
     )
+    service_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The running service (`make serve`'s address): `make replay` sends to it.",
+    )
     model_poll_seconds: float = Field(default=5.0, gt=0, description="How often the service checks the alias.")
     admin_token: SecretStr | None = Field(default=None, description="Bearer token of POST /admin/reload.")
     scoring_token: SecretStr | None = Field(
@@ -127,6 +139,16 @@ class Settings(BaseSettings):
     )
     github_token: SecretStr | None = Field(default=None, description="Token allowed to send repository_dispatch.")
     github_api_url: str = Field(default="https://api.github.com", description="GitHub API base URL.")
+
+    @model_validator(mode="after")
+    def _names_from_the_project(self) -> Settings:
+        """Model and experiment names not set themselves follow the project name (and stay 'unset': they are
+        derived again wherever these settings are passed on)."""
+        derived = {"model_name": f"{self.project_name}-model", "experiment_name": f"{self.project_name}-training"}
+        for name, value in derived.items():
+            if name not in self.model_fields_set:
+                object.__setattr__(self, name, value)  # frozen: set once, while validating
+        return self
 
     @property
     def state_path(self) -> Path:

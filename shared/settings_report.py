@@ -33,10 +33,15 @@ def shown(value: object) -> str:
     return "(unset)" if value is None else str(value)
 
 
+FOLLOW_THE_PROJECT = ("model_name", "experiment_name")  # their default is made from project_name
+
+
 def report(settings: Settings, environment: set[str], from_file: dict[str, str]) -> list[str]:
-    rows = [
-        (name, shown(getattr(settings, name)), origin(name, environment, from_file)) for name in Settings.model_fields
-    ]
+    def where(name: str) -> str:
+        found = origin(name, environment, from_file)
+        return "from project_name" if found == "default" and name in FOLLOW_THE_PROJECT else found
+
+    rows = [(name, shown(getattr(settings, name)), where(name)) for name in Settings.model_fields]
     width = max(len(name) for name, _, _ in rows)
     return [f"{name:<{width}}  {value}  [{where}]" for name, value, where in rows]
 

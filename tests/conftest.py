@@ -30,6 +30,16 @@ SYNTHETIC = {"data_source": "synthetic", "rows_per_day": SMALL_ROWS_PER_DAY}
 SMALL = {**SYNTHETIC, "train_days": 10}  # settings of the tests that train: small days, a short window
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """What a test's code exports (mlflow.set_tracking_uri, a settings file read) ends with the test: a
+    monkeypatch.delenv of an absent variable restores nothing, and the next test in the process would inherit it."""
+    before = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(before)
+
+
 @pytest.fixture(scope="session")
 def small_simulator() -> ChurnSimulator:
     return ChurnSimulator(seed=7, rows_per_day=SMALL_ROWS_PER_DAY)

@@ -36,7 +36,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await service.stop()
 
-    app = FastAPI(title="mlops-levels churn service", version="1.0", lifespan=lifespan)
+    app = FastAPI(title=f"mlops-levels {settings.project_name} service", version="1.0", lifespan=lifespan)
     app.state.service = service
     concerns = (info, scoring, labels, admin)
     for concern in concerns:

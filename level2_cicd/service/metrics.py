@@ -15,6 +15,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from level2_cicd.service.asgi import ASGIApp, Message, Receive, Scope, Send
+from shared.schema import LABEL_COLUMN
 
 
 class ServiceMetrics:
@@ -80,7 +81,7 @@ class ServiceMetrics:
         )
         self.probability = Histogram(
             "prediction_probability",
-            "Distribution of predicted churn probabilities, by variant (champion, challenger, shadow).",
+            f"Distribution of predicted probabilities of {LABEL_COLUMN}, by variant (champion, challenger, shadow).",
             ["variant"],
             buckets=tuple(round(0.1 * i, 1) for i in range(1, 11)),
             registry=self.registry,

@@ -38,7 +38,7 @@ class LoadedModel:
     fast: CompiledScorer | None = None
 
     def score(self, rows: list[dict[str, Any]]) -> np.ndarray:
-        """Churn probabilities of raw feature rows, by the lean path when the recipe allows it."""
+        """Probabilities of the positive label for raw feature rows, by the lean path when the recipe allows it."""
         if self.fast is not None:
             return self.fast.score(rows)
         frame = pd.DataFrame.from_records(rows, columns=list(FEATURE_NAMES))

@@ -1,9 +1,10 @@
 """The template claim, on every commit: a fork with another dataset runs levels 0-2 by editing only
 the schema, the data-source settings and the policies.
 
-The fork here is scikit-learn's bundled breast-cancer data (no download): 8 numeric features, no
-categorical one, a different label and id, event times over 60 days from a date that is not the
-simulator's, in two files (CSV and Parquet), the newest days' labels not yet known. It runs in a
+The fork here is scikit-learn's bundled breast-cancer data (no download): 8 numeric features (one nullable),
+two categorical ones and an integer count added, a different label and id, event times over 60 days from a
+date that is not the simulator's, in two files (a CSV whose times carry two UTC offsets, and a Parquet file),
+the newest days' labels not yet known. It runs in a
 temporary copy of this checkout, through the same entry points a user calls.
 """
 
@@ -45,6 +46,9 @@ FORK_FEATURES = """FEATURES: tuple[Feature, ...] = (
     Feature("compactness", Kind.NUMERIC, "Mean compactness.", 0.0, 1.0),
     Feature("concavity", Kind.NUMERIC, "Mean concavity; null when not measured.", 0.0, 1.0, nullable=True),
     Feature("symmetry", Kind.NUMERIC, "Mean symmetry.", 0.0, 1.0),
+    Feature("lab", Kind.CATEGORICAL, "Which lab measured the case.", categories=("north", "south", "east")),
+    Feature("size_band", Kind.CATEGORICAL, "Size band of the scan.", categories=("small", "medium", "large")),
+    Feature("prior_visits", Kind.INTEGER, "Visits before this case.", 0, 30),
 )
 
 ID_COLUMN = "case_id"
@@ -61,6 +65,7 @@ SKLEARN_NAMES = {
     "mean concavity": "concavity",
     "mean symmetry": "symmetry",
 }
+FEATURE_COLUMNS = [*SKLEARN_NAMES.values(), "lab", "size_band", "prior_visits"]
 
 
 def fork_data() -> pd.DataFrame:
@@ -72,6 +77,9 @@ def fork_data() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     frame["malignant"] = (1 - bunch.frame["target"]).astype(float)  # scikit-learn: 0 = malignant
     frame["concavity"] = frame["concavity"].mask(rng.random(len(frame)) < 0.03)
+    frame["lab"] = rng.choice(["north", "south", "east"], len(frame))
+    frame["size_band"] = pd.cut(frame["area"], [0, 500, 1000, np.inf], labels=["small", "medium", "large"]).astype(str)
+    frame["prior_visits"] = np.minimum(rng.poisson(3, len(frame)), 30)
     seconds = np.sort(rng.uniform(0, DAYS * 86400, len(frame)))
     frame.insert(0, "event_time", pd.Timestamp(FIRST_DATE) + pd.to_timedelta(seconds, unit="s"))
     frame.insert(0, "case_id", [f"case-{i}" for i in range(len(frame))])
@@ -125,14 +133,20 @@ def fork(tmp_path_factory: pytest.TempPathFactory) -> Fork:
     data = fork_data()
     (root / "data").mkdir()
     half = len(data) // 2
-    data.iloc[:half].to_csv(root / "data" / "cases-2025a.csv", index=False)
+    exported = data.iloc[:half].copy()  # as two offices export it: the same instants with two UTC offsets
+    utc = exported["event_time"].dt.tz_localize("UTC")
+    paris, new_york = utc.dt.tz_convert("Europe/Paris"), utc.dt.tz_convert("America/New_York")
+    exported["event_time"] = [
+        (p if i % 2 else n).isoformat() for i, (p, n) in enumerate(zip(paris, new_york, strict=True))
+    ]
+    exported.to_csv(root / "data" / "cases-2025a.csv", index=False)
     data.iloc[half:].to_parquet(root / "data" / "cases-2025b.parquet", index=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "MLFLOW_TRACKING", "PREFECT_API"))}
     env |= {
         "MLOPS_STATE_DIR": str(root / "state"),
         "MLOPS_DATA_SOURCE": "files",
         "MLOPS_DATA_PATH": str(root / "data"),
-        "MLOPS_MODEL_NAME": "cancer-model",
+        "MLOPS_PROJECT_NAME": "cancer",
         "PREFECT_HOME": str(root / "state" / "prefect"),
     }
     return Fork(root, env, data)
@@ -178,7 +192,7 @@ def service(fork: Fork, level1: str) -> Iterator[ForkService]:
 
 def _features(frame: pd.DataFrame) -> list[dict[str, object]]:
     """Feature rows as JSON: missing values as null."""
-    records = frame[list(SKLEARN_NAMES.values())].to_dict("records")
+    records = frame[FEATURE_COLUMNS].to_dict("records")
     return [{str(k): (None if v != v else v) for k, v in row.items()} for row in records]
 
 
@@ -187,25 +201,25 @@ def test_the_service_serves_the_forks_model_and_logs_feedback(fork: Fork, servic
     answer = httpx.post(f"{service.base}/predict", json={"rows": _features(day)}, timeout=30)
     assert answer.status_code == 200, answer.text
     assert {p["model_version"] for p in answer.json()["predictions"]} == {"1"}
+    assert httpx.get(f"{service.base}/model").json()["name"] == "cancer-model"  # named after the fork's project
     assert httpx.get(f"{service.base}/ready").json()["ready"] is True  # the fast path or its fallback loaded
     refused = httpx.post(f"{service.base}/predict", json={"rows": [{"radius": 1.0}]}, timeout=30)
     assert refused.status_code == 422
     assert {e["loc"][-1] for e in refused.json()["detail"]} >= {"texture", "symmetry"}
 
 
-def test_one_monitoring_window_on_the_forks_calendar(fork: Fork, service: ForkService) -> None:
-    # given four days of traffic through the service with their labels
+def test_replay_then_one_monitoring_window_on_the_forks_calendar(fork: Fork, service: ForkService) -> None:
+    # given the fork's last days, the unlabelled newest ones included, replayed through its service (make replay)
     monitored = FIRST_DATE + timedelta(days=DAYS - UNLABELLED_DAYS - 1)
-    for offset in range(3, -1, -1):
-        moment = monitored - timedelta(days=offset)
-        day = fork.data[fork.data["event_time"].dt.date == moment]
-        body = {"rows": _features(day), "event_time": f"{moment}T12:00:00"}
-        predictions = httpx.post(f"{service.base}/predict", json=body, timeout=30).json()["predictions"]
-        labels = [
-            {"request_id": p["request_id"], "label": int(y)} for p, y in zip(predictions, day["malignant"], strict=True)
-        ]
-        assert httpx.post(f"{service.base}/feedback", json={"labels": labels}, timeout=30).status_code == 200
-    # when the monitor looks at the last of them, by date
+    first, last = monitored - timedelta(days=3), FIRST_DATE + timedelta(days=DAYS - 1)
+    replayed = fork.run("-m", "level2_cicd.replay", "--from", str(first), "--to", str(last), "--url", service.base)
+    # then every row was answered, and only the labels the files know were sent
+    days = fork.data[fork.data["event_time"].dt.date.between(first, last)]
+    rows, labels = len(days), int(days["malignant"].notna().sum())
+    assert f"{rows} rows answered, 0 refused, {labels} labels sent" in replayed.stdout, replayed.stdout
+    assert 0 < labels < rows
+    assert f"next: make monitor DAY={monitored} " in replayed.stdout
+    # when the monitor looks at the newest labelled day, by date
     done = fork.run("-m", "level2_cicd.monitoring", "run", "--day", str(monitored))
     # then it judged that day's predictions (not an empty simulator day) and wrote its report
     day_number = (monitored - FIRST_DATE).days

@@ -46,7 +46,7 @@ def test_a_settings_file_is_read_by_entry_points_and_the_environment_wins(
     file = tmp_path / "team.env"
     file.write_text("MLOPS_TRAIN_DAYS=9\nMLOPS_SEED=8\nMLFLOW_TRACKING_URI=http://127.0.0.1:5999\n")
     for key in ("MLOPS_TRAIN_DAYS", "MLFLOW_TRACKING_URI", "MLOPS_TRACKING_URI"):
-        monkeypatch.delenv(key, raising=False)  # restored after the test, whatever the file adds
+        monkeypatch.delenv(key, raising=False)  # what the file adds ends with the test (tests/conftest.py)
     monkeypatch.setenv("MLOPS_SEED", "7")
     monkeypatch.setenv("MLOPS_ENV_FILE", str(file))
     environment = set(os.environ)
@@ -59,3 +59,23 @@ def test_a_settings_file_is_read_by_entry_points_and_the_environment_wins(
     assert origin("seed", environment, from_file) == "environment (MLOPS_SEED)"
     assert origin("tracking_uri", environment, from_file) == "settings file (MLFLOW_TRACKING_URI)"
     assert origin("rows_per_day", environment, from_file) == "default"
+
+
+def test_one_project_name_names_the_model_and_experiments_unless_they_are_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.settings_report import report
+
+    for key in ("MLOPS_MODEL_NAME", "MLOPS_EXPERIMENT_NAME"):
+        monkeypatch.delenv(key, raising=False)
+    # given a fork's project name in the environment, and a model name set in one case
+    monkeypatch.setenv("MLOPS_PROJECT_NAME", "lead-scoring")
+    named, own_model = Settings(), Settings(model_name="scorer")
+    # then the names follow the project unless set themselves, and flows are passed only what was set
+    assert (named.model_name, named.experiment_name) == ("lead-scoring-model", "lead-scoring-training")
+    assert (own_model.model_name, own_model.experiment_name) == ("scorer", "lead-scoring-training")
+    assert overrides_without_secrets(named) == {"project_name": "lead-scoring"}
+    # and `make settings` says where the derived names came from
+    shown = {line.split()[0]: line for line in report(named, set(os.environ), {})}
+    assert shown["model_name"].endswith("lead-scoring-model  [from project_name]")
+    assert shown["project_name"].endswith("[environment (MLOPS_PROJECT_NAME)]")
+    with pytest.raises(ValidationError, match="project_name"):
+        Settings(project_name="Lead Scoring")

@@ -1,7 +1,8 @@
 """A lean scoring path for the served pipeline: the fitted preprocessing replayed in NumPy.
 
 The recipe's ColumnTransformer spends ~3 ms per call on pandas bookkeeping, more than the
-classifier itself (~1 ms). When the preprocessing is made of blocks this module knows (median or
+classifier itself (~1 ms, mostly one call per tree: small batches walk the trees as arrays instead,
+``compiled_trees.py``). When the preprocessing is made of blocks this module knows (median or
 constant imputers with missing indicators, one-hot encoders ignoring unknown categories, in any
 number and order, numeric-only or categorical-only included), ``compile_scorer`` reads their
 fitted parameters and rebuilds the same matrix with NumPy. ``verified_scorer`` then checks it
@@ -23,6 +24,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+from level2_cicd.service.compiled_trees import SMALL_BATCH, CompiledTrees, compile_trees
 from shared.schema import FEATURE_NAMES, to_records
 
 log = logging.getLogger("level2.fast_scorer")
@@ -65,10 +67,13 @@ Block = ImputerBlock | OneHotBlock
 class CompiledScorer:
     blocks: tuple[Block, ...]
     classifier: Any
+    trees: CompiledTrees | None = None  # the classifier's trees as arrays, for small batches
 
     def score(self, rows: Sequence[dict[str, Any]]) -> np.ndarray:
         """Positive-class probabilities of raw feature rows (None for missing values)."""
         matrix = np.hstack([block.matrix(rows) for block in self.blocks])
+        if self.trees is not None and len(rows) <= SMALL_BATCH:
+            return self.trees.positive_probability(matrix)
         return np.asarray(self.classifier.predict_proba(matrix)[:, 1])
 
 
@@ -93,7 +98,7 @@ def compile_scorer(pipeline: Any) -> CompiledScorer | None:
         if block is None:
             return None
         blocks.append(block)
-    return CompiledScorer(tuple(blocks), classifier) if blocks else None
+    return CompiledScorer(tuple(blocks), classifier, compile_trees(classifier)) if blocks else None
 
 
 def _block(transformer: Any, columns: tuple[str, ...]) -> Block | None:

@@ -67,13 +67,22 @@ class DataframeSplit(BaseModel):
     data: list[list[Any]] = Field(min_length=1, max_length=MAX_ROWS)
 
 
+class InvocationParams(BaseModel):
+    """MLflow's inference ``params``: the one this service knows is when the rows happened."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_time: datetime | None = Field(default=None, description="As /predict's event_time (replays).")
+
+
 class InvocationsRequest(BaseModel):
-    """MLflow's scoring protocol: exactly one of ``dataframe_split`` or ``dataframe_records``."""
+    """MLflow's scoring protocol: exactly one of ``dataframe_split`` or ``dataframe_records``, and ``params``."""
 
     model_config = ConfigDict(extra="forbid")
 
     dataframe_split: DataframeSplit | None = None
     dataframe_records: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=MAX_ROWS)
+    params: InvocationParams | None = None
 
 
 class Label(BaseModel):

@@ -29,9 +29,13 @@ async def predict(body: PredictRequest, svc: ServiceDep, request: Request) -> Pr
 
 @router.post("/invocations")
 async def invocations(body: InvocationsRequest, svc: ServiceDep, request: Request) -> dict[str, Any]:
-    """MLflow's scoring protocol; answers like `mlflow models serve` of the same model."""
+    """MLflow's scoring protocol; answers like `mlflow models serve` of the same model.
+
+    ``params.event_time`` (MLflow's inference params) says when the rows happened, as /predict's event_time.
+    """
     key = request.headers.get(svc.variants.release.routing_header)
-    predictions = await svc.predict(rows_from_invocation(body), None, key)
+    event_time = body.params.event_time if body.params is not None else None
+    predictions = await svc.predict(rows_from_invocation(body), event_time, key)
     return {"predictions": [[1.0 - p.probability, p.probability] for p in predictions]}
 
 

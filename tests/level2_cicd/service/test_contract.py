@@ -241,6 +241,21 @@ def test_timezone_aware_event_time_is_stored_in_utc(client: TestClient, rows: li
     assert log.loc[answer["predictions"][0]["request_id"], "created_at"] == pd.Timestamp("2026-03-01 08:30:00")
 
 
+def test_invocations_carry_the_event_time_in_mlflows_params(client: TestClient, rows: list[dict[str, Any]]) -> None:
+    # given MLflow's scoring body with inference params saying when the rows happened
+    body = {"dataframe_records": rows[:3], "params": {"event_time": "2026-03-02T10:30:00+02:00"}}
+    # when it is scored, then its rows are logged at that moment (in UTC)
+    assert client.post("/invocations", json=body).status_code == 200
+    service = client.app.state.service  # type: ignore[attr-defined]
+    service.store.flush()
+    log = read_log(service.store.engine)
+    assert (log["created_at"] == pd.Timestamp("2026-03-02 08:30:00")).sum() == 3
+    # and a parameter the service does not know is named, not ignored
+    unknown = client.post("/invocations", json={"dataframe_records": rows[:1], "params": {"temperature": 1}})
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"][0]["loc"] == ["body", "params", "temperature"]
+
+
 def test_rejected_rows_are_counted_per_field_and_rule_in_metrics_and_the_log(
     client: TestClient, rows: list[dict[str, Any]]
 ) -> None:

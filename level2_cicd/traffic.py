@@ -1,5 +1,5 @@
-"""The level 2 demo's client of the service: a day's traffic through /predict, labels through /feedback later,
-and the wait for a hot swap."""
+"""The service's client in the level 2 demo and `make replay`: a day's traffic through /predict, labels through
+/feedback later, and the wait for a hot swap."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ CHUNK = 500  # rows per /predict request
 
 
 class Traffic:
-    """Sends each simulated day's rows to the service and, after the delay, their labels."""
+    """Sends each day's rows of a data source to the service and, later, the labels the source knows."""
 
     def __init__(
         self, client: httpx.Client, source: DataSource, label_delay_days: int, settings: Settings, chunk: int = CHUNK
@@ -45,7 +45,7 @@ class Traffic:
             chunk = list(zip(rows[start : start + self.chunk], labels[start : start + self.chunk], strict=True))
             routing = {"X-Routing-Key": keys[start]}  # a request is one customer's: A/B keeps them on one variant
             for prediction, label in self._predict(chunk, event_time, routing):
-                if label == label:  # a label the source does not know yet (NaN) is never sent
+                if pd.notna(label):  # a label the source does not know yet is never sent
                     self.pending[day].append({"request_id": prediction["request_id"], "label": int(label)})
         self.truth |= {item["request_id"]: (day, item["label"]) for item in self.pending[day]}
         return len(rows)

@@ -7,6 +7,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import sys
 import termios
@@ -213,6 +214,9 @@ def test_the_questionnaire_in_a_real_terminal_keeps_answers_after_ctrl_c(tmp_pat
     # (so the terminal itself turns Ctrl-C into SIGINT, as for a person at a keyboard)
     def take_the_terminal() -> None:
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        # as a person's shell starts a program: Ctrl-C's default action, even when this test runs in a process
+        # started in the background (which ignores SIGINT, and a program started from it would inherit that)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     leader, follower = pty.openpty()
     kept = tmp_path / "answers.yaml"

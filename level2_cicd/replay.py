@@ -88,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     url = args.url or settings.service_url
     try:
+        if settings.data_source == "prediction_log":
+            raise ReplayError(
+                "MLOPS_DATA_SOURCE=prediction_log is the service's own log: replaying it would log every row twice. "
+                "Replay your history from files (MLOPS_DATA_SOURCE=files) or the simulator"
+            )
         source = source_from(settings)
         last = resolve_day(source, args.last) if args.last else source.today()
         first = resolve_day(source, args.first) if args.first else last - timedelta(days=DEFAULT_DAYS - 1)

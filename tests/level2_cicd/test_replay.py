@@ -28,3 +28,12 @@ def test_replay_without_a_service_says_how_to_start_one(capsys: pytest.CaptureFi
 def test_replay_refuses_a_range_that_ends_before_it_starts(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--from", "21", "--to", "20", "--url", f"http://127.0.0.1:{free_port()}"]) == 2
     assert "is after --to" in capsys.readouterr().err
+
+
+def test_replay_refuses_to_send_the_prediction_log_back_to_the_service(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given the service's own log as the data source: replaying it would log every row again
+    monkeypatch.setenv("MLOPS_DATA_SOURCE", "prediction_log")
+    assert main(["--url", f"http://127.0.0.1:{free_port()}"]) == 2
+    assert "would log every row twice" in capsys.readouterr().err

@@ -19,9 +19,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from bench.cpu import CpuUse, cpu_during
 from bench.report import machine, publish
 from shared.data.synthetic import schema_rows
 from shared.processes import free_port, running_server
@@ -69,15 +71,20 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+class Served(NamedTuple):
+    base: str
+    pid: int  # the uvicorn process (its workers are its children)
+
+
 @contextmanager
-def serving(env: dict[str, str], store_url: str, workers: int) -> Iterator[str]:
+def serving(env: dict[str, str], store_url: str, workers: int) -> Iterator[Served]:
     """The level 2 service on a free loopback port with ``workers`` processes, logging to ``store_url``."""
     port = free_port()
     command = [sys.executable, "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers)]
     service_env = env | {"MLOPS_PREDICTION_STORE_URL": store_url}
-    with running_server(command, service_env, f"http://127.0.0.1:{port}/ready", cwd=ROOT, quiet=True):
-        yield f"http://127.0.0.1:{port}"
+    with running_server(command, service_env, f"http://127.0.0.1:{port}/ready", cwd=ROOT, quiet=True) as process:
+        yield Served(f"http://127.0.0.1:{port}", process.pid)
 
 
 def log_completeness(url: str, runs: list[dict[str, float]]) -> str:
@@ -105,8 +112,10 @@ def release_lines(
     for name, mode in ((AB, "ab"), (SHADOW, "shadow")):
         policy = work / f"release-{mode}.yaml"
         policy.write_text(yaml.safe_dump(shipped | {"mode": mode, "ab_share": 0.5}))
-        with serving(env | {"MLOPS_RELEASE_POLICY_FILE": str(policy)}, f"sqlite:///{work / f'{mode}.db'}", 1) as base:
-            results[name] = wrk(f"{base}/predict", body, seconds, work)  # no routing key: each request on its own
+        with serving(env | {"MLOPS_RELEASE_POLICY_FILE": str(policy)}, f"sqlite:///{work / f'{mode}.db'}", 1) as served:
+            results[name] = wrk(
+                f"{served.base}/predict", body, seconds, work
+            )  # no routing key: each request on its own
     return results
 
 
@@ -142,6 +151,14 @@ def ceilings(env: dict[str, str], body: Mapping[str, object], seconds: int, work
     return results
 
 
+def cpu_summary(results: dict[str, dict[str, float]], cpu: dict[str, CpuUse]) -> str:
+    one, two = results["level 2 service /predict"]["rps"], results["level 2 service /predict, 2 workers"]["rps"]
+    return (
+        f"2 workers answer {two / one:.2f}x one worker (target 1.6x). CPU during the /predict runs (warm-up "
+        f"included): 1 worker: {cpu['1 worker'].describe()}; 2 workers: {cpu['2 workers'].describe()}."
+    )
+
+
 def ceiling_summary(results: dict[str, dict[str, float]]) -> str:
     service = results["level 2 service /predict"]["rps"]
     return (
@@ -158,6 +175,7 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
     invocations_body = {"dataframe_split": {"columns": list(FEATURE_NAMES), "data": [[row[c] for c in FEATURE_NAMES]]}}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        cpu: dict[str, CpuUse] = {}
         env = {**os.environ, "MLOPS_STATE_DIR": str(work / "state"), "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
         env = {k: v for k, v in env.items() if k not in ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "PREFECT_HOME")}
         train = [sys.executable, "-m", "level1_pipeline", "run"]
@@ -175,18 +193,19 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
 
         results |= ceilings(env, predict_body, seconds, work)
         store = f"sqlite:///{work / 'predictions.db'}"
-        with serving(env, store, workers=1) as base:
-            results["level 2 service /predict"] = wrk(f"{base}/predict", predict_body, seconds, work)
-            results["level 2 service /invocations"] = wrk(f"{base}/invocations", invocations_body, seconds, work)
+        with serving(env, store, workers=1) as served:
+            with cpu_during(served.pid) as cpu["1 worker"]:
+                results["level 2 service /predict"] = wrk(f"{served.base}/predict", predict_body, seconds, work)
+            results["level 2 service /invocations"] = wrk(f"{served.base}/invocations", invocations_body, seconds, work)
         logs = {store: ["level 2 service /predict", "level 2 service /invocations"]}
         store_2 = f"sqlite:///{work / 'predictions-2.db'}"
-        with serving(env, store_2, workers=2) as base:
-            results["level 2 service /predict, 2 workers"] = wrk(f"{base}/predict", predict_body, seconds, work)
+        with serving(env, store_2, workers=2) as served, cpu_during(served.pid) as cpu["2 workers"]:
+            results["level 2 service /predict, 2 workers"] = wrk(f"{served.base}/predict", predict_body, seconds, work)
         logs[store_2] = ["level 2 service /predict, 2 workers"]
         if postgres_url:
-            with serving(env, postgres_url, workers=2) as base:
+            with serving(env, postgres_url, workers=2) as served:
                 results["level 2 service /predict, 2 workers, PostgreSQL log"] = wrk(
-                    f"{base}/predict", predict_body, seconds, work
+                    f"{served.base}/predict", predict_body, seconds, work
                 )
             logs[postgres_url] = ["level 2 service /predict, 2 workers, PostgreSQL log"]
         release = release_lines(env, work, predict_body, seconds)
@@ -215,6 +234,8 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
         release_summary(results["level 2 service /predict"], release),
         "",
         ceiling_summary(results),
+        "",
+        cpu_summary(results, cpu),
         "",
     ]
     return "\n".join(lines)

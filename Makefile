@@ -54,7 +54,7 @@ format: setup ## Apply ruff's fixes and formatting
 system-packages: ## Install Debian's Prometheus and Chromium when missing and possible (as root); else say how
 	@bash deploy/system-packages.sh
 
-test: setup system-packages ## Run the whole test suite (installs what it needs; groups in parallel; <= 6 min on 2 cores)
+test: setup system-packages ## Run the whole test suite (installs what it needs; groups in parallel; ~15 min on 2 cores, docs/benchmarks.md)
 	$(RUN) pytest $(PYTEST_PARALLEL) $(ARGS)
 
 test-fast: setup ## The edit loop: pure logic and in-process tests only (no servers, no subprocesses; <= 60 s)

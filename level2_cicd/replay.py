@@ -38,7 +38,7 @@ class Replayed:
     rows: int  # answered
     refused: int
     labels: int
-    labelled_through: date  # the newest replayed day whose labels were sent: the monitor can judge its quality
+    labelled_through: date | None  # the newest replayed day whose labels were sent (None: no day's labels yet)
 
 
 def replay(client: httpx.Client, source: DataSource, settings: Settings, first: date, last: date) -> Replayed:
@@ -56,7 +56,7 @@ def replay(client: httpx.Client, source: DataSource, settings: Settings, first: 
         print(f"{calendar.date_of(day)}: {sent - refused} rows answered, {refused} refused", flush=True)
     arrived = min(last, source.newest_labelled_day())
     labels = _answered(partial(traffic.release_labels_through, calendar.day_of(arrived)))
-    return Replayed(first, last, rows, traffic.refused, labels, arrived)
+    return Replayed(first, last, rows, traffic.refused, labels, arrived if arrived >= first else None)
 
 
 def _answered(call: Callable[[], int]) -> int:
@@ -105,7 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"replayed {done.first}..{done.last} to {url}: {done.rows} rows answered, {done.refused} refused, ", end="")
     print(f"{done.labels} labels sent")
-    print(f"next: make monitor DAY={done.labelled_through} (the newest replayed day with its labels)")
+    if done.labelled_through is not None:
+        print(f"next: make monitor DAY={done.labelled_through} (the newest replayed day with its labels)")
+    else:
+        print(f"next: make monitor DAY={done.last} (drift only: no replayed day has its labels yet)")
     return 0
 
 

@@ -21,8 +21,8 @@ from functools import partial
 import httpx
 
 from level2_cicd.traffic import Traffic
-from shared.data.source import DataSource, DataSourceError, resolve_day
-from shared.settings import Settings
+from shared.data.source import DataSource, DataSourceError, resolve_day, source_from
+from shared.settings import Settings, load_settings
 
 DEFAULT_DAYS = 14
 
@@ -82,9 +82,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--to", dest="last", help="last day (default: the source's newest day)")
     parser.add_argument("--url", help="the service (default: MLOPS_SERVICE_URL)")
     args = parser.parse_args(argv)
-    from shared.data.source import source_from
-    from shared.settings import load_settings
-
     settings = load_settings()
     url = args.url or settings.service_url
     try:

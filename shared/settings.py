@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+NAMED_AFTER_THE_PROJECT = {"model_name": "{}-model", "experiment_name": "{}-training"}  # unless set themselves
+
 
 class Settings(BaseSettings):
     """Where state lives and the defaults of the simulated world.
@@ -144,10 +146,9 @@ class Settings(BaseSettings):
     def _names_from_the_project(self) -> Settings:
         """Model and experiment names not set themselves follow the project name (and stay 'unset': they are
         derived again wherever these settings are passed on)."""
-        derived = {"model_name": f"{self.project_name}-model", "experiment_name": f"{self.project_name}-training"}
-        for name, value in derived.items():
+        for name, pattern in NAMED_AFTER_THE_PROJECT.items():
             if name not in self.model_fields_set:
-                object.__setattr__(self, name, value)  # frozen: set once, while validating
+                object.__setattr__(self, name, pattern.format(self.project_name))  # frozen: set once, while validating
         return self
 
     @property

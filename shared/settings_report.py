@@ -7,7 +7,7 @@ import sys
 
 from pydantic import AliasChoices, SecretStr
 
-from shared.settings import Settings, env_file, load_env_file
+from shared.settings import NAMED_AFTER_THE_PROJECT, Settings, env_file, load_env_file
 
 
 def variable_names(name: str) -> list[str]:
@@ -33,13 +33,10 @@ def shown(value: object) -> str:
     return "(unset)" if value is None else str(value)
 
 
-FOLLOW_THE_PROJECT = ("model_name", "experiment_name")  # their default is made from project_name
-
-
 def report(settings: Settings, environment: set[str], from_file: dict[str, str]) -> list[str]:
     def where(name: str) -> str:
         found = origin(name, environment, from_file)
-        return "from project_name" if found == "default" and name in FOLLOW_THE_PROJECT else found
+        return "from project_name" if found == "default" and name in NAMED_AFTER_THE_PROJECT else found
 
     rows = [(name, shown(getattr(settings, name)), where(name)) for name in Settings.model_fields]
     width = max(len(name) for name, _, _ in rows)

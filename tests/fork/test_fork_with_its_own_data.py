@@ -212,12 +212,12 @@ def test_replay_then_one_monitoring_window_on_the_forks_calendar(fork: Fork, ser
     # given the fork's last days, the unlabelled newest ones included, replayed through its service (make replay)
     monitored = FIRST_DATE + timedelta(days=DAYS - UNLABELLED_DAYS - 1)
     first, last = monitored - timedelta(days=3), FIRST_DATE + timedelta(days=DAYS - 1)
-    replayed = fork.run("-m", "level2_cicd.replay", "--from", str(first), "--to", str(last), "--url", service.base)
-    # then every row was answered, and only the labels the files know were sent
     days = fork.data[fork.data["event_time"].dt.date.between(first, last)]
     rows, labels = len(days), int(days["malignant"].notna().sum())
+    assert 0 < labels < rows, "the range must hold labelled and unlabelled rows, or it shows nothing"
+    replayed = fork.run("-m", "level2_cicd.replay", "--from", str(first), "--to", str(last), "--url", service.base)
+    # then every row was answered, and only the labels the files know were sent
     assert f"{rows} rows answered, 0 refused, {labels} labels sent" in replayed.stdout, replayed.stdout
-    assert 0 < labels < rows
     assert f"next: make monitor DAY={monitored} " in replayed.stdout
     # when the monitor looks at the newest labelled day, by date
     done = fork.run("-m", "level2_cicd.monitoring", "run", "--day", str(monitored))

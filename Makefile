@@ -19,7 +19,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup settings system-packages lint format test test-fast upstream-check bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
+.PHONY: help setup settings system-packages lint format test test-fast test-fork upstream-check bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,6 +59,9 @@ test: setup system-packages ## Run the whole test suite (installs what it needs;
 
 test-fast: setup ## The edit loop: pure logic and in-process tests only (no servers, no subprocesses; <= 60 s)
 	$(RUN) pytest -m "not slow and not stack" -n 2 $(ARGS)
+
+test-fork: setup system-packages ## A fork of another shape made from this checkout; the README's step-6 test command run whole in it (CI)
+	$(RUN) python -m tests.fork.another_shape $(DIR)
 
 upstream-check: setup system-packages ## Re-resolve uv.lock to the newest allowed versions (here, not committed), report what moved, lint and test on them
 	@mkdir -p state/upstream

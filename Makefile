@@ -19,7 +19,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup settings system-packages lint format test test-fast test-fork upstream-check bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
+.PHONY: help setup settings system-packages lint format test test-fast test-workshop test-fork upstream-check bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,11 +54,14 @@ format: setup ## Apply ruff's fixes and formatting
 system-packages: ## Install Debian's Prometheus and Chromium when missing and possible (as root); else say how
 	@bash deploy/system-packages.sh
 
-test: setup system-packages ## Run the whole test suite (installs what it needs; groups in parallel; ~15 min on 2 cores, docs/benchmarks.md)
-	$(RUN) pytest $(PYTEST_PARALLEL) $(ARGS)
+test: setup system-packages ## Run the test suite, real servers included (installs what it needs; groups in parallel; docs/benchmarks.md)
+	$(RUN) pytest $(PYTEST_PARALLEL) -m "not walk" $(ARGS)
 
 test-fast: setup ## The edit loop: pure logic and in-process tests only (no servers, no subprocesses; <= 60 s)
 	$(RUN) pytest -m "not slow and not stack" -n 2 $(ARGS)
+
+test-workshop: setup system-packages ## The long walks (CI runs them): the workshop guide command by command, the three-level comparison
+	$(RUN) pytest -n 2 --dist loadfile -m walk $(ARGS)
 
 test-fork: setup system-packages ## A fork of another shape made from this checkout; the README's step-6 test command run whole in it (CI)
 	$(RUN) python -m tests.fork.another_shape $(DIR)
@@ -70,8 +73,9 @@ upstream-check: setup system-packages ## Re-resolve uv.lock to the newest allowe
 	$(UV) run --frozen --no-sync python -m deploy.upstream state/upstream/uv.lock.before uv.lock --out state/upstream/versions.md
 	@echo "uv.lock now holds the newest versions: 'git checkout uv.lock' goes back, committing it moves the lock (docs/upkeep.md)"
 	$(MAKE) lint test
+	$(MAKE) test-workshop ARGS="$(subst junit.xml,junit-workshop.xml,$(ARGS))"
 
-bench-suite: setup system-packages ## Time `make test` and `make test-fast` as a user runs them; append to docs/benchmarks.md
+bench-suite: setup system-packages ## Time `make test-fast`, `make test` and `make test-workshop` as a user runs them; append to docs/benchmarks.md
 	$(RUN) python -m bench.suite_timing --write
 
 level0: setup ## Level 0: run the manual notebook-style script; writes a hand-off model file

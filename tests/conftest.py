@@ -30,6 +30,13 @@ SYNTHETIC = {"data_source": "synthetic", "rows_per_day": SMALL_ROWS_PER_DAY}
 SMALL = {**SYNTHETIC, "train_days": 10}  # settings of the tests that train: small days, a short window
 
 
+def environment_without(*prefixes: str) -> dict[str, str]:
+    """This process's environment without the variables starting with ``prefixes`` (another world's settings),
+    for a process a test starts; the settings file stays off (a developer's `.env` must not reach it either)."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    return kept | {ENV_FILE_VARIABLE: ""}
+
+
 @pytest.fixture(autouse=True)
 def _environment_restored() -> Iterator[None]:
     """What a test's code exports (mlflow.set_tracking_uri, a settings file read) ends with the test: a
@@ -87,8 +94,11 @@ def edited_copy(tmp_path: Path) -> Callable[[Path, str, str], Path]:
 # module and session fixtures in one process). The heaviest files are handed out first, so the longest one does
 # not start last. `make test-fast` deselects `slow`: a test is slow when it needs a Prefect API, a trained registry,
 # a server or a process of its own, or the guide's walk (marked here by fixture, or by its module's `pytestmark`).
+# `make test` deselects `walk`: the workshop's long walks, which run again, in the room's order, what the tests
+# of each level run one by one (`make test-workshop` runs them; CI runs both).
 SLOW_FIXTURES = frozenset({"prefect_api", "walk", "stack", "trained_registry"})
-HEAVY_FIRST = ("tests/workshop/test_guide.py", "tests/fork/", "tests/stack/", "tests/workshop/test_compare.py")
+WALK_FIXTURES = frozenset({"walk"})
+HEAVY_FIRST = ("tests/stack/", "tests/fork/", "tests/workshop/test_guide.py", "tests/workshop/test_compare.py")
 
 
 def _rank(item: pytest.Item) -> int:
@@ -96,8 +106,11 @@ def _rank(item: pytest.Item) -> int:
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
-    if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if SLOW_FIXTURES & fixtures:
         item.add_marker(pytest.mark.slow)
+    if WALK_FIXTURES & fixtures:
+        item.add_marker(pytest.mark.walk)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -32,7 +32,8 @@ FIRST_DATE = date(2025, 3, 10)
 DAYS = 60
 UNLABELLED_DAYS = 3
 NEWEST_LABELLED = FIRST_DATE + timedelta(days=DAYS - UNLABELLED_DAYS - 1)
-THIS_CHECKOUTS = ("MLOPS_", "MLFLOW_TRACKING", "PREFECT_API", "PREFECT_HOME")  # variables naming this checkout's world
+# variables naming this checkout's world: its settings, servers and environment
+THIS_CHECKOUTS = ("MLOPS_", "MLFLOW_TRACKING", "PREFECT_API", "PREFECT_HOME", "VIRTUAL_ENV")
 README_TEST_COMMAND = ["make", "test", "ARGS=-m 'not churn'"]
 
 # What the fork writes into shared/schema.py: its features, id and label (nothing else changes).
@@ -159,6 +160,8 @@ def make_fork(root: Path) -> Fork:
     _write_data(root / "data", data)
     # the fork's commands see only its own settings: none of this checkout's servers, files or names
     env = {k: v for k, v in os.environ.items() if not k.startswith(THIS_CHECKOUTS)}
+    own_bin = str(ROOT / ".venv" / "bin")  # `uv run` put this checkout's environment first on PATH
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != own_bin)
     return Fork(root, env, data)
 
 

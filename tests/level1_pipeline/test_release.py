@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ import yaml
 
 from shared.registry import Registry, RegistryError
 from shared.settings import Settings
+from tests.conftest import environment_without
 from tests.level1_pipeline.conftest import WEAK_BUT_ABOVE_FLOOR
 
 MODEL = "churn-model"
@@ -53,7 +53,7 @@ def decide_when_asked(verb: str, version: str, reason: str, state_dir: str) -> t
     from mlflow import MlflowClient
 
     registry = Registry(MODEL, MlflowClient(Settings(state_dir=Path(state_dir)).resolved_tracking_uri))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "MLFLOW_TRACKING", "PREFECT_API"))}
+    env = environment_without("MLOPS_", "MLFLOW_TRACKING", "PREFECT_API")
     command = [sys.executable, "-m", "level1_pipeline", verb, "--version", version, "--reason", reason]
 
     def person() -> None:

@@ -29,7 +29,7 @@ from shared.data.source import source_from
 from shared.data.synthetic import schema_rows
 from shared.schema import to_records
 from shared.settings import Settings
-from tests.conftest import missing_program
+from tests.conftest import environment_without, missing_program
 
 pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +55,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture(scope="module")
 def client_env(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     state = tmp_path_factory.mktemp("client-state")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "MLFLOW_TRACKING", "PREFECT_"))}
+    env = environment_without("MLOPS_", "MLFLOW_TRACKING", "PREFECT_")
     return env | stack.client_env() | {"MLOPS_STATE_DIR": str(state), "MLOPS_DATA_SOURCE": "synthetic"}
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from workshop.compare import World, compare, quality_floor
 
-pytestmark = [pytest.mark.churn, pytest.mark.slow]  # the churn world itself; a fork with another schema deselects it
+# the churn world itself (a fork with another schema deselects it); lived three times: a long walk (make test-workshop)
+pytestmark = [pytest.mark.churn, pytest.mark.slow, pytest.mark.walk]
 
 WORLD = World(
     scenario="concept_drift", seed=42, first_day=10, days=16, onset=12, rows_per_day=800, train_days=10, retrain_every=5

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.conftest import environment_without
 from workshop.guide import GUIDE, GuideStep, claim_pattern, names_a_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +38,7 @@ def timeline(output: str) -> list[Day]:
 
 def run(command: str, state: Path) -> Ran:
     servers = ("PREFECT_API_URL", "MLFLOW_TRACKING_URI", "PREFECT_HOME", "MLOPS_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(servers)} | {"MLOPS_STATE_DIR": str(state)}
+    env = environment_without(*servers) | {"MLOPS_STATE_DIR": str(state)}
     done = subprocess.run(command, shell=True, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     return Ran(command, done.stdout + done.stderr, done.returncode)
 

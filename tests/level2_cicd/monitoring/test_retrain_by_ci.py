@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import date
@@ -14,6 +13,7 @@ from level2_cicd.monitoring.decision import Decision, Status
 from level2_cicd.monitoring.dispatch import retrain_payload
 from level2_cicd.monitoring.history import MonitoringHistory
 from shared.data.source import Calendar
+from tests.conftest import environment_without
 
 pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
 
@@ -34,7 +34,7 @@ def test_ci_trains_the_dispatched_window_and_records_it_under_the_monitored_day(
     history.append({"kind": "retraining", "day": 12, "by": "ci", "status": "dispatched"})
     history.close()
     # when CI runs `make retrain MONITOR_DAY=12 LAST_DAY=... DAYS=...`
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "MLFLOW_TRACKING", "PREFECT_API"))}
+    env = environment_without("MLOPS_", "MLFLOW_TRACKING", "PREFECT_API")
     env |= {"MLOPS_STATE_DIR": str(state), "MLOPS_DATA_SOURCE": "synthetic", "MLOPS_ROWS_PER_DAY": "300"}
     command = [sys.executable, "-m", "level2_cicd.monitoring", "retrain", "--day", "12"]
     command += ["--last-day", "2024-06-28", "--days", "10"]

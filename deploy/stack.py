@@ -30,7 +30,7 @@ from deploy.programs import programs
 from deploy.supervisor import render
 from deploy.topology import DATABASES, ROOT, Ports, Stack, StackError, prometheus_binary
 from shared.processes import port_is_free
-from shared.settings import load_settings
+from shared.settings import ENV_FILE_VARIABLE, load_settings
 
 
 def stack_folder() -> Path:
@@ -100,7 +100,9 @@ def up(folder: Path) -> Stack:
     config.touch(mode=0o600)  # it holds the service's tokens
     config.write_text(render(programs(stack, data), folder, ROOT))
     supervisord = [str(Path(sys.executable).parent / "supervisord"), "-c", str(config)]
-    environment = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TZ") if key in os.environ}
+    # the servers read the settings file the caller reads (.env, or the one MLOPS_ENV_FILE names, or none)
+    passed = ("PATH", "HOME", "LANG", "TZ", ENV_FILE_VARIABLE)
+    environment = {key: os.environ[key] for key in passed if key in os.environ}
     with (folder / "logs" / "supervisord.out").open("ab") as log:
         process = subprocess.Popen(
             supervisord, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT, env=environment

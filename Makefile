@@ -115,7 +115,7 @@ WORKERS ?= 1
 serve: setup ## Level 2: serve the registry's champion on 127.0.0.1:8000 (WORKERS=N for N processes; `make level1` first)
 	$(RUN) python -m level2_cicd.service --host 127.0.0.1 --port 8000 --workers $(WORKERS)
 
-bench-guide: setup ## Time every command of the workshop guide in its order; append to docs/benchmarks.md (ARGS=--long adds compare, test)
+bench-guide: setup ## Time every command of the workshop guide in its order; append to docs/benchmarks.md (ARGS=--long adds compare, test-workshop)
 	$(RUN) python -m bench.guide_times --write $(ARGS)
 
 bench-sweep: setup ## Benchmark a sweep's trials on a local Dask cluster of 1 and 2 workers; append to docs/benchmarks.md

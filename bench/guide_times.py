@@ -1,6 +1,6 @@
 """Benchmark: the wall time of every command the README and the workshop guide time, in the guide's order.
 
-Run with `make bench-guide` (add `ARGS=--long` for `make compare` and `make test`, ~15 minutes more).
+Run with `make bench-guide` (add `ARGS=--long` for `make compare` and the guide's optional `make test-workshop`).
 The commands are read from `docs/workshop.md` (`workshop/guide.py`), so the times follow the guide.
 Each command runs as a participant types it, in one throw-away state folder shared by the whole
 walk (so `make level1` twice finds its first run, as in the room). Prints a Markdown section;
@@ -32,14 +32,14 @@ class Step:
 
 
 def guide_walk(long: bool) -> list[Step]:
-    """The guide's commands in its order (exercise 3's gate failure exits 3), plus `make test` when long."""
+    """The guide's commands in its order (exercise 3's gate failure exits 3), plus its setup's check when long."""
     steps = [
         Step(command, 3 if "--scenario data_quality" in command else 0)
         for step in read_guide()
         for command in step.commands
         if walked(command, long=True) and (long or " ".join(command.split()[:2]) not in SLOW)
     ]
-    return [*steps, Step("make test")] if long else steps
+    return [*steps, Step("make test-workshop")] if long else steps
 
 
 def participant_env(state: Path) -> dict[str, str]:
@@ -84,7 +84,7 @@ def measure(long: bool) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--long", action="store_true", help="also time `make compare` and `make test`")
+    parser.add_argument("--long", action="store_true", help="also time `make compare` and `make test-workshop`")
     parser.add_argument("--write", action="store_true", help="append the result to docs/benchmarks.md")
     args = parser.parse_args()
     report = measure(args.long)

@@ -7,6 +7,7 @@ database: SQLite on embedded defaults, PostgreSQL in the stack.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import pandas as pd
@@ -127,6 +128,25 @@ def create_store_engine(url: str) -> sa.Engine:
     if url.startswith("postgresql"):
         connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    attempt = 1
+    while True:
+        try:
+            _prepare_tables(engine)
+            return engine
+        except sa.exc.OperationalError:
+            # SQLite takes no lock to look before it creates, and refuses a journal change while another process
+            # holds the file: a process starting beside this one (a second service worker, a batch worker) may have
+            # created a table in between. Looking again sees its work; the same error every time comes back.
+            if engine.dialect.name != "sqlite" or attempt == SQLITE_PREPARE_ATTEMPTS:
+                raise
+            time.sleep(0.05 * attempt)
+            attempt += 1
+
+
+SQLITE_PREPARE_ATTEMPTS = 5
+
+
+def _prepare_tables(engine: sa.Engine) -> None:
     if engine.dialect.name == "sqlite":
         with engine.begin() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
@@ -139,7 +159,6 @@ def create_store_engine(url: str) -> sa.Engine:
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(8270001)")
         METADATA.create_all(conn)
-    return engine
 
 
 def _latest_labels() -> sa.Subquery:

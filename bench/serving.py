@@ -113,9 +113,8 @@ def release_lines(
         policy = work / f"release-{mode}.yaml"
         policy.write_text(yaml.safe_dump(shipped | {"mode": mode, "ab_share": 0.5}))
         with serving(env | {"MLOPS_RELEASE_POLICY_FILE": str(policy)}, f"sqlite:///{work / f'{mode}.db'}", 1) as served:
-            results[name] = wrk(
-                f"{served.base}/predict", body, seconds, work
-            )  # no routing key: each request on its own
+            # no routing key: each request on its own
+            results[name] = wrk(f"{served.base}/predict", body, seconds, work)
     return results
 
 

@@ -115,6 +115,7 @@ def add_optional_columns(conn: sa.Connection) -> list[str]:
 
 
 CONNECT_TIMEOUT_SECONDS = 5
+SQLITE_PREPARE_ATTEMPTS = 5  # a new SQLite log opened by several processes at once (create_store_engine)
 
 
 def create_store_engine(url: str) -> sa.Engine:
@@ -141,9 +142,6 @@ def create_store_engine(url: str) -> sa.Engine:
                 raise
             time.sleep(0.05 * attempt)
             attempt += 1
-
-
-SQLITE_PREPARE_ATTEMPTS = 5
 
 
 def _prepare_tables(engine: sa.Engine) -> None:

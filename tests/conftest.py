@@ -97,7 +97,6 @@ def edited_copy(tmp_path: Path) -> Callable[[Path, str, str], Path]:
 # `make test` deselects `walk`: the workshop's long walks, which run again, in the room's order, what the tests
 # of each level run one by one (`make test-workshop` runs them; CI runs both).
 SLOW_FIXTURES = frozenset({"prefect_api", "walk", "stack", "trained_registry"})
-WALK_FIXTURES = frozenset({"walk"})
 HEAVY_FIRST = ("tests/stack/", "tests/fork/", "tests/workshop/test_guide.py", "tests/workshop/test_compare.py")
 
 
@@ -109,7 +108,7 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     fixtures = set(getattr(item, "fixturenames", ()))
     if SLOW_FIXTURES & fixtures:
         item.add_marker(pytest.mark.slow)
-    if WALK_FIXTURES & fixtures:
+    if "walk" in fixtures:
         item.add_marker(pytest.mark.walk)
 
 

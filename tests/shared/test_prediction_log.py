@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from shared.prediction_log import PREDICTIONS, StoreSchemaError, create_store_engine, read_log
+from shared.prediction_log import METADATA, PREDICTIONS, StoreSchemaError, create_store_engine, read_log
 
 
 def test_a_log_written_before_source_and_variant_gains_them_and_keeps_its_rows(tmp_path: Path) -> None:
@@ -90,5 +90,5 @@ def test_two_workers_opening_a_new_sqlite_log_at_the_same_instant_both_get_it(tm
             worker.join(timeout=60)
         # when both have started, then both hold a log with every table
         tables = set(sa.inspect(sa.create_engine(url)).get_table_names())
-        assert {"predictions", "labels", "rejections", "shadow_predictions"} <= tables
+        assert set(METADATA.tables) <= tables
     assert errors == []

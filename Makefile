@@ -55,7 +55,7 @@ system-packages: ## Install Debian's Prometheus and Chromium when missing and po
 	@bash deploy/system-packages.sh
 
 test: setup system-packages ## Run the test suite, real servers included (installs what it needs; groups in parallel; docs/benchmarks.md)
-	$(RUN) pytest $(PYTEST_PARALLEL) -m "not walk" $(ARGS)
+	$(RUN) pytest $(PYTEST_PARALLEL) -m "not walk and not fork" $(ARGS)
 
 test-fast: setup ## The edit loop: pure logic and in-process tests only (no servers, no subprocesses; <= 60 s)
 	$(RUN) pytest -m "not slow and not stack" -n 2 $(ARGS)
@@ -63,7 +63,8 @@ test-fast: setup ## The edit loop: pure logic and in-process tests only (no serv
 test-workshop: setup system-packages ## The long walks (CI runs them): the workshop guide command by command, the three-level comparison
 	$(RUN) pytest -n 2 --dist loadfile -m walk $(ARGS)
 
-test-fork: setup system-packages ## A fork of another shape made from this checkout; the README's step-6 test command run whole in it (CI)
+test-fork: setup system-packages ## A fork of another shape made from this checkout: levels 0-2 on its own files, then the README's step-6 test command run whole in it (CI)
+	$(RUN) pytest -m fork tests/fork $(ARGS)
 	$(RUN) python -m tests.fork.another_shape $(DIR)
 
 upstream-check: setup system-packages ## Re-resolve uv.lock to the newest allowed versions (here, not committed), report what moved, lint and test on them

@@ -6,7 +6,8 @@ date that is not the simulator's, in two files (a CSV whose times carry two UTC 
 the newest days' labels not yet known. What the fork edits: `shared/schema.py`, its settings file `.env`
 and the thresholds in `config/*.yaml`; nothing else.
 
-`make test-fork` (`python -m tests.fork.another_shape [FOLDER]`) makes the fork in FOLDER/project (a new temporary
+`make test-fork` runs tests/fork/test_fork_with_its_own_data.py (levels 0-2 on the fork's own files), then
+`python -m tests.fork.another_shape [FOLDER]`, which makes the fork in FOLDER/project (a new temporary
 folder otherwise, removed when the tests pass) and runs the README's step-6 test command there,
 `make test ARGS="-m 'not churn'"`: the fork installs its own environment and runs its own tests. Its exit code
 is the command's.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -18,6 +20,7 @@ import pytest
 from shared.processes import free_port, running_server
 from shared.registry import Move, Registry
 from shared.settings import Settings
+from shared.tracking import use_tracking_uri
 from tests.conftest import SMALL
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,16 +40,34 @@ class TrainedRegistry:
         return Settings(**(base | SMALL | extra))
 
 
-@pytest.fixture(scope="session")
-def trained_registry(tmp_path_factory: pytest.TempPathFactory, prefect_api: None) -> TrainedRegistry:
+def _train_two_versions(state: Path) -> None:
     from level1_pipeline.flow import training_flow
 
-    state = tmp_path_factory.mktemp("level2-state")
     overrides = {"state_dir": str(state), **SMALL}
     first = training_flow(settings_overrides=overrides)
     second = training_flow(params={"max_iter": 1, "max_depth": 1}, settings_overrides=overrides)
     assert (first.version, first.promoted, second.version, second.promoted) == ("1", True, "2", False)
-    return TrainedRegistry(state, mlflow.get_tracking_uri())
+
+
+@pytest.fixture(scope="session")
+def trained_registry(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> TrainedRegistry:
+    """Trained once per `make test` run: the first test process that needs it trains it (on the Prefect API) into
+    a folder its sibling processes share; each process works on its own copy (tests move aliases). The copy's
+    artifacts stay in that first folder, where the registry's records point (new runs write there too)."""
+    basetemp = tmp_path_factory.getbasetemp()
+    shared = basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else basetemp  # parent: this run's alone
+    trained = shared / "trained-registry"
+    with (shared / "trained-registry.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if training fails
+        if not (trained / "done").exists():
+            request.getfixturevalue("prefect_api")
+            _train_two_versions(trained / "state")
+            (trained / "done").touch()
+    state = tmp_path_factory.mktemp("level2-state")
+    shutil.copytree(trained / "state", state, dirs_exist_ok=True)
+    tracking_uri = Settings(state_dir=state, tracking_uri=None).resolved_tracking_uri
+    use_tracking_uri(tracking_uri)  # as the training left it in the process that trained (not exported)
+    return TrainedRegistry(state, tracking_uri)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,8 @@ def _train_two_versions(state: Path) -> None:
 def trained_registry(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> TrainedRegistry:
     """Trained once per `make test` run: the first test process that needs it trains it (on the Prefect API) into
     a folder its sibling processes share; each process works on its own copy (tests move aliases). The copy's
-    artifacts stay in that first folder, where the registry's records point (new runs write there too)."""
+    artifacts stay in that first folder, where the registry's records point (new runs write there too). A test
+    that runs a flow asks for `prefect_api` itself (a copy does not start one; a flow would start its own)."""
     basetemp = tmp_path_factory.getbasetemp()
     shared = basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else basetemp  # parent: this run's alone
     trained = shared / "trained-registry"

@@ -149,7 +149,7 @@ def test_a_challenger_that_cannot_load_leaves_the_champion_answering_everything(
 
 
 def test_the_monitor_stops_a_clearly_worse_challenger_on_its_live_labels(
-    ab_service: LiveService, challenger: Registry, trained_registry: TrainedRegistry, tmp_path: Path
+    ab_service: LiveService, challenger: Registry, trained_registry: TrainedRegistry, tmp_path: Path, prefect_api: None
 ) -> None:
     """Last in this module: the monitor removes the module's challenger (the crippled version 2)."""
     import mlflow.sklearn

@@ -58,7 +58,7 @@ test: setup system-packages ## Run the test suite, real servers included (instal
 	$(RUN) pytest $(PYTEST_PARALLEL) -m "not walk and not fork" $(ARGS)
 
 test-fast: setup ## The edit loop: pure logic and in-process tests only (no servers, no subprocesses; <= 60 s)
-	$(RUN) pytest -m "not slow and not stack" -n 2 $(ARGS)
+	$(RUN) pytest -m "not slow and not stack" -n 2 --dist loadfile $(ARGS)
 
 test-workshop: setup system-packages ## The long walks (CI runs them): the workshop guide command by command, the three-level comparison
 	$(RUN) pytest -n 2 --dist loadfile -m walk $(ARGS)

@@ -17,6 +17,11 @@ class CpuUse:
 
     load_generator: float = 0.0
     server: dict[int, float] = field(default_factory=dict)  # process id -> cores
+    wall: float = 0.0  # seconds the run lasted
+
+    def server_seconds(self) -> float:
+        """CPU seconds the server's processes used over the run."""
+        return sum(self.server.values()) * self.wall
 
     def describe(self) -> str:
         processes = " + ".join(f"{cores:.2f}" for cores in sorted(self.server.values(), reverse=True))
@@ -50,7 +55,7 @@ def cpu_during(server_pid: int) -> Iterator[CpuUse]:
     use = CpuUse()
     start, children, tree = time.perf_counter(), _children_seconds(), _tree_seconds(server_pid)
     yield use
-    wall = time.perf_counter() - start
+    wall = use.wall = time.perf_counter() - start
     after = _tree_seconds(server_pid)
     use.load_generator = (_children_seconds() - children) / wall
     use.server = {pid: (after[pid] - tree.get(pid, 0.0)) / wall for pid in after}

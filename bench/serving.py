@@ -136,18 +136,44 @@ def release_summary(alone: dict[str, float], release: dict[str, dict[str, float]
 
 
 BARE, FASTAPI = "ceiling: bare ASGI app, constant answer", "ceiling: FastAPI parsing `PredictRequest`, constant answer"
+STRUCTURE = "the service's own app (routers, token checks, middleware, metrics), constant answer"
+CEILINGS = {
+    BARE: "bench.ceiling:bare",
+    FASTAPI: "bench.ceiling:fastapi_parse",
+    STRUCTURE: "bench.ceiling:service_structure",
+}
 
 
-def ceilings(env: dict[str, str], body: Mapping[str, object], seconds: int, work: Path) -> dict[str, dict[str, float]]:
-    """What uvicorn alone and FastAPI with the service's request model reach here (bench/ceiling.py)."""
+def ceilings(
+    env: dict[str, str], body: Mapping[str, object], seconds: int, work: Path, cpu: dict[str, CpuUse]
+) -> dict[str, dict[str, float]]:
+    """What uvicorn alone, FastAPI with the service's request model and the service's own app answering a
+    constant reach here (bench/ceiling.py), with the CPU each server used."""
     results = {}
-    for name, factory in ((BARE, "bench.ceiling:bare"), (FASTAPI, "bench.ceiling:fastapi_parse")):
+    for name, factory in CEILINGS.items():
         port = free_port()
         command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port)]
         command += ["--no-access-log", "--log-level", "warning"]
-        with running_server(command, env, f"http://127.0.0.1:{port}/ping", cwd=ROOT, quiet=True):
+        ping = f"http://127.0.0.1:{port}/{'ready' if name == STRUCTURE else 'ping'}"
+        with running_server(command, env, ping, cwd=ROOT, quiet=True) as server, cpu_during(server.pid) as cpu[name]:
             results[name] = wrk(f"http://127.0.0.1:{port}/predict", body, seconds, work)
     return results
+
+
+def cost_per_request(results: dict[str, dict[str, float]], cpu: dict[str, CpuUse]) -> str:
+    """CPU of the server's processes per answered request (warm-up included), from the ceiling to the service."""
+    lines = {FASTAPI: FASTAPI, STRUCTURE: STRUCTURE, "level 2 service /predict": "1 worker"}
+    cost = {
+        name: cpu[key].server_seconds() * 1000 / (results[name]["requests"] + results[name]["warm_up_requests"])
+        for name, key in lines.items()
+    }
+    parse, structure, service = cost[FASTAPI], cost[STRUCTURE], cost["level 2 service /predict"]
+    return (
+        f"CPU per answered request (the server's processes): FastAPI parsing the request model {parse:.2f} ms; "
+        f"the service's own app answering a constant {structure:.2f} ms (its structure: +{structure - parse:.2f} ms); "
+        f"the service scoring and logging {service:.2f} ms (the model call, the log write and the wait for its "
+        f"commit: +{service - structure:.2f} ms)."
+    )
 
 
 def cpu_summary(results: dict[str, dict[str, float]], cpu: dict[str, CpuUse]) -> str:
@@ -190,7 +216,7 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
                 f"http://127.0.0.1:{port}/invocations", invocations_body, seconds, work
             )
 
-        results |= ceilings(env, predict_body, seconds, work)
+        results |= ceilings(env, predict_body, seconds, work, cpu)
         store = f"sqlite:///{work / 'predictions.db'}"
         with serving(env, store, workers=1) as served:
             with cpu_during(served.pid) as cpu["1 worker"]:
@@ -233,6 +259,8 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
         release_summary(results["level 2 service /predict"], release),
         "",
         ceiling_summary(results),
+        "",
+        cost_per_request(results, cpu),
         "",
         cpu_summary(results, cpu),
         "",

@@ -67,6 +67,7 @@ class PredictionStore:
         attempts: int = 5,
         on_dropped: Callable[[int], None] = lambda rows: None,
     ) -> None:
+        self.on_settled: Callable[[], None] = lambda: None  # called by the writer after each batch's futures are set
         self.engine = create_store_engine(url)
         self.flush_seconds = flush_seconds
         self.max_batch = max_batch
@@ -170,6 +171,14 @@ class PredictionStore:
             for marker in flushes:  # each failed write was reported to its own caller; a flush, of its batch
                 marker.error = error
                 marker.done.set()
+            if writes:
+                self._settled()
+
+    def _settled(self) -> None:
+        try:
+            self.on_settled()
+        except Exception as error:  # a listener's failure must not stop the writer (its futures are set already)
+            log.error("prediction log listener failed: %s", error)
 
     def _write(self, writes: list[_Write]) -> str | None:
         """Insert with retries; never raises (the writer must outlive any error). Returns the error, if any."""

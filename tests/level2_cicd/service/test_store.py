@@ -3,7 +3,9 @@ to every waiting caller, at once after the first failure, until the database is 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from level2_cicd.service.prediction_logger import NotAcknowledgedError, PredictionLogger
 from level2_cicd.service.store import PredictionStore, StoreWriteError
 from shared.data.synthetic import schema_rows
 from shared.prediction_log import PREDICTIONS
@@ -79,3 +82,54 @@ def test_rows_added_after_the_writer_stopped_fail_at_once(tmp_path: Path) -> Non
     stopped.close()
     with pytest.raises(StoreWriteError, match="writer stopped"):
         stopped.add_predictions(_predictions(1)).result(timeout=1)
+
+
+def _acknowledge_all(logger: PredictionLogger, batches: list[list[dict[str, Any]]]) -> list[BaseException | None]:
+    """Each batch added and waited for by its own concurrent request, on one event loop; each one's outcome."""
+
+    async def request(rows: list[dict[str, Any]]) -> None:
+        await logger.acknowledged(logger.store.add_predictions(rows))
+
+    async def main() -> list[BaseException | None]:
+        outcomes = await asyncio.gather(*(request(rows) for rows in batches), return_exceptions=True)
+        return [outcome if isinstance(outcome, BaseException) else None for outcome in outcomes]
+
+    return asyncio.run(main())
+
+
+def test_concurrent_requests_are_acknowledged_once_their_rows_are_committed(store: PredictionStore) -> None:
+    # given 40 requests waiting at once on one event loop (the writer commits them in a few batches)
+    logger = PredictionLogger(store, ack_seconds=10)
+    # when each waits for its rows
+    outcomes = _acknowledge_all(logger, [_predictions(1, first=i) for i in range(40)])
+    # then every one is acknowledged, and every acknowledged row is in the database
+    assert outcomes == [None] * 40
+    assert len(_stored_ids(store)) == 40
+
+
+def test_a_failed_commit_is_not_acknowledged_to_any_request_that_waited_for_it(
+    store: PredictionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a database that refuses every write
+    def database_away(writes: Any) -> None:
+        raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(store, "_insert", database_away)
+    logger = PredictionLogger(store, ack_seconds=10)
+    # when 5 requests wait for their rows
+    outcomes = _acknowledge_all(logger, [_predictions(1, first=i) for i in range(5)])
+    # then none is acknowledged, and each is told why (a 503 the client retries)
+    assert all(isinstance(outcome, NotAcknowledgedError) for outcome in outcomes)
+    assert all("disk I/O error" in str(outcome) for outcome in outcomes)
+
+
+def test_rows_not_committed_within_the_wait_allowed_are_not_acknowledged(store: PredictionStore) -> None:
+    # given a writer that does not get to commit (a future nobody sets), and a wait of 0.2 s
+    logger = PredictionLogger(store, ack_seconds=0.2)
+
+    async def wait() -> None:
+        await logger.acknowledged(Future())
+
+    # when a request waits for it, then it is refused after the wait, not left hanging
+    with pytest.raises(NotAcknowledgedError, match=r"not stored within 0\.2 s"):
+        asyncio.run(wait())

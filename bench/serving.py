@@ -1,7 +1,7 @@
 """Benchmark: the level 2 service against `mlflow models serve` of the same model version.
 
-Single-row requests, 8 concurrent connections, one uvicorn worker each, loopback only, measured
-with `wrk` (Debian package `wrk`). Prints a Markdown section; `--write` appends it to
+Single-row requests (and one line of 100-row requests), 8 concurrent connections, one uvicorn worker each
+unless said, loopback only, measured with `wrk` (Debian package `wrk`). Prints a Markdown section; `--write` appends it to
 docs/benchmarks.md. Every server is bound to 127.0.0.1 on a free port and stopped, also on failure.
 """
 
@@ -90,8 +90,8 @@ def serving(env: dict[str, str], store_url: str, workers: int) -> Iterator[Serve
 def log_completeness(url: str, runs: list[dict[str, float]]) -> str:
     with sa.create_engine(url).connect() as conn:
         logged = conn.execute(sa.text("select count(*) from predictions")).scalar_one()
-    sent = sum(r["requests"] + r["warm_up_requests"] for r in runs)
-    return f"{sa.engine.make_url(url).get_backend_name()} {logged} rows / {sent:.0f} requests"
+    sent = sum((r["requests"] + r["warm_up_requests"]) * r.get("rows_per_request", 1) for r in runs)
+    return f"{sa.engine.make_url(url).get_backend_name()} {logged} rows / {sent:.0f} rows in the requests"
 
 
 AB, SHADOW = "level 2 service /predict, A/B 50% to a challenger", "level 2 service /predict, challenger in shadow"
@@ -184,6 +184,17 @@ def cpu_summary(results: dict[str, dict[str, float]], cpu: dict[str, CpuUse]) ->
     )
 
 
+ROWS_100 = "level 2 service /predict, 100 rows per request"
+
+
+def rows_summary(results: dict[str, dict[str, float]]) -> str:
+    rows_100 = results[ROWS_100]
+    return (
+        f"100 rows per request: {rows_100['rps'] * 100:,.0f} rows/s scored and logged on one worker "
+        f"(target >= 20,000), p99 {rows_100['p99']:.1f} ms."
+    )
+
+
 def ceiling_summary(results: dict[str, dict[str, float]]) -> str:
     service = results["level 2 service /predict"]["rps"]
     return (
@@ -197,6 +208,7 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian) and run again")
     row = to_records(schema_rows(1, seed=1, null_share=0.0))[0]
     predict_body = {"rows": [row]}
+    rows_100_body = {"rows": to_records(schema_rows(100, seed=2, null_share=0.0))}
     invocations_body = {"dataframe_split": {"columns": list(FEATURE_NAMES), "data": [[row[c] for c in FEATURE_NAMES]]}}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -222,7 +234,8 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
             with cpu_during(served.pid) as cpu["1 worker"]:
                 results["level 2 service /predict"] = wrk(f"{served.base}/predict", predict_body, seconds, work)
             results["level 2 service /invocations"] = wrk(f"{served.base}/invocations", invocations_body, seconds, work)
-        logs = {store: ["level 2 service /predict", "level 2 service /invocations"]}
+            results[ROWS_100] = wrk(f"{served.base}/predict", rows_100_body, seconds, work) | {"rows_per_request": 100}
+        logs = {store: ["level 2 service /predict", "level 2 service /invocations", ROWS_100]}
         store_2 = f"sqlite:///{work / 'predictions-2.db'}"
         with serving(env, store_2, workers=2) as served, cpu_during(served.pid) as cpu["2 workers"]:
             results["level 2 service /predict, 2 workers"] = wrk(f"{served.base}/predict", predict_body, seconds, work)
@@ -241,8 +254,8 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
         f"## Serving: level 2 service vs `mlflow models serve` ({datetime.now(UTC):%Y-%m-%d})",
         "",
         f"Machine: {machine()}. "
-        f"wrk, 8 connections, {WARM_UP_SECONDS} s warm-up then {seconds} s per line, single-row requests, "
-        "loopback; prediction logging on (SQLite unless said otherwise); "
+        f"wrk, 8 connections, {WARM_UP_SECONDS} s warm-up then {seconds} s per line, "
+        "single-row requests (unless said), loopback; prediction logging on (SQLite unless said otherwise); "
         "uvicorn workers as said (one otherwise).",
         "",
         "| server | req/s | p50 | p99 | non-2xx | vs mlflow |",
@@ -253,12 +266,14 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
             for name, r in results.items()
         ),
         "",
-        "Prediction log, rows logged vs requests wrk completed (wrk leaves out requests still in flight when it "
-        "stops, which the service answered and logged): " + "; ".join(completeness) + ".",
+        "Prediction log, rows logged vs the rows of the requests wrk completed (wrk leaves out requests still in "
+        "flight when it stops, which the service answered and logged): " + "; ".join(completeness) + ".",
         "",
         release_summary(results["level 2 service /predict"], release),
         "",
         ceiling_summary(results),
+        "",
+        rows_summary(results),
         "",
         cost_per_request(results, cpu),
         "",

@@ -1,8 +1,8 @@
 """Benchmark: the level 2 service against `mlflow models serve` of the same model version.
 
 Single-row requests (and one line of 100-row requests), 8 concurrent connections, one uvicorn worker each
-unless said, loopback only, measured with `wrk` (Debian package `wrk`). Prints a Markdown section; `--write` appends it to
-docs/benchmarks.md. Every server is bound to 127.0.0.1 on a free port and stopped, also on failure.
+unless said, loopback only, measured with `wrk` (Debian package `wrk`). Prints a Markdown section; `--write`
+appends it to docs/benchmarks.md. Every server is bound to 127.0.0.1 on a free port and stopped, also on failure.
 """
 
 from __future__ import annotations

@@ -137,11 +137,12 @@ def release_summary(alone: dict[str, float], release: dict[str, dict[str, float]
 
 BARE, FASTAPI = "ceiling: bare ASGI app, constant answer", "ceiling: FastAPI parsing `PredictRequest`, constant answer"
 STRUCTURE = "the service's own app (routers, token checks, middleware, metrics), constant answer"
-CEILINGS = {
-    BARE: "bench.ceiling:bare",
-    FASTAPI: "bench.ceiling:fastapi_parse",
-    STRUCTURE: "bench.ceiling:service_structure",
+CEILINGS = {  # line: (factory, the path that answers once the server can take the load)
+    BARE: ("bench.ceiling:bare", "ping"),
+    FASTAPI: ("bench.ceiling:fastapi_parse", "ping"),
+    STRUCTURE: ("bench.ceiling:service_structure", "ready"),  # the service's own app: ready once its model loaded
 }
+ONE_WORKER, TWO_WORKERS = "level 2 service /predict", "level 2 service /predict, 2 workers"
 
 
 def ceilings(
@@ -150,24 +151,23 @@ def ceilings(
     """What uvicorn alone, FastAPI with the service's request model and the service's own app answering a
     constant reach here (bench/ceiling.py), with the CPU each server used."""
     results = {}
-    for name, factory in CEILINGS.items():
+    for name, (factory, ready) in CEILINGS.items():
         port = free_port()
         command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port)]
         command += ["--no-access-log", "--log-level", "warning"]
-        ping = f"http://127.0.0.1:{port}/{'ready' if name == STRUCTURE else 'ping'}"
-        with running_server(command, env, ping, cwd=ROOT, quiet=True) as server, cpu_during(server.pid) as cpu[name]:
-            results[name] = wrk(f"http://127.0.0.1:{port}/predict", body, seconds, work)
+        url = f"http://127.0.0.1:{port}"
+        server = running_server(command, env, f"{url}/{ready}", cwd=ROOT, quiet=True)
+        with server as process, cpu_during(process.pid) as cpu[name]:
+            results[name] = wrk(f"{url}/predict", body, seconds, work)
     return results
 
 
 def cost_per_request(results: dict[str, dict[str, float]], cpu: dict[str, CpuUse]) -> str:
     """CPU of the server's processes per answered request (warm-up included), from the ceiling to the service."""
-    lines = {FASTAPI: FASTAPI, STRUCTURE: STRUCTURE, "level 2 service /predict": "1 worker"}
-    cost = {
-        name: cpu[key].server_seconds() * 1000 / (results[name]["requests"] + results[name]["warm_up_requests"])
-        for name, key in lines.items()
-    }
-    parse, structure, service = cost[FASTAPI], cost[STRUCTURE], cost["level 2 service /predict"]
+    parse, structure, service = (
+        cpu[name].server_seconds() * 1000 / (results[name]["requests"] + results[name]["warm_up_requests"])
+        for name in (FASTAPI, STRUCTURE, ONE_WORKER)
+    )
     return (
         f"CPU per answered request (the server's processes): FastAPI parsing the request model {parse:.2f} ms; "
         f"the service's own app answering a constant {structure:.2f} ms (its structure: +{structure - parse:.2f} ms); "
@@ -177,10 +177,10 @@ def cost_per_request(results: dict[str, dict[str, float]], cpu: dict[str, CpuUse
 
 
 def cpu_summary(results: dict[str, dict[str, float]], cpu: dict[str, CpuUse]) -> str:
-    one, two = results["level 2 service /predict"]["rps"], results["level 2 service /predict, 2 workers"]["rps"]
+    one, two = results[ONE_WORKER]["rps"], results[TWO_WORKERS]["rps"]
     return (
         f"2 workers answer {two / one:.2f}x one worker (target 1.6x). CPU during the /predict runs (warm-up "
-        f"included): 1 worker: {cpu['1 worker'].describe()}; 2 workers: {cpu['2 workers'].describe()}."
+        f"included): 1 worker: {cpu[ONE_WORKER].describe()}; 2 workers: {cpu[TWO_WORKERS].describe()}."
     )
 
 
@@ -196,7 +196,7 @@ def rows_summary(results: dict[str, dict[str, float]]) -> str:
 
 
 def ceiling_summary(results: dict[str, dict[str, float]]) -> str:
-    service = results["level 2 service /predict"]["rps"]
+    service = results[ONE_WORKER]["rps"]
     return (
         f"The service's share of the ceiling: {service / results[FASTAPI]['rps']:.1%} of FastAPI parsing the same "
         f"request model, {service / results[BARE]['rps']:.1%} of a bare ASGI app (one worker each)."
@@ -231,15 +231,15 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
         results |= ceilings(env, predict_body, seconds, work, cpu)
         store = f"sqlite:///{work / 'predictions.db'}"
         with serving(env, store, workers=1) as served:
-            with cpu_during(served.pid) as cpu["1 worker"]:
-                results["level 2 service /predict"] = wrk(f"{served.base}/predict", predict_body, seconds, work)
+            with cpu_during(served.pid) as cpu[ONE_WORKER]:
+                results[ONE_WORKER] = wrk(f"{served.base}/predict", predict_body, seconds, work)
             results["level 2 service /invocations"] = wrk(f"{served.base}/invocations", invocations_body, seconds, work)
             results[ROWS_100] = wrk(f"{served.base}/predict", rows_100_body, seconds, work) | {"rows_per_request": 100}
-        logs = {store: ["level 2 service /predict", "level 2 service /invocations", ROWS_100]}
+        logs = {store: [ONE_WORKER, "level 2 service /invocations", ROWS_100]}
         store_2 = f"sqlite:///{work / 'predictions-2.db'}"
-        with serving(env, store_2, workers=2) as served, cpu_during(served.pid) as cpu["2 workers"]:
-            results["level 2 service /predict, 2 workers"] = wrk(f"{served.base}/predict", predict_body, seconds, work)
-        logs[store_2] = ["level 2 service /predict, 2 workers"]
+        with serving(env, store_2, workers=2) as served, cpu_during(served.pid) as cpu[TWO_WORKERS]:
+            results[TWO_WORKERS] = wrk(f"{served.base}/predict", predict_body, seconds, work)
+        logs[store_2] = [TWO_WORKERS]
         if postgres_url:
             with serving(env, postgres_url, workers=2) as served:
                 results["level 2 service /predict, 2 workers, PostgreSQL log"] = wrk(
@@ -269,7 +269,7 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
         "Prediction log, rows logged vs the rows of the requests wrk completed (wrk leaves out requests still in "
         "flight when it stops, which the service answered and logged): " + "; ".join(completeness) + ".",
         "",
-        release_summary(results["level 2 service /predict"], release),
+        release_summary(results[ONE_WORKER], release),
         "",
         ceiling_summary(results),
         "",

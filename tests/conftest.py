@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -73,6 +74,32 @@ def prefect_api() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120), without_heartbeats():
         yield
+
+
+@pytest.fixture(scope="session")
+def migrated_mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty MLflow SQLite store, created and migrated by MLflow itself once per test process (~1 s of
+    migrations each time a store is new); ``a_fresh_state`` copies it."""
+    from mlflow import MlflowClient
+
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture
+def a_fresh_state(migrated_mlflow_store: Path) -> Callable[[Path], Path]:
+    """A new state folder whose MLflow store is a copy of the migrated empty one, not migrated again (~20 stores a
+    suite). The tests that run the commands from nothing (the CLI's, levels 0 and 1 end to end, the guide's walk)
+    let MLflow create their store."""
+
+    def make(folder: Path) -> Path:
+        store = Path(Settings(state_dir=folder, tracking_uri=None).resolved_tracking_uri.removeprefix("sqlite:///"))
+        store.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(migrated_mlflow_store, store)
+        return folder
+
+    return make
 
 
 @pytest.fixture

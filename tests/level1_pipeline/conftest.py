@@ -19,11 +19,13 @@ WEAK_BUT_ABOVE_FLOOR = {"max_iter": 20, "max_depth": 1}  # ROC AUC ~0.77 on this
 
 
 @pytest.fixture
-def overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, a_fresh_state: Callable[[Path], Path]
+) -> Iterator[dict[str, Any]]:
     """Settings for a private state folder (its own MLflow SQLite store) and small data."""
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("MLOPS_TRACKING_URI", raising=False)
-    yield {"state_dir": str(tmp_path / "state"), **SMALL}
+    yield {"state_dir": str(a_fresh_state(tmp_path / "state")), **SMALL}
     mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
 
 

@@ -4,6 +4,7 @@ none of them anywhere (MLflow store and artifacts, the prediction log, reports, 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,12 @@ def _flow_parameters() -> list[str]:
 
 
 def test_a_full_pass_with_every_token_set_writes_none_of_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: None, caplog: pytest.LogCaptureFixture, capsys: Any
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    prefect_api: None,
+    caplog: pytest.LogCaptureFixture,
+    capsys: Any,
+    a_fresh_state: Callable[[Path], Path],
 ) -> None:
     from level1_pipeline.flow import training_flow
     from level2_cicd.monitoring.flow import monitoring_flow
@@ -46,7 +52,7 @@ def test_a_full_pass_with_every_token_set_writes_none_of_them(
     for key, value in SECRETS.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    state = tmp_path / "state"
+    state = a_fresh_state(tmp_path / "state")
     overrides: dict[str, Any] = {"state_dir": str(state), **SYNTHETIC}
     # when level 1 trains, the service answers (right and wrong tokens), and the monitor runs a day
     training_flow(settings_overrides=overrides | {"train_days": 10})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -26,9 +27,11 @@ def test_the_dispatch_carries_the_window_the_monitor_chose_as_dates() -> None:
     assert payload | {"reason": ""} == {"day": 40, "last_day": "2026-02-07", "days": 5, "status": "decay", "reason": ""}
 
 
-def test_ci_trains_the_dispatched_window_and_records_it_under_the_monitored_day(tmp_path: Path) -> None:
+def test_ci_trains_the_dispatched_window_and_records_it_under_the_monitored_day(
+    tmp_path: Path, a_fresh_state: Callable[[Path], Path]
+) -> None:
     # given the monitor's "dispatched" record for day 12
-    state = tmp_path / "state"
+    state = a_fresh_state(tmp_path / "state")
     store = f"sqlite:///{state / 'level2' / 'predictions.db'}"
     history = MonitoringHistory(store)
     history.append({"kind": "retraining", "day": 12, "by": "ci", "status": "dispatched"})

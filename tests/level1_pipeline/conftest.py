@@ -6,6 +6,7 @@ policies and steps do not wait for it.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 import mlflow
 import pytest
 
+from shared.settings import Settings
+from shared.tracking import use_tracking_uri
 from tests.conftest import SMALL
 
 WEAK_BUT_ABOVE_FLOOR = {"max_iter": 20, "max_depth": 1}  # ROC AUC ~0.77 on this data, floor 0.75
@@ -38,3 +41,39 @@ def train(overrides: dict[str, Any], prefect_api: None) -> Callable[..., Any]:
         return training_flow(last_day=last_day, params=params, settings_overrides={**overrides, **extra})
 
     return run
+
+
+@pytest.fixture(scope="session")
+def _first_runs() -> dict[str, Path]:
+    """State folders left by a first training run, by its parameters (filled by ``given_a_champion``)."""
+    return {}
+
+
+@pytest.fixture
+def given_a_champion(
+    overrides: dict[str, Any],
+    prefect_api: None,
+    _first_runs: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    a_fresh_state: Callable[[Path], Path],
+) -> Callable[[dict[str, Any] | None], None]:
+    """Put the test's state where a first training run with ``params`` leaves it: version 1, champion.
+
+    The real flow runs once per test process and parameters; each test gets a copy (tests move aliases and add
+    versions). The copy's records point at the first folder's artifacts, where its new runs write too (unique run
+    ids). The test's process is pointed at the copy, as its own first run would have left it.
+    """
+    from level1_pipeline.flow import training_flow
+
+    def given(params: dict[str, Any] | None = None) -> None:
+        key = repr(sorted((params or {}).items()))
+        if key not in _first_runs:
+            folder = a_fresh_state(tmp_path_factory.mktemp("first-run") / "state")
+            first = training_flow(params=params, settings_overrides={**overrides, "state_dir": str(folder)})
+            assert (first.version, first.promoted) == ("1", True)
+            _first_runs[key] = folder
+        state = Path(overrides["state_dir"])
+        shutil.copytree(_first_runs[key], state, dirs_exist_ok=True)
+        use_tracking_uri(Settings(state_dir=state, tracking_uri=None).resolved_tracking_uri)
+
+    return given

@@ -50,10 +50,10 @@ def test_first_run_registers_version_1_as_champion_with_artifacts_and_tags(train
     assert [a.path for a in client.list_artifacts(outcome.run_id, "reference")] == ["reference/reference.parquet"]
 
 
-def test_logged_model_has_signature_and_loads_by_alias(train: Callable[..., Any]) -> None:
+def test_logged_model_has_signature_and_loads_by_alias(given_a_champion: Callable[..., None]) -> None:
     import mlflow.pyfunc
 
-    train()
+    given_a_champion()
     model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
     assert model.metadata.signature is not None
     assert model.metadata.signature.inputs.input_names() == list(FEATURE_NAMES)
@@ -81,20 +81,23 @@ def test_data_quality_batch_fails_the_gate_and_leaves_the_champion(
     assert failed_runs[0].data.tags["data_gate"] == "failed"
 
 
-def test_crippled_model_is_registered_but_not_promoted(train: Callable[..., Any]) -> None:
-    first = train()
+def test_crippled_model_is_registered_but_not_promoted(
+    train: Callable[..., Any], given_a_champion: Callable[..., None]
+) -> None:
+    given_a_champion()
     worse = train(params={"max_iter": 1, "max_depth": 1}, experiment_name="crippled-experiment")
     client = MlflowClient()
     assert (worse.version, worse.promoted) == ("2", False)
-    assert champion_version(client) == first.version
+    assert champion_version(client) == "1"
     assert client.get_model_version(MODEL, "2").tags["gate.result"] == "failed"
     assert client.get_experiment(client.get_run(worse.run_id).info.experiment_id).name == "crippled-experiment"
 
 
-def test_new_data_promotes_a_winner_and_previous_points_back(train: Callable[..., Any]) -> None:
+def test_new_data_promotes_a_winner_and_previous_points_back(
+    train: Callable[..., Any], given_a_champion: Callable[..., None]
+) -> None:
     # given a weak (but above the floor) champion, when a full model trains on newer days
-    weak = train(params=WEAK_BUT_ABOVE_FLOOR)
-    assert weak.promoted
+    given_a_champion(WEAK_BUT_ABOVE_FLOOR)
     newer = train(last_day=34)
     # then it beats the champion on the same holdout and takes over; `previous` points back
     client = MlflowClient()
@@ -105,8 +108,8 @@ def test_new_data_promotes_a_winner_and_previous_points_back(train: Callable[...
     assert newer.metrics["roc_auc"] > newer.champion_metrics["roc_auc"]
 
 
-def test_rollback_is_one_call(train: Callable[..., Any]) -> None:
-    train(params=WEAK_BUT_ABOVE_FLOOR)
+def test_rollback_is_one_call(train: Callable[..., Any], given_a_champion: Callable[..., None]) -> None:
+    given_a_champion(WEAK_BUT_ABOVE_FLOOR)
     assert train(last_day=34).promoted
     assert Registry(MODEL).rollback(Move("a test", "by hand")) == "1"
     assert champion_version(MlflowClient()) == "1"

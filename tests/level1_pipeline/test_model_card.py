@@ -63,9 +63,11 @@ def test_the_shipped_card_text_is_valid_and_an_empty_one_is_named(tmp_path: Path
         load_card_text(empty)
 
 
-def test_every_version_is_described_from_what_its_run_logged(train: Callable[..., Any]) -> None:
+def test_every_version_is_described_from_what_its_run_logged(
+    train: Callable[..., Any], given_a_champion: Callable[..., None]
+) -> None:
     # given a champion, when a crippled candidate is trained, judged against it and not promoted
-    train()
+    given_a_champion()
     worse = train(params={"max_iter": 1, "max_depth": 1})
     client = MlflowClient()
     # then its registry description is its card, and the card carries what the run logged

@@ -31,10 +31,10 @@ def policy_file(tmp_path: Path, becomes: str, timeout: int = 120) -> str:
 
 
 def test_with_the_challenger_policy_a_winner_becomes_challenger_and_the_champion_stays(
-    train: Callable[..., Any], tmp_path: Path
+    train: Callable[..., Any], given_a_champion: Callable[..., None], tmp_path: Path
 ) -> None:
     # given a champion
-    assert train(params=WEAK_BUT_ABOVE_FLOOR).promoted
+    given_a_champion(WEAK_BUT_ABOVE_FLOOR)
     # when a candidate passes the gates under `candidate_becomes: challenger`
     outcome = train(last_day=34, training_policy_file=policy_file(tmp_path, "challenger"))
     # then it is the challenger, the champion has not moved, and its trail says who made it challenger and why
@@ -77,10 +77,14 @@ def decide_when_asked(verb: str, version: str, reason: str, state_dir: str) -> t
 
 @pytest.mark.parametrize("verb", ["approve", "reject"])
 def test_with_the_approval_policy_only_a_signed_off_candidate_becomes_champion(
-    verb: str, train: Callable[..., Any], overrides: dict[str, Any], tmp_path: Path
+    verb: str,
+    train: Callable[..., Any],
+    given_a_champion: Callable[..., None],
+    overrides: dict[str, Any],
+    tmp_path: Path,
 ) -> None:
     # given a champion, and a person who answers once version 2 waits for sign-off
-    assert train(params=WEAK_BUT_ABOVE_FLOOR).promoted
+    given_a_champion(WEAK_BUT_ABOVE_FLOOR)
     decided = {"approve": "approved", "reject": "rejected"}[verb]
     person = decide_when_asked(verb, "2", f"{decided} after reading the card", overrides["state_dir"])
     # when a candidate passes the gates under `candidate_becomes: approval`
@@ -97,9 +101,11 @@ def test_with_the_approval_policy_only_a_signed_off_candidate_becomes_champion(
         assert registry.trail("2")[-1]["by"] == "ana (sign-off)"
 
 
-def test_no_sign_off_before_the_timeout_is_a_rejection(train: Callable[..., Any], tmp_path: Path) -> None:
+def test_no_sign_off_before_the_timeout_is_a_rejection(
+    train: Callable[..., Any], given_a_champion: Callable[..., None], tmp_path: Path
+) -> None:
     # given a champion; when a candidate waits for a sign-off nobody gives within 3 s
-    assert train(params=WEAK_BUT_ABOVE_FLOOR).promoted
+    given_a_champion(WEAK_BUT_ABOVE_FLOOR)
     outcome = train(last_day=34, training_policy_file=policy_file(tmp_path, "approval", timeout=3))
     # then it is rejected by the timeout and the champion stays
     tags = Registry(MODEL).version(outcome.version).tags
@@ -158,14 +164,14 @@ def test_a_pending_release_is_over_when_its_run_ended_or_it_outlived_the_bound(
 
 
 def test_a_champion_of_another_feature_set_is_replaced_only_when_allowed_and_never_rolled_back_to(
-    train: Callable[..., Any],
+    train: Callable[..., Any], given_a_champion: Callable[..., None]
 ) -> None:
     from shared.feature_set import FEATURES_TAG, feature_set
     from shared.registry import Move
     from shared.schema import FEATURES
 
     # given a champion registered with a feature set the schema no longer has (the schema lost a column since)
-    assert train(params=WEAK_BUT_ABOVE_FLOOR).promoted
+    given_a_champion(WEAK_BUT_ABOVE_FLOOR)
     registry = Registry(MODEL)
     registry.tag("1", {FEATURES_TAG: feature_set(FEATURES) + ",region:categorical"})
     # when the next run trains on today's schema, then it stops before registering, naming the column and the flag

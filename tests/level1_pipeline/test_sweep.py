@@ -83,12 +83,14 @@ def test_trials_run_as_children_a_crash_is_recorded_and_the_best_is_trained_thro
     assert [a.path for a in client.list_artifacts(outcome.run_id, "plots")] == ["plots/trials.png"]
 
 
-def test_a_crippled_space_promotes_nothing_and_says_why(sweep: Callable[..., Any], train: Callable[..., Any]) -> None:
+def test_a_crippled_space_promotes_nothing_and_says_why(
+    sweep: Callable[..., Any], given_a_champion: Callable[..., None]
+) -> None:
     # given a champion, when every trial of the space is crippled (one worker: the gate is what is tried here)
-    champion = train()
+    given_a_champion()
     outcome = sweep({"max_depth": [1], "max_iter": [1, 2]}, workers=1)
     # then the best of them is registered but not promoted, with the model gate's reason
     assert outcome.training is not None
     assert outcome.training.promoted is False
     assert "champion" in outcome.reason
-    assert str(MlflowClient().get_model_version_by_alias(MODEL, "champion").version) == champion.version
+    assert str(MlflowClient().get_model_version_by_alias(MODEL, "champion").version) == "1"

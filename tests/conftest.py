@@ -124,7 +124,25 @@ def edited_copy(tmp_path: Path) -> Callable[[Path, str, str], Path]:
 # `make test` deselects `walk`: the workshop's long walks, which run again, in the room's order, what the tests
 # of each level run one by one (`make test-workshop` runs them; CI runs both).
 SLOW_FIXTURES = frozenset({"prefect_api", "walk", "stack", "trained_registry"})
-HEAVY_FIRST = ("tests/stack/", "tests/fork/", "tests/workshop/test_guide.py", "tests/workshop/test_compare.py")
+# The longest first (the walks, the stack), then the files that take 25 s or more in `make test` (2026-11-30), longest
+# first: the short files fill the processes' ends, so that no long one starts last (~10 s of `make test`).
+HEAVY_FIRST = (
+    "tests/stack/",
+    "tests/fork/",
+    "tests/workshop/test_guide.py",
+    "tests/workshop/test_compare.py",
+    "tests/level1_pipeline/test_flow.py",
+    "tests/level1_pipeline/test_release.py",
+    "tests/level2_cicd/service/test_release_variants.py",
+    "tests/level2_cicd/monitoring/test_detection_rates.py",
+    "tests/level2_cicd/batch/test_batch_job.py",
+    "tests/level2_cicd/test_loop_end_to_end.py",
+    "tests/level1_pipeline/test_model_card.py",
+    "tests/level1_pipeline/test_data_gate.py",
+    "tests/level2_cicd/monitoring/test_retrain_by_ci.py",
+    "tests/level2_cicd/service/test_live_service.py",
+    "tests/level1_pipeline/test_sweep.py",
+)
 
 
 def _rank(item: pytest.Item) -> int:

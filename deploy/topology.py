@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.processes import free_port
+from shared.processes import free_ports
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASES = ("mlflow", "prefect", "predictions")
@@ -32,7 +32,7 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(*(free_port() for _ in range(6)))
+        return cls(*free_ports(6))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import signal
 import socket
 import subprocess
@@ -17,11 +18,51 @@ class ServerStartError(RuntimeError):
     """A server process exited or did not answer in time."""
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as probe:
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_CHOOSE = random.SystemRandom()  # not the seeded module-level generator: two processes must not draw alike
+
+
+def ephemeral_ports() -> range:
+    """The ports the kernel hands out to connections and ``bind(0)`` (Linux's default where it cannot be read)."""
+    try:
+        low, high = (int(bound) for bound in EPHEMERAL_RANGE_FILE.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
+def server_ports() -> range:
+    """Where servers get their ports: below the ephemeral range (or above it when it starts low)."""
+    ephemeral = ephemeral_ports()
+    if ephemeral.start - 1024 >= 4096:
+        return range(max(1024, ephemeral.start - 12000), ephemeral.start)
+    return range(ephemeral.stop, 65536)
+
+
+def free_port(taken: frozenset[int] = frozenset()) -> int:
+    """A free TCP port on 127.0.0.1 for a server, outside the kernel's ephemeral range.
+
+    A port from ``bind(0)`` is released before the server binds it (a server may take seconds to start), and the
+    kernel hands the same range to every other process's connections and ``bind(0)`` (a Dask cluster, a test
+    client): one of them took the stack's MLflow port in a parallel test run. Outside that range, only another
+    server chosen the same way could, drawn at random from ~12,000 ports.
+    """
+    candidates = server_ports()
+    for _ in range(200):
+        port = _CHOOSE.choice(candidates)
+        if port not in taken and port_is_free(port):
+            return port
+    with socket.socket() as probe:  # the range is full: any free port
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports for servers (see ``free_port``)."""
+    ports: list[int] = []
+    for _ in range(count):
+        ports.append(free_port(frozenset(ports)))
+    return ports
 
 
 def port_is_free(port: int) -> bool:

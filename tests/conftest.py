@@ -125,7 +125,8 @@ def edited_copy(tmp_path: Path) -> Callable[[Path, str, str], Path]:
 # of each level run one by one (`make test-workshop` runs them; CI runs both).
 SLOW_FIXTURES = frozenset({"prefect_api", "walk", "stack", "trained_registry"})
 # The longest first (the walks, the stack), then the files that take 25 s or more in `make test` (2026-11-30), longest
-# first: the short files fill the processes' ends, so that no long one starts last (~10 s of `make test`).
+# first, and the last file that needs the Prefect API: the short files fill the processes' ends, so that no long one
+# starts last, and the stack's process, free last, starts no Prefect API of its own (~12 s of CPU each).
 HEAVY_FIRST = (
     "tests/stack/",
     "tests/fork/",
@@ -142,6 +143,7 @@ HEAVY_FIRST = (
     "tests/level2_cicd/monitoring/test_retrain_by_ci.py",
     "tests/level2_cicd/service/test_live_service.py",
     "tests/level1_pipeline/test_sweep.py",
+    "tests/level2_cicd/test_no_secret_in_logs.py",
 )
 
 

@@ -19,6 +19,8 @@ class ServerStartError(RuntimeError):
 
 
 EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+SERVER_PORTS = 12000  # how many ports below the ephemeral range servers draw from (when that many are there)
+FEWEST_BELOW = 4096  # fewer unprivileged ports than this below it: servers draw above it instead
 _CHOOSE = random.SystemRandom()  # not the seeded module-level generator: two processes must not draw alike
 
 
@@ -34,8 +36,8 @@ def ephemeral_ports() -> range:
 def server_ports() -> range:
     """Where servers get their ports: below the ephemeral range (or above it when it starts low)."""
     ephemeral = ephemeral_ports()
-    if ephemeral.start - 1024 >= 4096:
-        return range(max(1024, ephemeral.start - 12000), ephemeral.start)
+    if ephemeral.start - 1024 >= FEWEST_BELOW:
+        return range(max(1024, ephemeral.start - SERVER_PORTS), ephemeral.start)
     return range(ephemeral.stop, 65536)
 
 

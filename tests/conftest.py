@@ -12,6 +12,7 @@ import pytest
 
 from shared.data.simulator import ChurnSimulator
 from shared.data.source import SyntheticSource
+from shared.local_state import SQLITE_PREFIX
 from shared.runtime import PRIVATE_AND_QUIET
 from shared.settings import ENV_FILE_VARIABLE, Settings
 
@@ -94,7 +95,7 @@ def a_fresh_state(migrated_mlflow_store: Path) -> Callable[[Path], Path]:
     let MLflow create their store."""
 
     def make(folder: Path) -> Path:
-        store = Path(Settings(state_dir=folder, tracking_uri=None).resolved_tracking_uri.removeprefix("sqlite:///"))
+        store = Path(Settings(state_dir=folder, tracking_uri=None).resolved_tracking_uri.removeprefix(SQLITE_PREFIX))
         store.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(migrated_mlflow_store, store)
         return folder

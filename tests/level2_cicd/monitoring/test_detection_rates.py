@@ -24,6 +24,9 @@ SEEDS = (1, 2, 3, 4, 5)
 ROWS = 1000
 ONSET = 20
 MAX_FALSE_ALARM_RATE = 0.05
+REFERENCE_DAYS = (5, 11)
+QUIET_DAYS = (14, ONSET - 1, 30, 45)
+BEFORE_ONSET = (REFERENCE_DAYS[0], ONSET - 1)
 
 
 def world(seed: int, name: ScenarioName) -> ChurnSimulator:
@@ -39,10 +42,6 @@ def status_of(sim: ChurnSimulator, reference_days: tuple[int, int], day: int, mo
         auc = classification_metrics(current["churned"], predict_proba(model, current), 0.5)["roc_auc"]
     summary = WindowSummary(day, len(current), drift.share, drift.drifted_columns, len(current), auc)
     return classify(summary, POLICY)[0]
-
-
-QUIET_DAYS = (14, ONSET - 1, 30, 45)
-REFERENCE_DAYS = (5, 11)
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +70,7 @@ def test_none_scenario_stays_quiet(quiet_statuses: dict[tuple[int, int], Status]
 def test_a_drifting_world_is_the_quiet_world_until_its_onset(name: ScenarioName) -> None:
     # so the quiet world's judgements of those days (and its models) hold for the drifting worlds
     for seed in SEEDS:
-        before_onset = (REFERENCE_DAYS[0], ONSET - 1)
-        assert world(seed, name).window(*before_onset).equals(world(seed, ScenarioName.NONE).window(*before_onset))
+        assert world(seed, name).window(*BEFORE_ONSET).equals(world(seed, ScenarioName.NONE).window(*BEFORE_ONSET))
 
 
 def test_the_day_before_the_onset_is_ok_in_every_seed(quiet_statuses: dict[tuple[int, int], Status]) -> None:

@@ -11,13 +11,13 @@ from shared.policy_file import PolicyError, StrictModel, read_policy
 
 
 class DataGatePolicy(StrictModel):
-    min_rows: int = Field(ge=1)
-    max_null_share: float = Field(ge=0, le=1)
+    min_rows: int = Field(default=1000, ge=1)
+    max_null_share: float = Field(default=0.10, ge=0, le=1)
 
 
 class SplitPolicy(StrictModel):
-    validation_share: float = Field(gt=0, lt=1)
-    holdout_share: float = Field(gt=0, lt=1)
+    validation_share: float = Field(default=0.15, gt=0, lt=1)
+    holdout_share: float = Field(default=0.15, gt=0, lt=1)
 
     @model_validator(mode="after")
     def _leaves_training_rows(self) -> SplitPolicy:
@@ -27,8 +27,8 @@ class SplitPolicy(StrictModel):
 
 
 class ModelGatePolicy(StrictModel):
-    min_roc_auc: float = Field(ge=0, le=1)
-    max_auc_drop_vs_champion: float = Field(ge=0, le=1)
+    min_roc_auc: float = Field(default=0.75, ge=0, le=1)
+    max_auc_drop_vs_champion: float = Field(default=0.005, ge=0, le=1)
 
 
 class CandidatePolicy(StrictModel):
@@ -39,11 +39,13 @@ class CandidatePolicy(StrictModel):
 
 
 class TrainingPolicy(StrictModel):
-    version: int = Field(ge=1)
-    data_gate: DataGatePolicy
-    split: SplitPolicy
-    model_gate: ModelGatePolicy
-    release: CandidatePolicy = CandidatePolicy()  # absent (older files): straight to champion, as before
+    """Every value has the template's default: a key a file leaves out (an older fork's file) keeps it."""
+
+    version: int = Field(default=1, ge=1)
+    data_gate: DataGatePolicy = DataGatePolicy()
+    split: SplitPolicy = SplitPolicy()
+    model_gate: ModelGatePolicy = ModelGatePolicy()
+    release: CandidatePolicy = CandidatePolicy()
 
 
 def load_training_policy(path: Path) -> TrainingPolicy:

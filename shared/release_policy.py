@@ -11,17 +11,17 @@ from shared.policy_file import StrictModel, read_policy
 
 
 class Guardrail(StrictModel):
-    min_labelled: int = Field(ge=10)
-    max_auc_loss: float = Field(ge=0, le=1)
+    min_labelled: int = Field(default=100, ge=10)
+    max_auc_loss: float = Field(default=0.02, ge=0, le=1)
 
 
 class JudgePolicy(StrictModel):
-    min_labelled: int = Field(ge=10)
-    max_labelled: int = Field(ge=10)
-    confidence: float = Field(gt=0.5, lt=1)
-    bootstrap_rounds: int = Field(ge=100)
-    min_auc_gain: float = Field(ge=0, le=1)
-    guardrail: Guardrail
+    min_labelled: int = Field(default=300, ge=10)
+    max_labelled: int = Field(default=5000, ge=10)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    bootstrap_rounds: int = Field(default=1000, ge=100)
+    min_auc_gain: float = Field(default=0.0, ge=0, le=1)
+    guardrail: Guardrail = Guardrail()
 
     @model_validator(mode="after")
     def _ordered(self) -> JudgePolicy:
@@ -31,11 +31,13 @@ class JudgePolicy(StrictModel):
 
 
 class LiveTestPolicy(StrictModel):
-    version: int = Field(ge=1)
-    mode: Literal["ab", "shadow", "off"]
-    ab_share: float = Field(ge=0, le=1)
-    routing_header: str = Field(min_length=1)
-    judge: JudgePolicy
+    """Every value has the template's default: a key a file leaves out (an older fork's file) keeps it."""
+
+    version: int = Field(default=1, ge=1)
+    mode: Literal["ab", "shadow", "off"] = "ab"
+    ab_share: float = Field(default=0.5, ge=0, le=1)
+    routing_header: str = Field(default="X-Routing-Key", min_length=1)
+    judge: JudgePolicy = JudgePolicy()
 
 
 def load_release_policy(path: Path) -> LiveTestPolicy:

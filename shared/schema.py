@@ -1,15 +1,23 @@
-"""The one declaration of the churn features, and the check that data honours it.
+"""The features a project declares (``config/schema.yaml``), and the check that data honours it.
 
 The same declaration drives the Great Expectations suite (level 1), the service's request model
-and the monitor's column mapping (level 2).
+and the monitor's column mapping (level 2). A fork edits the YAML file, not this module.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
+from typing import Self
 
 import pandas as pd
+from pydantic import Field, model_validator
+
+from shared.policy_file import PROJECT_ROOT, StrictModel, read_policy
+
+DECLARATION_FILE = PROJECT_ROOT / "config" / "schema.yaml"
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"  # a request field, a log column and a Python name
 
 
 class Kind(StrEnum):
@@ -18,15 +26,14 @@ class Kind(StrEnum):
     CATEGORICAL = "categorical"
 
 
-@dataclass(frozen=True)
-class Feature:
+class Feature(StrictModel):
     """One model input: its type and the values it may take."""
 
-    name: str
+    name: str = Field(pattern=IDENTIFIER)
     kind: Kind
-    description: str
-    minimum: float | None = None
-    maximum: float | None = None
+    description: str = Field(min_length=1)
+    minimum: int | float | None = None  # as written: an integer bound stays one (the rules print it)
+    maximum: int | float | None = None
     categories: tuple[str, ...] = ()
     nullable: bool = False
 
@@ -34,33 +41,47 @@ class Feature:
     def is_categorical(self) -> bool:
         return self.kind is Kind.CATEGORICAL
 
+    @model_validator(mode="after")
+    def _rules_fit_the_kind(self) -> Self:
+        if self.is_categorical and not self.categories:
+            raise ValueError(f"{self.name}: a categorical feature lists its categories")
+        if self.is_categorical and (self.minimum is not None or self.maximum is not None):
+            raise ValueError(f"{self.name}: a categorical feature has categories, not minimum/maximum")
+        if not self.is_categorical and self.categories:
+            raise ValueError(f"{self.name}: only a categorical feature has categories")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"{self.name}: minimum {self.minimum} is above maximum {self.maximum}")
+        return self
 
-FEATURES: tuple[Feature, ...] = (
-    Feature("tenure_months", Kind.INTEGER, "Months since sign-up.", 0, 120),
-    Feature("monthly_charges", Kind.NUMERIC, "Current monthly bill.", 0.0, 500.0),
-    Feature("support_calls_30d", Kind.INTEGER, "Support calls in the last 30 days.", 0, 50),
-    Feature("usage_hours_30d", Kind.NUMERIC, "Hours of use in the last 30 days.", 0.0, 720.0),
-    Feature(
-        "days_since_last_login",
-        Kind.NUMERIC,
-        "Days between the last login and the event date; null if never logged in.",
-        0.0,
-        3650.0,
-        nullable=True,
-    ),
-    Feature("contract", Kind.CATEGORICAL, "Contract type.", categories=("month-to-month", "one-year", "two-year")),
-    Feature(
-        "payment_method",
-        Kind.CATEGORICAL,
-        "How the customer pays.",
-        categories=("card", "bank-transfer", "electronic-check", "mailed-check"),
-    ),
-    Feature("plan", Kind.CATEGORICAL, "Product tier.", categories=("basic", "standard", "premium")),
-)
 
-ID_COLUMN = "customer_id"
-TIME_COLUMN = "event_time"
-LABEL_COLUMN = "churned"
+class Declaration(StrictModel):
+    """What ``config/schema.yaml`` holds: the id, time and label columns and the features, in order."""
+
+    version: int = Field(default=1, ge=1)
+    id_column: str = Field(pattern=IDENTIFIER)
+    time_column: str = Field(pattern=IDENTIFIER)
+    label_column: str = Field(pattern=IDENTIFIER)
+    features: tuple[Feature, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_are_distinct(self) -> Self:
+        names = [self.id_column, self.time_column, self.label_column, *(f.name for f in self.features)]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"every column name appears once (repeated: {', '.join(repeated)})")
+        return self
+
+
+def read_declaration(path: Path = DECLARATION_FILE) -> Declaration:
+    """The project's schema file, validated; a wrong entry raises PolicyError naming the file, key and rule."""
+    return read_policy(path, Declaration)
+
+
+DECLARATION = read_declaration()
+FEATURES: tuple[Feature, ...] = DECLARATION.features
+ID_COLUMN = DECLARATION.id_column
+TIME_COLUMN = DECLARATION.time_column
+LABEL_COLUMN = DECLARATION.label_column
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 NUMERIC_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if not f.is_categorical)

@@ -1,17 +1,42 @@
-"""One typed, frozen settings object for every level; overridable by environment.
+"""One typed, frozen settings object for every level, in layers (the later wins): defaults, the project's
+committed settings file (``config/settings.yaml``), the machine's ``.env``, the environment, a command's flags.
 
 Nothing happens at import: paths are only computed, never created, until an entry point asks.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from shared.settings_layers import (
+    ENV_FILE_VARIABLE,
+    PROJECT_ROOT,
+    SETTINGS_FILE_VARIABLE,
+    ProjectSettingsFile,
+    SettingsError,
+    env_file,
+    explained,
+    load_env_file,
+    secret_names,
+    settings_file,
+)
+
+__all__ = [
+    "ENV_FILE_VARIABLE",
+    "PROJECT_ROOT",
+    "SETTINGS_FILE_VARIABLE",
+    "Settings",
+    "SettingsError",
+    "env_file",
+    "load_env_file",
+    "load_settings",
+    "settings_file",
+]
 
 NAMED_AFTER_THE_PROJECT = {"model_name": "{}-model", "experiment_name": "{}-training"}  # unless set themselves
 
@@ -151,6 +176,18 @@ class Settings(BaseSettings):
                 object.__setattr__(self, name, pattern.format(self.project_name))  # frozen: set once, while validating
         return self
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """A command's own values, then the environment (where ``.env`` was merged), then the project's file."""
+        return init_settings, env_settings, ProjectSettingsFile(settings_cls)
+
     @property
     def state_path(self) -> Path:
         """Absolute state folder (not created here)."""
@@ -189,8 +226,7 @@ class Settings(BaseSettings):
 def overrides_without_secrets(settings: Settings) -> dict[str, object]:
     """The settings a caller changed, as JSON-ready values, minus every secret: safe to pass as flow parameters
     (Prefect stores parameters in its database and shows them in its UI)."""
-    secret = {name for name, field in Settings.model_fields.items() if "SecretStr" in str(field.annotation)}
-    return settings.model_dump(mode="json", exclude_unset=True, exclude=secret)
+    return settings.model_dump(mode="json", exclude_unset=True, exclude=secret_names(Settings.model_fields))
 
 
 def retraining_overrides(settings: Settings) -> dict[str, object]:
@@ -201,34 +237,11 @@ def retraining_overrides(settings: Settings) -> dict[str, object]:
     return overrides
 
 
-ENV_FILE_VARIABLE = "MLOPS_ENV_FILE"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-def env_file() -> Path | None:
-    """The settings file: ``MLOPS_ENV_FILE``, else ``.env`` at the project's root; None when unset or absent."""
-    named = os.environ.get(ENV_FILE_VARIABLE)
-    path = Path(named) if named else (PROJECT_ROOT / ".env" if named is None else None)
-    return path if path is not None and path.is_file() else None
-
-
-def load_env_file() -> dict[str, str]:
-    """Put the settings file's variables into this process's environment, the environment winning.
-
-    Any variable may be there (``MLOPS_*``, ``MLFLOW_TRACKING_URI``, ``PREFECT_API_URL``): processes
-    this one starts inherit them. Returns what was taken from the file.
-    """
-    from dotenv import dotenv_values
-
-    path = env_file()
-    if path is None:
-        return {}
-    taken = {key: value for key, value in dotenv_values(path).items() if value is not None and key not in os.environ}
-    os.environ.update(taken)
-    return taken
-
-
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment and the settings file (``.env``), explicit overrides winning."""
-    load_env_file()
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Read settings from every layer (``config/settings.yaml``, ``.env``, the environment), explicit overrides
+    winning; a value that breaks a rule raises SettingsError naming where it came from."""
+    from_env_file = load_env_file()
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(explained(error, Settings.model_fields, set(overrides), from_env_file)) from None

@@ -1,30 +1,16 @@
-"""`make settings`: every setting in force and where its value came from (environment, settings file, default)."""
+"""`make settings`: every setting in force and the layer its value came from (later layers win):
+default < the project's settings file (config/settings.yaml, committed) < .env (this machine, secrets) < environment.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 
-from pydantic import AliasChoices, SecretStr
+from pydantic import SecretStr
 
-from shared.settings import NAMED_AFTER_THE_PROJECT, Settings, env_file, load_env_file
-
-
-def variable_names(name: str) -> list[str]:
-    """The environment variables that set field ``name``: its aliases, else ``MLOPS_<NAME>``."""
-    alias = Settings.model_fields[name].validation_alias
-    if isinstance(alias, AliasChoices):
-        return [str(choice) for choice in alias.choices]
-    return [f"MLOPS_{name.upper()}"]
-
-
-def origin(name: str, environment: set[str], from_file: dict[str, str]) -> str:
-    for variable in variable_names(name):
-        if variable in environment:
-            return f"environment ({variable})"
-        if variable in from_file:
-            return f"settings file ({variable})"
-    return "default"
+from shared.settings import NAMED_AFTER_THE_PROJECT, Settings, env_file, load_env_file, load_settings, settings_file
+from shared.settings_layers import origin
 
 
 def shown(value: object) -> str:
@@ -33,9 +19,9 @@ def shown(value: object) -> str:
     return "(unset)" if value is None else str(value)
 
 
-def report(settings: Settings, environment: set[str], from_file: dict[str, str]) -> list[str]:
+def report(settings: Settings, environment: set[str], from_env_file: dict[str, str]) -> list[str]:
     def where(name: str) -> str:
-        found = origin(name, environment, from_file)
+        found = origin(name, Settings.model_fields, environment, from_env_file)
         return "from project_name" if found == "default" and name in NAMED_AFTER_THE_PROJECT else found
 
     rows = [(name, shown(getattr(settings, name)), where(name)) for name in Settings.model_fields]
@@ -44,16 +30,19 @@ def report(settings: Settings, environment: set[str], from_file: dict[str, str])
 
 
 def main() -> int:
-    environment = set(os.environ)  # before the file adds to it
-    file = env_file()
-    from_file = load_env_file()
+    environment = set(os.environ)  # before .env adds to it
     try:
-        settings = Settings()
+        project = settings_file()
+        machine = env_file()
+        from_env_file = load_env_file()
+        settings = load_settings()
     except ValueError as invalid:
         print(f"error: {invalid}", file=sys.stderr)
         return 2
-    print(f"settings file: {file if file else '(none: create .env at the project root, or set MLOPS_ENV_FILE)'}")
-    print("\n".join(report(settings, environment, from_file)))
+    print("layers (a later one wins): default < project settings file < .env < environment")
+    print(f"project settings file (committed): {project or '(none: config/settings.yaml, or MLOPS_SETTINGS_FILE)'}")
+    print(f"machine settings file (.env, not committed: secrets, local servers): {machine or '(none)'}")
+    print("\n".join(report(settings, environment, from_env_file)))
     return 0
 
 

@@ -14,16 +14,27 @@ from shared.data.simulator import ChurnSimulator
 from shared.data.source import SyntheticSource
 from shared.local_state import SQLITE_PREFIX
 from shared.runtime import PRIVATE_AND_QUIET
-from shared.settings import ENV_FILE_VARIABLE, Settings
+from shared.settings import ENV_FILE_VARIABLE, SETTINGS_FILE_VARIABLE, Settings
 
-for _key, _value in PRIVATE_AND_QUIET.items():
-    os.environ.setdefault(_key, _value)
+# The suite reads nothing of the caller's world: whatever settings, servers and tokens the shell exports (`eval
+# "$(make -s stack-env)"`, a fork's MLOPS_DATA_SOURCE, a GitHub token) are dropped at the suite's start, in every
+# test process and so in every process a test starts. A test sets what it needs itself.
+CALLERS_WORLD = ("MLOPS_", "MLFLOW_", "PREFECT_", "GITHUB_", "DASK_", "GX_")
+POLICIES = Path(__file__).parent / "policies"
+POLICY_KINDS = ("training", "monitoring", "release", "data")
+# The suite's own world: no settings files of the project (.env, config/settings.yaml) and its own policies (the
+# template's defaults), so a fork's tuned thresholds and settings change no test's result.
+SUITE_WORLD = {
+    ENV_FILE_VARIABLE: "",
+    SETTINGS_FILE_VARIABLE: "",
+    **{f"MLOPS_{kind.upper()}_POLICY_FILE": str(POLICIES / f"{kind}_policy.yaml") for kind in POLICY_KINDS},
+}
+for _key in [key for key in os.environ if key.startswith(CALLERS_WORLD)]:
+    del os.environ[_key]
+os.environ.update(PRIVATE_AND_QUIET | SUITE_WORLD)
 # Test processes run side by side on few cores (`make test` runs groups in parallel). OpenMP's threads spin while
 # they wait and, oversubscribed, starve each other: the fast suite took 106 s on 2 processes instead of 44 s.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-# Tests make their own settings: a developer's `.env` (their servers, their data) must not reach them or the
-# processes they start.
-os.environ[ENV_FILE_VARIABLE] = ""
 
 SMALL_ROWS_PER_DAY = 300
 # Generic tests use days made from the schema alone, so they pass unchanged after a fork edits it;
@@ -34,9 +45,9 @@ SMALL = {**SYNTHETIC, "train_days": 10}  # settings of the tests that train: sma
 
 def environment_without(*prefixes: str) -> dict[str, str]:
     """This process's environment without the variables starting with ``prefixes`` (another world's settings),
-    for a process a test starts; the settings file stays off (a developer's `.env` must not reach it either)."""
+    for a process a test starts; the suite's own world (no settings files, its policies) stays."""
     kept = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    return kept | {ENV_FILE_VARIABLE: ""}
+    return kept | SUITE_WORLD
 
 
 @pytest.fixture(autouse=True)
@@ -104,17 +115,15 @@ def a_fresh_state(migrated_mlflow_store: Path) -> Callable[[Path], Path]:
 
 
 @pytest.fixture
-def edited_copy(tmp_path: Path) -> Callable[[Path, str, str], Path]:
-    """A copy of a shipped config file with one text replaced (it must occur), for bad-config tests."""
+def written_policy(tmp_path: Path) -> Callable[[str], Path]:
+    """A policy file of the test's own (YAML text), for bad-policy tests: never the project's tuned file."""
 
-    def edit(source: Path, old: str, new: str) -> Path:
-        text = source.read_text()
-        assert old in text, f"{old!r} not in {source}"
-        copy = tmp_path / source.name
-        copy.write_text(text.replace(old, new))
-        return copy
+    def write(text: str) -> Path:
+        path = tmp_path / "policy.yaml"
+        path.write_text(text)
+        return path
 
-    return edit
+    return write
 
 
 # --- how the suite is scheduled -------------------------------------------------------------------------------

@@ -11,28 +11,30 @@ from shared.policy_file import PolicyError, StrictModel, read_policy
 
 
 class DriftPolicy(StrictModel):
-    max_drifted_share: float = Field(gt=0, le=1)
+    max_drifted_share: float = Field(default=0.3, gt=0, le=1)
 
 
 class DataQualityPolicy(StrictModel):
-    max_rejected_share: float = Field(gt=0, lt=1)
+    max_rejected_share: float = Field(default=0.05, gt=0, lt=1)
 
 
 class QualityPolicy(StrictModel):
-    min_labelled_rows: int = Field(ge=1)
-    min_roc_auc: float = Field(gt=0.5, le=1)
+    min_labelled_rows: int = Field(default=100, ge=1)
+    min_roc_auc: float = Field(default=0.72, gt=0.5, le=1)
 
 
 class MonitoringPolicy(StrictModel):
-    version: int = Field(ge=1)
-    min_rows: int = Field(ge=1)
-    data_quality: DataQualityPolicy
-    drift: DriftPolicy
-    quality: QualityPolicy
-    consecutive_windows: int = Field(ge=1)
-    min_labelled_days_after_alarm: int = Field(ge=0)
-    retrain_window_days: int = Field(ge=3)
-    cooldown_days: int = Field(ge=0)
+    """Every value has the template's default: a key a file leaves out (an older fork's file) keeps it."""
+
+    version: int = Field(default=1, ge=1)
+    min_rows: int = Field(default=200, ge=1)
+    data_quality: DataQualityPolicy = DataQualityPolicy()
+    drift: DriftPolicy = DriftPolicy()
+    quality: QualityPolicy = QualityPolicy()
+    consecutive_windows: int = Field(default=1, ge=1)
+    min_labelled_days_after_alarm: int = Field(default=5, ge=0)
+    retrain_window_days: int = Field(default=5, ge=3)
+    cooldown_days: int = Field(default=7, ge=0)
     retrain_by: Literal["prefect", "ci"] = "prefect"
 
 

@@ -10,16 +10,18 @@ from shared.policy_file import StrictModel, read_policy
 
 
 class RetentionPolicy(StrictModel):
-    predictions_days: int = Field(ge=1)
-    labels_days: int = Field(ge=1)
-    rejections_days: int = Field(ge=1)
+    predictions_days: int = Field(default=365, ge=1)
+    labels_days: int = Field(default=365, ge=1)
+    rejections_days: int = Field(default=90, ge=1)
 
 
 class DataPolicy(StrictModel):
-    version: int = Field(ge=1)
-    label_horizon_days: int = Field(ge=1)
-    retention: RetentionPolicy
-    purge_batch_rows: int = Field(ge=1)
+    """Every value has the template's default: a key a file leaves out (an older fork's file) keeps it."""
+
+    version: int = Field(default=1, ge=1)
+    label_horizon_days: int = Field(default=90, ge=1)
+    retention: RetentionPolicy = RetentionPolicy()
+    purge_batch_rows: int = Field(default=5000, ge=1)
 
 
 def load_data_policy(path: Path) -> DataPolicy:

@@ -23,8 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def policy_file(tmp_path: Path, becomes: str, timeout: int = 120) -> str:
-    policy = yaml.safe_load((ROOT / "config" / "training_policy.yaml").read_text())
-    policy["release"] = {"candidate_becomes": becomes, "approval_timeout_seconds": timeout}
+    policy = {"release": {"candidate_becomes": becomes, "approval_timeout_seconds": timeout}}  # defaults otherwise
     path = tmp_path / f"policy-{becomes}-{timeout}.yaml"
     path.write_text(yaml.safe_dump(policy))
     return str(path)

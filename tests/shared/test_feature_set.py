@@ -16,9 +16,9 @@ def test_a_column_added_removed_or_of_another_kind_is_named() -> None:
     first = FEATURES[0]
     before, now = ("numeric", "categorical") if first.is_categorical else ("categorical", "numeric")
     trained = [f for f in FEATURES if f.name != FEATURES[-1].name]
-    trained += [Feature("legacy_score", Kind.NUMERIC, "gone since")]
+    trained += [Feature(name="legacy_score", kind=Kind.NUMERIC, description="gone since")]
     trained = [
-        Feature(f.name, Kind(before) if before == "categorical" else Kind.NUMERIC, "") if f is first else f
+        f.model_copy(update={"kind": Kind(before) if before == "categorical" else Kind.NUMERIC}) if f is first else f
         for f in trained
     ]
     # when compared with the schema, then each difference names its columns

@@ -33,20 +33,20 @@ def test_settings_are_frozen_and_strict() -> None:
 def test_overrides_passed_on_to_flows_never_carry_secrets() -> None:
     settings = Settings(seed=5, admin_token="a-1", scoring_token="s-2", labels_token="l-3", github_token="g-4")
     passed = overrides_without_secrets(settings)
-    assert passed == {"seed": 5}
+    assert passed["seed"] == 5
+    assert not {"admin_token", "scoring_token", "labels_token", "github_token"} & set(passed)
+    assert not {"a-1", "s-2", "l-3", "g-4"} & {str(value) for value in passed.values()}
 
 
 def test_a_settings_file_is_read_by_entry_points_and_the_environment_wins(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from shared.settings import load_settings
-    from shared.settings_report import origin
+    from shared.settings_layers import origin
 
     # given a .env with three settings, one of which is also in the environment
     file = tmp_path / "team.env"
     file.write_text("MLOPS_TRAIN_DAYS=9\nMLOPS_SEED=8\nMLFLOW_TRACKING_URI=http://127.0.0.1:5999\n")
-    for key in ("MLOPS_TRAIN_DAYS", "MLFLOW_TRACKING_URI", "MLOPS_TRACKING_URI"):
-        monkeypatch.delenv(key, raising=False)  # what the file adds ends with the test (tests/conftest.py)
     monkeypatch.setenv("MLOPS_SEED", "7")
     monkeypatch.setenv("MLOPS_ENV_FILE", str(file))
     environment = set(os.environ)
@@ -55,24 +55,77 @@ def test_a_settings_file_is_read_by_entry_points_and_the_environment_wins(
     # then the file's values are in force, the environment's win, and each says where it came from
     assert (settings.train_days, settings.seed, settings.tracking_uri) == (9, 7, "http://127.0.0.1:5999")
     from_file = {"MLOPS_TRAIN_DAYS": "9", "MLFLOW_TRACKING_URI": "http://127.0.0.1:5999"}
-    assert origin("train_days", environment, from_file) == "settings file (MLOPS_TRAIN_DAYS)"
-    assert origin("seed", environment, from_file) == "environment (MLOPS_SEED)"
-    assert origin("tracking_uri", environment, from_file) == "settings file (MLFLOW_TRACKING_URI)"
-    assert origin("rows_per_day", environment, from_file) == "default"
+    fields = Settings.model_fields
+    assert origin("train_days", fields, environment, from_file) == f"{file} (MLOPS_TRAIN_DAYS)"
+    assert origin("seed", fields, environment, from_file) == "environment (MLOPS_SEED)"
+    assert origin("tracking_uri", fields, environment, from_file) == f"{file} (MLFLOW_TRACKING_URI)"
+    assert origin("rows_per_day", fields, environment, from_file) == "default"
+
+
+def test_the_projects_committed_settings_sit_below_env_file_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.settings import load_settings
+    from shared.settings_layers import origin
+
+    # given the project's settings file, a machine's .env and the environment, each setting some of the same keys
+    project = tmp_path / "settings.yaml"
+    project.write_text("project_name: lead-scoring\ntrain_days: 14\nseed: 3\nlabel_delay_days: 5\n")
+    machine = tmp_path / ".env"
+    machine.write_text("MLOPS_TRAIN_DAYS=9\nMLOPS_SEED=8\n")
+    monkeypatch.setenv("MLOPS_SETTINGS_FILE", str(project))
+    monkeypatch.setenv("MLOPS_ENV_FILE", str(machine))
+    monkeypatch.setenv("MLOPS_SEED", "7")
+    environment = set(os.environ)
+    # when an entry point loads its settings
+    settings = load_settings()
+    # then each value comes from the latest layer that has it, and `make settings` names that layer
+    assert (settings.project_name, settings.model_name) == ("lead-scoring", "lead-scoring-model")
+    assert (settings.label_delay_days, settings.train_days, settings.seed) == (5, 9, 7)
+    assert origin("label_delay_days", Settings.model_fields, environment, {}) == str(project)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("project_nme: x\n", "project_nme: not a setting"),
+        ("scoring_token: abc\n", "scoring_token: a secret never goes in a committed file"),
+        ("- a list\n", "must map setting names to values"),
+    ],
+)
+def test_a_wrong_key_in_the_projects_settings_file_is_named(
+    text: str, named: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.settings import SettingsError, load_settings
+
+    project = tmp_path / "settings.yaml"
+    project.write_text(text)
+    monkeypatch.setenv("MLOPS_SETTINGS_FILE", str(project))
+    with pytest.raises(SettingsError, match=f"{project}: {named}"):
+        load_settings()
+
+
+def test_a_value_that_breaks_a_rule_is_named_with_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.settings import SettingsError, load_settings
+
+    project = tmp_path / "settings.yaml"
+    project.write_text("rows_per_day: 0\n")
+    monkeypatch.setenv("MLOPS_SETTINGS_FILE", str(project))
+    with pytest.raises(SettingsError, match=f"{project}: rows_per_day: Input should be greater than 0"):
+        load_settings()
 
 
 def test_one_project_name_names_the_model_and_experiments_unless_they_are_set(monkeypatch: pytest.MonkeyPatch) -> None:
     from shared.settings_report import report
 
-    for key in ("MLOPS_MODEL_NAME", "MLOPS_EXPERIMENT_NAME"):
-        monkeypatch.delenv(key, raising=False)
     # given a fork's project name in the environment, and a model name set in one case
     monkeypatch.setenv("MLOPS_PROJECT_NAME", "lead-scoring")
     named, own_model = Settings(), Settings(model_name="scorer")
     # then the names follow the project unless set themselves, and flows are passed only what was set
     assert (named.model_name, named.experiment_name) == ("lead-scoring-model", "lead-scoring-training")
     assert (own_model.model_name, own_model.experiment_name) == ("scorer", "lead-scoring-training")
-    assert overrides_without_secrets(named) == {"project_name": "lead-scoring"}
+    assert overrides_without_secrets(named)["project_name"] == "lead-scoring"
+    assert not {"model_name", "experiment_name"} & set(overrides_without_secrets(named))
     # and `make settings` says where the derived names came from
     shown = {line.split()[0]: line for line in report(named, set(os.environ), {})}
     assert shown["model_name"].endswith("lead-scoring-model  [from project_name]")

@@ -13,20 +13,21 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from level2_cicd.monitoring.policy import MonitoringPolicy
 from level2_cicd.service.routing import variant_for
 from shared.data.synthetic import schema_rows
 from shared.prediction_log import SHADOW, read_log
 from shared.registry import CHALLENGER, Move, Registry
+from shared.release_policy import LiveTestPolicy
 from shared.schema import to_records
 from tests.level2_cicd.conftest import LiveService, TrainedRegistry, serving
 
-ROOT = Path(__file__).resolve().parents[3]
 SHARE = 0.3
 ROWS = to_records(schema_rows(3, seed=5))
 
 
 def release_policy(folder: Path, mode: str) -> str:
-    policy = yaml.safe_load((ROOT / "config" / "release_policy.yaml").read_text()) | {"mode": mode, "ab_share": SHARE}
+    policy = LiveTestPolicy(mode=mode, ab_share=SHARE).model_dump()
     path = folder / f"release-{mode}.yaml"
     path.write_text(yaml.safe_dump(policy))
     return str(path)
@@ -171,7 +172,7 @@ def test_the_monitor_stops_a_clearly_worse_challenger_on_its_live_labels(
         ]
     assert httpx.post(f"{ab_service.base_url}/feedback", json={"labels": labels}, timeout=30).status_code == 200
     # when the monitor runs that day (a policy that never retrains: only the live test is judged)
-    policy = yaml.safe_load((ROOT / "config" / "monitoring_policy.yaml").read_text()) | {"min_rows": 100_000}
+    policy = MonitoringPolicy(min_rows=100_000).model_dump()
     (tmp_path / "monitoring.yaml").write_text(yaml.safe_dump(policy))
     overrides = {
         "state_dir": str(trained_registry.state_dir),

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from level2_cicd.service.data_policy import load_data_policy
+from level2_cicd.service.data_policy import DataPolicy
 from level2_cicd.service.retention import purge
 from shared.data.synthetic import schema_rows
-from shared.policy_file import project_path
 from shared.prediction_log import LABELS, PREDICTIONS, REJECTIONS, create_store_engine
 from shared.schema import to_records
 
@@ -38,7 +37,7 @@ def remaining(engine: sa.Engine, table: sa.Table, column: str) -> list[str]:
 def check_purge(engine: sa.Engine) -> None:
     # given rows of every age around the policy's periods (365 / 365 / 90 days), purged 2 at a time
     fill(engine, {"fresh": 1, "quarter": 100, "old-1": 400, "old-2": 500, "old-3": 600})
-    policy = load_data_policy(project_path(Path("config/data_policy.yaml"))).model_copy(update={"purge_batch_rows": 2})
+    policy = DataPolicy(purge_batch_rows=2)
     # when purged
     done = purge(engine, policy, now=NOW)
     # then only what the policy no longer allows is gone, labels with their predictions

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from level1_pipeline.data_gate import validate_frame
-from level1_pipeline.policy import load_training_policy
+from level1_pipeline.policy import TrainingPolicy
 from shared.data.prediction_log_source import PredictionLogSource
 from shared.data.source import DataSourceError, source_from
 from shared.data.synthetic import schema_rows
@@ -19,7 +19,6 @@ from shared.prediction_log import LABELS, PREDICTIONS, create_store_engine
 from shared.schema import FEATURE_NAMES, ID_COLUMN, LABEL_COLUMN, TIME_COLUMN, find_violations
 from shared.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[3]
 FIRST = date(2026, 3, 1)
 PER_DAY = 20
 
@@ -93,7 +92,7 @@ def test_a_window_with_too_few_labelled_rows_is_refused_by_the_data_gate(tmp_pat
     _log(url, days=1, labelled_days=1)
     rows = PredictionLogSource(url).rows(FIRST, FIRST)
     # when the data gate judges it, then it is refused, saying how many rows and the policy's minimum
-    report = validate_frame(rows, load_training_policy(ROOT / "config" / "training_policy.yaml").data_gate)
+    report = validate_frame(rows, TrainingPolicy().data_gate)
     assert not report.success
     assert f"{PER_DAY - 1}" in report.summary()
     assert "min_rows" in report.summary()

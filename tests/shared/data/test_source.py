@@ -95,7 +95,7 @@ def test_a_value_that_is_not_a_time_is_named_with_its_column(small_window: pd.Da
     frame[TIME_COLUMN] = frame[TIME_COLUMN].astype(str)
     frame.loc[frame.index[2], TIME_COLUMN] = "next tuesday-ish"
     frame.to_csv(tmp_path / "bad.csv", index=False)
-    with pytest.raises(DataSourceError, match=r"column 'event_time': 1 rows: is not a time .*next tuesday-ish"):
+    with pytest.raises(DataSourceError, match=rf"column '{TIME_COLUMN}': 1 rows: is not a time .*next tuesday-ish"):
         _ = FileSource(str(tmp_path / "bad.csv")).table
 
 

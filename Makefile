@@ -19,7 +19,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup settings system-packages lint format test test-fast test-workshop test-fork upstream-check bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
+.PHONY: help setup settings system-packages lint format test test-fast test-workshop test-fork upstream-check template-update bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,6 +75,9 @@ upstream-check: setup system-packages ## Re-resolve uv.lock to the newest allowe
 	@echo "uv.lock now holds the newest versions: 'git checkout uv.lock' goes back, committing it moves the lock (docs/upkeep.md)"
 	$(MAKE) lint test
 	$(MAKE) test-workshop ARGS="$(subst junit.xml,junit-workshop.xml,$(ARGS))"
+
+template-update: ## A fork: merge the template's newer commits, keeping your config/ files (TEMPLATE=its URL or path the first time; BRANCH=main)
+	python3 deploy/template_update.py $(if $(TEMPLATE),--template "$(TEMPLATE)",) $(if $(BRANCH),--branch "$(BRANCH)",)
 
 bench-suite: setup system-packages ## Time `make test-fast`, `make test` and `make test-workshop` as a user runs them; append to docs/benchmarks.md
 	$(RUN) python -m bench.suite_timing --write
@@ -153,10 +156,8 @@ bench-batch: setup ## Benchmark batch scoring on Dask (2 workers) against one py
 retrain: setup ## Train on the newest labelled window (or the monitor's: MONITOR_DAY, LAST_DAY, DAYS); gates decide (retrain.yml)
 	$(if $(MONITOR_DAY),$(RUN) python -m level2_cicd.monitoring retrain --day $(MONITOR_DAY) --last-day $(LAST_DAY) --days $(DAYS),$(RUN) python -m level1_pipeline run)
 
-reset: setup ## Remove all generated state (state/: MLflow, Prefect, prediction logs, reports, hand-off files, the stack's data)
-	$(RUN) python -m deploy.stack remove >/dev/null
-	rm -rf state
-	@echo "removed state/ (MLflow store and artifacts, Prefect home, prediction logs, reports, hand-off files, stack data and its PostgreSQL cluster)"
+reset: setup ## Remove the generated state the commands made (state/: MLflow, Prefect, logs, reports, the stack's data), listing each; anything else there is kept
+	$(RUN) python -m deploy.reset
 
 purge-log: setup ## Delete prediction-log rows older than config/data_policy.yaml allows (in batches)
 	$(RUN) python -m level2_cicd.service.retention

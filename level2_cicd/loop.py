@@ -109,20 +109,31 @@ def release_policies(settings: Settings, mode: str) -> dict[str, str]:
     return {key: str(path) for key, path in paths.items()}
 
 
-MODEL_SUFFIX = "-level2"  # level 2's demo has its own registered model: it never moves level 1's champion
+# The demo has its own registered model (it never moves level 1's champion) and its own level 2 folder (it never
+# touches the log and reports of your own `make serve` / `make replay` / `make monitor` in state/level2).
+MODEL_SUFFIX = "-level2"
+DEMO_FOLDER = "level2-demo"
+MADE_BY_THE_DEMO = ".made-by-make-level2"  # a fresh start removes a folder only when the demo made it
+
+
+class NotTheDemosError(RuntimeError):
+    """The demo's folder holds something the demo did not make: it is left alone, and the demo stops."""
 
 
 def fresh_state(settings: Settings) -> str:
-    """Remove what an earlier run of the loop left (its log, monitor memory, reports, registered model)."""
+    """Remove what an earlier run of the demo left (its level 2 folder, its registered model), nothing else."""
     import shutil
 
     from shared.registry import Registry
 
-    shutil.rmtree(settings.level2_dir, ignore_errors=True)
+    folder = settings.level2_dir
+    if folder.exists() and not (folder / MADE_BY_THE_DEMO).is_file():
+        raise NotTheDemosError(f"{folder} was not made by `make level2`: move it away (nothing was removed)")
+    shutil.rmtree(folder, ignore_errors=True)
     Registry(settings.model_name).delete()  # none yet on a first run
-    kept = "" if settings.prediction_store_url is None else "; the log at MLOPS_PREDICTION_STORE_URL is kept"
-    removed = f"removed {settings.level2_dir} and model {settings.model_name!r}{kept}"
-    return f"fresh level 2 state: {removed} (--continue keeps them)"
+    folder.mkdir(parents=True)
+    (folder / MADE_BY_THE_DEMO).write_text("made by `make level2` (its fresh start removes this folder)\n")
+    return f"fresh level 2 demo state: removed {folder} and model {settings.model_name!r} (--continue keeps them)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         "scenario": args.scenario,
         "scenario_start_day": args.onset,
         "model_name": base.model_name + MODEL_SUFFIX,
+        "level2_folder": DEMO_FOLDER,  # and its own log there, even when your shell points at a stack's
+        "prediction_store_url": f"sqlite:///{base.state_path / DEMO_FOLDER / 'predictions.db'}",
         "retrain_data_source": base.retrain_data_source or "prediction_log",  # learn from what the service saw
     }
     if args.release:
@@ -166,13 +179,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"level 2 loop: {args.days} days from day {args.first_day}, {args.scenario} from day {args.onset}")
     with orchestration_ready(training_warm_up(settings)):
         if not args.keep:
-            print(fresh_state(settings))
+            try:
+                print(fresh_state(settings))
+            except NotTheDemosError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
         chunk = RELEASE_CHUNK if args.release else CHUNK
         timeline = run_loop(settings, overrides, args.first_day, args.days, chunk=chunk).timeline
     retrainings = [r for r in timeline if r.retrained]
     print(f"\n{len(retrainings)} automated retraining(s); now serving v{timeline[-1].served_version}.")
     print(f"Reports: {settings.level2_dir / 'reports'}  ({(datetime.now() - started).seconds} s)")
-    print("Dashboard: make dashboard (Evidently UI of these windows)")
+    print(f"Dashboard: make dashboard (Evidently UI of these windows: project {settings.model_name})")
     return 0
 
 

@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     monitoring_policy_file: Path = Field(
         default=Path("config/monitoring_policy.yaml"), description="Drift/decay thresholds, cooldown (versioned)."
     )
+    level2_folder: str = Field(
+        default="level2",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Folder in state_dir of level 2's prediction log, monitor memory and reports (`make level2`'s "
+        "demo keeps its own, level2-demo, so it never touches yours).",
+    )
     prediction_store_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the prediction log; defaults to SQLite under state_dir."
     )
@@ -216,7 +222,7 @@ class Settings(BaseSettings):
 
     @property
     def level2_dir(self) -> Path:
-        return self.state_path / "level2"
+        return self.state_path / self.level2_folder
 
     @property
     def artifact_root(self) -> Path:

@@ -60,7 +60,7 @@ def serve_dashboard(settings: Settings, port: int) -> int:
 
     from level2_cicd.monitoring.dashboard import workspace_folder
 
-    folder = workspace_folder(settings.level2_dir)
+    folder = workspace_folder(settings.state_path)
     if not folder.is_dir():
         print(f"error: no monitored window in {folder} yet: run `make level2` or `make monitor` first", file=sys.stderr)
         return 2

@@ -30,8 +30,9 @@ class WindowFacts:
     served_version: str
 
 
-def workspace_folder(level2_dir: Path) -> Path:
-    return level2_dir / "evidently"
+def workspace_folder(state_path: Path) -> Path:
+    """One workspace for every level 2 folder (yours and the demo's): a project per registered model."""
+    return state_path / "evidently"
 
 
 def publish_window(

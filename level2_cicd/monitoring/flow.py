@@ -152,7 +152,7 @@ def dashboard_task(
 ) -> None:
     """Add the window to the live dashboard (`make dashboard`: Evidently's UI over the workspace)."""
     facts = WindowFacts(summary.day, window.start, summary.rejected_share, champion.version)
-    publish_window(workspace_folder(settings.level2_dir), settings.model_name, facts, drift_snapshot, window.labelled)
+    publish_window(workspace_folder(settings.state_path), settings.model_name, facts, drift_snapshot, window.labelled)
 
 
 @task(name="judge-live-test", cache_policy=NO_CACHE)

@@ -1,16 +1,19 @@
-"""A fork of another shape, made from this checkout as a team would make it (for the fork test and `make test-fork`).
+"""A fork of another shape, made as a team makes it and kept up to date as a team would (`make test-fork`).
 
 The fork is scikit-learn's bundled breast-cancer data (no download): 8 numeric features (one nullable),
-two categorical ones and an integer count added, a different label and id, event times over 60 days from a
-date that is not the simulator's, in two files (a CSV whose times carry two UTC offsets, and a Parquet file),
-the newest days' labels not yet known. What the fork edits: `shared/schema.py`, its settings file `.env`
-and the thresholds in `config/*.yaml`; nothing else.
+two categorical ones and an integer count added, its own label, id and time column (`measured_at`), event times
+over 60 days from a date that is not the simulator's, in two files (a CSV whose times carry two UTC offsets, and a
+Parquet file), the newest days' labels not yet known. The fork is made from an **older commit** of this template (the
+first with the fork layout: a fork's own things in `config/`), where it edits only `config/schema.yaml`,
+`config/settings.yaml` and thresholds in `config/*.yaml`, commits, and then takes this checkout's current commit with
+`make template-update` (it must merge with no conflict and keep the fork's files).
 
-`make test-fork` runs tests/fork/test_fork_with_its_own_data.py (levels 0-2 on the fork's own files), then
-`python -m tests.fork.another_shape [FOLDER]`, which makes the fork in FOLDER/project (a new temporary
-folder otherwise, removed when the tests pass) and runs the README's step-6 test command there,
-`make test ARGS="-m 'not churn'"`: the fork installs its own environment and runs its own tests. Its exit code
-is the command's.
+`make test-fork` runs tests/fork/test_fork_with_its_own_data.py (levels 0-2 on the fork's own files, thresholds sized
+for its ~10 rows a day), then `python -m tests.fork.another_shape [FOLDER]`, which makes such a fork with thresholds
+sized for 7,500-row windows in FOLDER/project (a new temporary folder otherwise, removed when the tests pass) and runs
+the README's step-6 test command there, `make test ARGS="-m 'not churn'"`, inside a caller's world
+(tests/fork/callers_world.py: the fork's shell exports its servers, tokens and data); nothing may appear where those
+variables point. Both take this checkout's committed HEAD, not uncommitted edits. The exit code is the command's.
 """
 
 from __future__ import annotations
@@ -28,36 +31,60 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tests.fork import callers_world
+
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_DATE = date(2025, 3, 10)
 DAYS = 60
 UNLABELLED_DAYS = 3
 NEWEST_LABELLED = FIRST_DATE + timedelta(days=DAYS - UNLABELLED_DAYS - 1)
+TIME_COLUMN = "measured_at"
 # variables naming this checkout's world: its settings, servers and environment
-THIS_CHECKOUTS = ("MLOPS_", "MLFLOW_TRACKING", "PREFECT_API", "PREFECT_HOME", "VIRTUAL_ENV")
+THIS_CHECKOUTS = ("MLOPS_", "MLFLOW_", "PREFECT_", "VIRTUAL_ENV", "GITHUB_", "DASK_")
 README_TEST_COMMAND = ["make", "test", "ARGS=-m 'not churn'"]
+FORK_LAYOUT = ".gitattributes"  # the fork layout arrived with it: the oldest commit a fork is made from
+IDENTITY = {
+    f"GIT_{who}_{what}": value
+    for who in ("AUTHOR", "COMMITTER")
+    for what, value in (("NAME", "A fork's team"), ("EMAIL", "team@fork.invalid"))
+}
 
-# What the fork writes into shared/schema.py: its features, id and label (nothing else changes).
-FORK_FEATURES = """FEATURES: tuple[Feature, ...] = (
-    Feature("radius", Kind.NUMERIC, "Mean radius of the cell nuclei.", 0.0, 50.0),
-    Feature("texture", Kind.NUMERIC, "Mean texture (grey-scale deviation).", 0.0, 60.0),
-    Feature("perimeter", Kind.NUMERIC, "Mean perimeter.", 0.0, 300.0),
-    Feature("area", Kind.NUMERIC, "Mean area.", 0.0, 5000.0),
-    Feature("smoothness", Kind.NUMERIC, "Mean smoothness.", 0.0, 1.0),
-    Feature("compactness", Kind.NUMERIC, "Mean compactness.", 0.0, 1.0),
-    Feature("concavity", Kind.NUMERIC, "Mean concavity; null when not measured.", 0.0, 1.0, nullable=True),
-    Feature("symmetry", Kind.NUMERIC, "Mean symmetry.", 0.0, 1.0),
-    Feature("lab", Kind.CATEGORICAL, "Which lab measured the case.", categories=("north", "south", "east")),
-    Feature("size_band", Kind.CATEGORICAL, "Size band of the scan.", categories=("small", "medium", "large")),
-    Feature("prior_visits", Kind.INTEGER, "Visits before this case.", 0, 30),
-)
-
-ID_COLUMN = "case_id"
-TIME_COLUMN = "event_time"
-LABEL_COLUMN = "malignant"
+# What the fork writes into config/schema.yaml (README step 1).
+FORK_SCHEMA = f"""# The cases our lab scores (a fork of mlops-levels).
+version: 1
+id_column: case_id
+time_column: {TIME_COLUMN}
+label_column: malignant
+features:
+  - {{name: radius, kind: numeric, description: Mean radius of the cell nuclei., minimum: 0.0, maximum: 50.0}}
+  - {{name: texture, kind: numeric, description: Mean texture (grey-scale deviation)., minimum: 0.0, maximum: 60.0}}
+  - {{name: perimeter, kind: numeric, description: Mean perimeter., minimum: 0.0, maximum: 300.0}}
+  - {{name: area, kind: numeric, description: Mean area., minimum: 0.0, maximum: 5000.0}}
+  - {{name: smoothness, kind: numeric, description: Mean smoothness., minimum: 0.0, maximum: 1.0}}
+  - {{name: compactness, kind: numeric, description: Mean compactness., minimum: 0.0, maximum: 1.0}}
+  - name: concavity
+    kind: numeric
+    description: Mean concavity; null when not measured.
+    minimum: 0.0
+    maximum: 1.0
+    nullable: true
+  - {{name: symmetry, kind: numeric, description: Mean symmetry., minimum: 0.0, maximum: 1.0}}
+  - {{name: lab, kind: categorical, description: Which lab measured the case., categories: [north, south, east]}}
+  - {{name: size_band, kind: categorical, description: Size band of the scan., categories: [small, medium, large]}}
+  - {{name: prior_visits, kind: integer, description: Visits before this case., minimum: 0, maximum: 30}}
 """
-# What the fork writes into its settings file, `.env` at its root (README step 2).
-FORK_SETTINGS = "MLOPS_DATA_SOURCE=files\nMLOPS_DATA_PATH=data\nMLOPS_PROJECT_NAME=cancer\n"
+# What the fork writes into config/settings.yaml (README step 2): committed, so every clone reads its data.
+FORK_SETTINGS = {"project_name": "cancer", "data_source": "files", "data_path": "data"}
+Thresholds = dict[str, dict[str, float]]
+# Its thresholds (README step 3), by file and key: sized for its ~10 rows a day, or for 7,500-row windows.
+SMALL_THRESHOLDS: Thresholds = {
+    "training_policy.yaml": {"min_rows": 100},
+    "monitoring_policy.yaml": {"min_rows": 5, "min_labelled_rows": 5},
+}
+LARGE_THRESHOLDS: Thresholds = {
+    "training_policy.yaml": {"min_rows": 7500, "min_roc_auc": 0.8},
+    "monitoring_policy.yaml": {"min_rows": 350, "min_labelled_rows": 300, "max_drifted_share": 0.2},
+}
 SKLEARN_NAMES = {
     "mean radius": "radius",
     "mean texture": "texture",
@@ -84,19 +111,26 @@ def fork_data() -> pd.DataFrame:
     frame["size_band"] = pd.cut(frame["area"], [0, 500, 1000, np.inf], labels=["small", "medium", "large"]).astype(str)
     frame["prior_visits"] = np.minimum(rng.poisson(3, len(frame)), 30)
     seconds = np.sort(rng.uniform(0, DAYS * 86400, len(frame)))
-    frame.insert(0, "event_time", pd.Timestamp(FIRST_DATE) + pd.to_timedelta(seconds, unit="s"))
+    frame.insert(0, TIME_COLUMN, pd.Timestamp(FIRST_DATE) + pd.to_timedelta(seconds, unit="s"))
     frame.insert(0, "case_id", [f"case-{i}" for i in range(len(frame))])
-    unknown = frame["event_time"].dt.date >= FIRST_DATE + timedelta(days=DAYS - UNLABELLED_DAYS)
+    unknown = frame[TIME_COLUMN].dt.date >= FIRST_DATE + timedelta(days=DAYS - UNLABELLED_DAYS)
     frame.loc[unknown, "malignant"] = np.nan
     return frame
 
 
-def _replace(path: Path, pattern: str, new: str) -> None:
+def _set(path: Path, key: str, value: object) -> None:
+    """Change one value in place, as a team edits a shipped file (the key must occur once, at any depth)."""
     text = path.read_text()
-    changed, count = re.subn(pattern, lambda _: new, text, flags=re.DOTALL)
+    changed, count = re.subn(rf"(?m)^(\s*{key}:\s*)[^\s#]+", lambda m: f"{m.group(1)}{value}", text)
     if count != 1:
-        raise AssertionError(f"{pattern!r} not found once in {path}")
+        raise AssertionError(f"{key!r} not found once in {path}")
     path.write_text(changed)
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=os.environ | IDENTITY)
+    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
+    return done.stdout.strip()
 
 
 @dataclass(frozen=True)
@@ -113,19 +147,26 @@ class Fork:
         return done
 
 
-def _copy_checkout(root: Path) -> None:
-    """The checkout's files as git sees them (tracked and new, not ignored): a clone with today's edits."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    for name in listed.stdout.splitlines():
-        if (ROOT / name).is_file():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, root / name)
+def oldest_fork_layout() -> str:
+    """The oldest commit of this checkout with the fork layout: the older the base, the more an update must merge."""
+    return git(ROOT, "log", "--diff-filter=A", "--format=%H", "--", FORK_LAYOUT).splitlines()[-1]
+
+
+def _fork_from(root: Path, base: str) -> None:
+    """Clone this checkout to ``root`` at commit ``base``, as a team's fork of that day's template."""
+    subprocess.run(["git", "clone", "--quiet", "--no-checkout", str(ROOT), str(root)], check=True, timeout=300)
+    git(root, "checkout", "--quiet", "-b", "fork", base)
+
+
+def _take_the_template(root: Path) -> str:
+    """`make template-update` in the fork, taking this checkout's committed HEAD; it must merge with no conflict."""
+    branch = git(ROOT, "symbolic-ref", "--short", "HEAD")
+    command = [sys.executable, "deploy/template_update.py", "--template", str(ROOT), "--branch", branch]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, env=os.environ | IDENTITY, timeout=300)
+    assert done.returncode == 0, f"the fork did not take the template's {branch}: {done.stdout}{done.stderr}"
+    assert git(root, "rev-parse", "HEAD^{tree}") != "", done.stdout
+    assert git(ROOT, "rev-parse", "HEAD") in git(root, "rev-list", "HEAD"), "the template's HEAD was not merged"
+    return done.stdout
 
 
 def _write_data(folder: Path, data: pd.DataFrame) -> None:
@@ -133,28 +174,37 @@ def _write_data(folder: Path, data: pd.DataFrame) -> None:
     folder.mkdir()
     half = len(data) // 2
     exported = data.iloc[:half].copy()
-    utc = exported["event_time"].dt.tz_localize("UTC")
+    utc = exported[TIME_COLUMN].dt.tz_localize("UTC")
     paris, new_york = utc.dt.tz_convert("Europe/Paris"), utc.dt.tz_convert("America/New_York")
-    exported["event_time"] = [
+    exported[TIME_COLUMN] = [
         (p if i % 2 else n).isoformat() for i, (p, n) in enumerate(zip(paris, new_york, strict=True))
     ]
     exported.to_csv(folder / "cases-2025a.csv", index=False)
     data.iloc[half:].to_parquet(folder / "cases-2025b.parquet", index=False)
 
 
-def make_fork(root: Path) -> Fork:
-    """Copy this checkout to ``root`` and make the fork's three edits; its data in ``root/data``."""
-    _copy_checkout(root)
-    _replace(
-        root / "shared/schema.py",
-        r"FEATURES: tuple\[Feature, \.\.\.\] = \(.*?\nLABEL_COLUMN = \"churned\"\n",
-        FORK_FEATURES,
-    )
-    # the thresholds, sized for ~10 rows a day (README step 3)
-    _replace(root / "config/training_policy.yaml", r"min_rows: 1000", "min_rows: 100")
-    _replace(root / "config/monitoring_policy.yaml", r"min_rows: 200", "min_rows: 5")
-    _replace(root / "config/monitoring_policy.yaml", r"min_labelled_rows: 100", "min_labelled_rows: 5")
-    (root / ".env").write_text(FORK_SETTINGS)
+def _edit_as_the_team(config: Path, thresholds: Thresholds) -> None:
+    """The fork's edits: its schema, its settings, its thresholds; nothing outside config/."""
+    (config / "schema.yaml").write_text(FORK_SCHEMA)
+    for key, value in FORK_SETTINGS.items():
+        if re.search(rf"(?m)^{key}:", (config / "settings.yaml").read_text()):
+            _set(config / "settings.yaml", key, value)
+        else:
+            with (config / "settings.yaml").open("a") as file:
+                file.write(f"{key}: {value}\n")
+    for name, values in thresholds.items():
+        for threshold, number in values.items():
+            _set(config / name, threshold, number)
+
+
+def make_fork(root: Path, thresholds: Thresholds = SMALL_THRESHOLDS) -> Fork:
+    """A fork made from the oldest commit with the fork layout, edited there, then updated to this checkout's HEAD."""
+    _fork_from(root, oldest_fork_layout())
+    _edit_as_the_team(root / "config", thresholds)
+    git(root, "commit", "--quiet", "-am", "Our fork: our schema, settings and thresholds")
+    ours = {name: (root / "config" / name).read_text() for name in ("schema.yaml", "settings.yaml", *thresholds)}
+    _take_the_template(root)
+    assert {name: (root / "config" / name).read_text() for name in ours} == ours, "the update changed the fork's own"
     if (ROOT / ".tools").is_dir():
         (root / ".tools").symlink_to(ROOT / ".tools")  # the pinned uv `make setup` installed (not in git)
     data = fork_data()
@@ -169,9 +219,18 @@ def make_fork(root: Path) -> Fork:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     folder = Path(args[0]) if args else Path(tempfile.mkdtemp(prefix="mlops-fork-"))
-    fork = make_fork(folder / "project")
-    print(f"a fork of another shape in {fork.root}; there: {' '.join(README_TEST_COMMAND)}", flush=True)
-    code = subprocess.run(README_TEST_COMMAND, cwd=fork.root, env=fork.env).returncode
+    fork = make_fork(folder / "project", LARGE_THRESHOLDS)
+    world = folder / "callers-world"
+    env = fork.env | callers_world.prepare(world)
+    print(f"a fork of another shape in {fork.root}; there, in its team's shell: {' '.join(README_TEST_COMMAND)}")
+    code = subprocess.run(README_TEST_COMMAND, cwd=fork.root, env=env).returncode
+    written = callers_world.changes(world)
+    if written:
+        print(f"the fork's tests wrote where its shell's variables point ({world}): {', '.join(written)}", flush=True)
+        code = code or 1
+    if (fork.root / "state").exists():
+        print(f"the fork's tests wrote into its state folder ({fork.root / 'state'})", flush=True)
+        code = code or 1
     if code == 0 and not args:
         shutil.rmtree(folder, ignore_errors=True)
     elif code != 0:

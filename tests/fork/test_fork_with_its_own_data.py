@@ -1,5 +1,6 @@
-"""The template claim, on every commit: a fork with another dataset runs levels 0-2 by editing only
-the schema, its settings file and the thresholds (the fork: tests/fork/another_shape.py).
+"""The template claim, on every commit: a fork with another dataset runs levels 0-2 by editing only its own files
+in config/ (schema, settings, thresholds), and takes the template's newer commits with no conflict (the fork, made
+from an older commit and updated to this one: tests/fork/another_shape.py).
 
 It runs in a temporary copy of this checkout, through the same entry points a user calls. `make test-fork` runs
 this file, then the README's step-6 test command whole inside such a fork; `make test` leaves both out (CI runs
@@ -19,7 +20,15 @@ import pandas as pd
 import pytest
 
 from shared.processes import free_port, running_server
-from tests.fork.another_shape import DAYS, FEATURE_COLUMNS, FIRST_DATE, NEWEST_LABELLED, Fork, make_fork
+from tests.fork.another_shape import (
+    DAYS,
+    FEATURE_COLUMNS,
+    FIRST_DATE,
+    NEWEST_LABELLED,
+    TIME_COLUMN,
+    Fork,
+    make_fork,
+)
 
 # Processes and servers of its own (make test-fast skips it); it proves this template's claim, so it runs with the
 # fork's own suite in `make test-fork`; and it rewrites *this* template's churn schema, so a fork's own
@@ -33,8 +42,9 @@ def fork(tmp_path_factory: pytest.TempPathFactory) -> Fork:
 
 
 def test_the_fork_runs_its_own_code_not_this_checkouts(fork: Fork) -> None:
-    done = fork.run("-c", "import shared.schema as s; print(s.__file__, s.LABEL_COLUMN)")
-    assert done.stdout.split() == [str(fork.root / "shared" / "schema.py"), "malignant"]
+    done = fork.run("-c", "import shared.schema as s; print(s.__file__, s.DECLARATION_FILE, s.TIME_COLUMN)")
+    expected = [str(fork.root / "shared" / "schema.py"), str(fork.root / "config" / "schema.yaml"), TIME_COLUMN]
+    assert done.stdout.split() == expected
 
 
 def test_level0_trains_on_the_newest_labelled_window(fork: Fork) -> None:
@@ -75,7 +85,7 @@ def _features(frame: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def test_the_service_serves_the_forks_model_and_logs_feedback(fork: Fork, service: ForkService) -> None:
-    day = fork.data[fork.data["event_time"].dt.date == FIRST_DATE + timedelta(days=50)]
+    day = fork.data[fork.data[TIME_COLUMN].dt.date == FIRST_DATE + timedelta(days=50)]
     answer = httpx.post(f"{service.base}/predict", json={"rows": _features(day)}, timeout=30)
     assert answer.status_code == 200, answer.text
     assert {p["model_version"] for p in answer.json()["predictions"]} == {"1"}
@@ -90,7 +100,7 @@ def test_replay_then_one_monitoring_window_on_the_forks_calendar(fork: Fork, ser
     # given the fork's last days, the unlabelled newest ones included, replayed through its service (make replay)
     monitored = NEWEST_LABELLED
     first, last = monitored - timedelta(days=3), FIRST_DATE + timedelta(days=DAYS - 1)
-    days = fork.data[fork.data["event_time"].dt.date.between(first, last)]
+    days = fork.data[fork.data[TIME_COLUMN].dt.date.between(first, last)]
     rows, labels = len(days), int(days["malignant"].notna().sum())
     assert 0 < labels < rows, "the range must hold labelled and unlabelled rows, or it shows nothing"
     replayed = fork.run("-m", "level2_cicd.replay", "--from", str(first), "--to", str(last), "--url", service.base)

@@ -50,22 +50,34 @@ def test_broken_upstream_data_is_a_data_quality_alarm_the_loop_lives_through_wit
 def test_a_fresh_loop_removes_only_its_own_state_and_model(tmp_path: Path) -> None:
     from mlflow import MlflowClient
 
-    from level2_cicd.loop import MODEL_SUFFIX, fresh_state
+    from level2_cicd.loop import DEMO_FOLDER, MODEL_SUFFIX, NotTheDemosError, fresh_state
     from shared.tracking import connect
 
-    # given a level 1 model and an earlier loop's model, log and reports
-    settings = Settings(state_dir=tmp_path / "state", model_name="churn-model" + MODEL_SUFFIX)
+    # given a level 1 model, your own level 2 log, and an earlier demo's model, log and reports
+    yours = Settings(state_dir=tmp_path / "state")
+    settings = Settings(
+        state_dir=tmp_path / "state", model_name="churn-model" + MODEL_SUFFIX, level2_folder=DEMO_FOLDER
+    )
     connect(settings)
     client = MlflowClient()
     client.create_registered_model("churn-model")
-    client.create_registered_model(settings.model_name)
-    (settings.level2_dir / "reports").mkdir(parents=True)
+    yours.level2_dir.mkdir(parents=True)
+    (yours.level2_dir / "predictions.db").write_text("your serve/replay log")
     try:
-        # when the loop starts fresh
+        fresh_state(settings)  # the first demo run makes its folder
+        client.create_registered_model(settings.model_name)
+        (settings.level2_dir / "reports").mkdir()
+        # when the demo starts fresh again
         message = fresh_state(settings)
-        # then its own state is gone, level 1's model is not
-        assert not settings.level2_dir.exists()
+        # then its own state is gone, level 1's model and your level 2 log are not
+        assert not (settings.level2_dir / "reports").exists()
         assert [m.name for m in client.search_registered_models()] == ["churn-model"]
+        assert (yours.level2_dir / "predictions.db").read_text() == "your serve/replay log"
         assert "--continue" in message
+        # and a demo folder it did not make is left alone, the run stopped
+        not_made = Settings(state_dir=tmp_path / "state", model_name=settings.model_name, level2_folder="level2")
+        with pytest.raises(NotTheDemosError, match="was not made by `make level2`"):
+            fresh_state(not_made)
+        assert (yours.level2_dir / "predictions.db").is_file()
     finally:
         mlflow.set_tracking_uri(None)  # type: ignore[arg-type]

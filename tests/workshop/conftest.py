@@ -9,10 +9,15 @@ import pytest
 from tests.workshop.walk import Ran, check_claims, run
 from workshop.guide import LONG, read_guide, walked
 
+YOUR_OWN_LEVEL2 = "level2/your-session.txt"  # what a participant's own `make serve` / `make replay` left
+
 
 @pytest.fixture(scope="session")
 def guide_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("guide-state")
+    state = tmp_path_factory.mktemp("guide-state")
+    (state / YOUR_OWN_LEVEL2).parent.mkdir()
+    (state / YOUR_OWN_LEVEL2).write_text("a make serve / make replay session of yours")
+    return state
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from shared.data.source import source_from
 from shared.processes import free_port, running_server
 from shared.settings import Settings
 from tests.conftest import missing_program
+from tests.workshop.conftest import YOUR_OWN_LEVEL2
 from tests.workshop.walk import Ran, timeline
 from workshop.guide import read_guide
 
@@ -51,7 +52,15 @@ def test_the_walk_keeps_what_it_made_in_its_state_folder(
 ) -> None:
     assert (guide_state / "mlflow" / "mlflow.db").is_file()  # embedded MLflow
     assert (guide_state / "prefect").is_dir()  # Prefect's home, not ~/.prefect
-    assert (guide_state / "level2" / "predictions.db").is_file()
+    assert (guide_state / "level2-demo" / "predictions.db").is_file()  # make level2's own folder
+
+
+def test_make_level2_leaves_your_own_level2_state_in_place(
+    walk: dict[tuple[int, int], list[Ran]], guide_state: Path
+) -> None:
+    # given a participant's own level 2 session before the walk (tests/workshop/conftest.py), then its file survived
+    # every `make level2` of the guide
+    assert (guide_state / YOUR_OWN_LEVEL2).read_text() == "a make serve / make replay session of yours"
 
 
 def test_level2_retrains_on_what_its_service_logged(walk: dict[tuple[int, int], list[Ran]], guide_state: Path) -> None:
@@ -62,7 +71,7 @@ def test_level2_retrains_on_what_its_service_logged(walk: dict[tuple[int, int], 
     retrained = client.get_model_version("churn-model-level2", "2")
     tags = client.get_run(str(retrained.run_id)).data.tags
     assert tags["data_source"] == "prediction_log"
-    assert tags["prediction_store"] == f"sqlite:///{guide_state / 'level2' / 'predictions.db'}"
+    assert tags["prediction_store"] == f"sqlite:///{guide_state / 'level2-demo' / 'predictions.db'}"
     assert "- data_source: `prediction_log`" in (retrained.description or "")  # its model card says so
 
 

@@ -19,7 +19,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup settings system-packages lint format test test-fast test-workshop test-fork upstream-check template-update bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
+.PHONY: help setup settings system-packages lint format test test-fast test-workshop test-fork upstream-check template-update calibrate bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,6 +75,9 @@ upstream-check: setup system-packages ## Re-resolve uv.lock to the newest allowe
 	@echo "uv.lock now holds the newest versions: 'git checkout uv.lock' goes back, committing it moves the lock (docs/upkeep.md)"
 	$(MAKE) lint test
 	$(MAKE) test-workshop ARGS="$(subst junit.xml,junit-workshop.xml,$(ARGS))"
+
+calibrate: setup ## A fork: size every threshold of config/ from your data (ARGS=--dry-run to only print); review with git diff config/
+	$(RUN) python -m deploy.calibrate $(ARGS)
 
 template-update: ## A fork: merge the template's newer commits, keeping your config/ files (TEMPLATE=its URL or path the first time; BRANCH=main)
 	python3 deploy/template_update.py $(if $(TEMPLATE),--template "$(TEMPLATE)",) $(if $(BRANCH),--branch "$(BRANCH)",)

@@ -71,6 +71,9 @@ def _feature_expectations(spec: Feature, policy: DataGatePolicy) -> list[Any]:
     if spec.is_categorical:
         found.append(e.ExpectColumnValuesToBeInSet(column=column, value_set=list(spec.categories)))
         return found
+    if spec.kind is Kind.BOOLEAN:
+        found.append(e.ExpectColumnValuesToBeInSet(column=column, value_set=[0, 1]))  # True == 1, False == 0
+        return found
     found.append(ExpectColumnValuesToBeNumbers(column=column))
     if spec.kind is Kind.INTEGER:
         found.append(ExpectColumnValuesToBeWholeNumbers(column=column))

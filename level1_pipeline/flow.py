@@ -29,9 +29,10 @@ from shared.feature_set import FEATURES_TAG, feature_set
 from shared.model import ModelParams
 from shared.prefect_api import check_deployment_targets
 from shared.registry import Registry, RegistryError
+from shared.reliance import reliance
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN, with_schema_types
 from shared.settings import Settings, load_settings
-from shared.tracking import connect
+from shared.tracking import REFERENCE_DIR, RELIANCE_FILE, connect
 
 __all__ = ["DataGateError", "TrainingOutcome", "training_flow"]  # what other levels may use
 
@@ -97,6 +98,7 @@ def evaluate_task(trained: TrainedModel, holdout: pd.DataFrame, run: TrainingRun
 
     metrics = evaluate(trained.model, holdout, trained.threshold)
     run.log_metrics(metrics, prefix="holdout_")
+    run.log_dict(reliance(trained.model, holdout), f"{REFERENCE_DIR}/{RELIANCE_FILE}")  # what the monitor weighs
     labels, probabilities = holdout[LABEL_COLUMN], predict_proba(trained.model, holdout)
     run.log_figures(
         {

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shared.schema import FEATURES, Feature
+from shared.schema import FEATURES, Feature, Kind
 
 FEATURES_TAG = "features"
+KIND_TAG = {Kind.CATEGORICAL: "categorical", Kind.BOOLEAN: "boolean"}  # integer and numeric: "numeric", as ever
 
 
 def feature_set(features: Iterable[Feature] = FEATURES) -> str:
     """The schema's feature set as a tag value."""
-    return ",".join(f"{f.name}:{'categorical' if f.is_categorical else 'numeric'}" for f in features)
+    return ",".join(f"{f.name}:{KIND_TAG.get(f.kind, 'numeric')}" for f in features)
 
 
 def _parse(value: str) -> dict[str, str]:

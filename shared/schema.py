@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
+import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
@@ -24,6 +25,7 @@ class Kind(StrEnum):
     INTEGER = "integer"
     NUMERIC = "numeric"
     CATEGORICAL = "categorical"
+    BOOLEAN = "boolean"  # true/false (or 1/0); the model reads it as 0/1
 
 
 class Feature(StrictModel):
@@ -43,6 +45,8 @@ class Feature(StrictModel):
 
     @model_validator(mode="after")
     def _rules_fit_the_kind(self) -> Self:
+        if self.kind is Kind.BOOLEAN and (self.minimum is not None or self.maximum is not None or self.categories):
+            raise ValueError(f"{self.name}: a boolean feature is true or false: no minimum, maximum or categories")
         if self.is_categorical and not self.categories:
             raise ValueError(f"{self.name}: a categorical feature lists its categories")
         if self.is_categorical and (self.minimum is not None or self.maximum is not None):
@@ -138,10 +142,21 @@ def _categorical_rules(spec: Feature, column: pd.Series) -> list[tuple[str, pd.S
     return [(f"must be one of {', '.join(spec.categories)}", column.notna() & ~column.isin(spec.categories))]
 
 
+def _boolean_rules(spec: Feature, column: pd.Series) -> list[tuple[str, pd.Series]]:
+    return [("must be true or false (or 1 or 0)", column.notna() & ~column.map(_is_boolean).astype(bool))]
+
+
+def _is_boolean(value: object) -> bool:
+    return isinstance(value, bool | np.bool_) or (isinstance(value, int | float | np.number) and value in (0, 1))
+
+
+RULES_OF = {Kind.CATEGORICAL: _categorical_rules, Kind.BOOLEAN: _boolean_rules}
+
+
 def broken_rules(spec: Feature, column: pd.Series) -> list[tuple[str, pd.Series]]:
     """Each rule of one feature the column breaks, with the mask of the rows that break it."""
     rules = [("must not be null", column.isna())] if not spec.nullable else []
-    rules += (_categorical_rules if spec.is_categorical else _numeric_rules)(spec, column)
+    rules += RULES_OF.get(spec.kind, _numeric_rules)(spec, column)
     return [(rule, rows) for rule, rows in rules if rows.any()]
 
 
@@ -210,25 +225,28 @@ def with_schema_types(frame: pd.DataFrame) -> pd.DataFrame:
     for spec in FEATURES:
         if spec.is_categorical:
             typed[spec.name] = typed[spec.name].astype("object")
+        elif spec.kind is Kind.BOOLEAN:
+            typed[spec.name] = typed[spec.name].map(lambda v: None if pd.isna(v) else float(v)).astype("float64")
         else:
             typed[spec.name] = pd.to_numeric(typed[spec.name]).astype("float64")
-    if LABEL_COLUMN in typed.columns:
-        typed[LABEL_COLUMN] = typed[LABEL_COLUMN].astype("Int64")
+    if LABEL_COLUMN in typed.columns:  # 0/1 or true/false
+        typed[LABEL_COLUMN] = typed[LABEL_COLUMN].map(lambda v: None if pd.isna(v) else int(v)).astype("Int64")
     if TIME_COLUMN in typed.columns:
         typed[TIME_COLUMN] = parse_times(typed[TIME_COLUMN])
     return typed
 
 
 def to_records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    """Feature rows as plain JSON-ready dicts: None for missing values, ints for integer features."""
-    integers = {f.name for f in FEATURES if f.kind is Kind.INTEGER}
+    """Feature rows as plain JSON-ready dicts: None for missing values, ints for integer features, true/false for
+    boolean ones."""
+    kinds = {f.name: f.kind for f in FEATURES}
     columns = {name: frame[name].tolist() for name in FEATURE_NAMES}
-    return [
-        {name: _plain_value(columns[name][i], name in integers) for name in FEATURE_NAMES} for i in range(len(frame))
-    ]
+    return [{name: _plain_value(columns[name][i], kinds[name]) for name in FEATURE_NAMES} for i in range(len(frame))]
 
 
-def _plain_value(value: object, integer: bool) -> object:
-    if value is None or (isinstance(value, float) and value != value):
+def _plain_value(value: object, kind: Kind) -> object:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
-    return int(value) if integer else value  # type: ignore[call-overload]
+    if kind is Kind.INTEGER:
+        return int(value)  # type: ignore[call-overload]
+    return bool(value) if kind is Kind.BOOLEAN else value

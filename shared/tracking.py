@@ -10,6 +10,7 @@ from shared.settings import Settings
 # Where a training run keeps the sample of its training features that monitoring compares to.
 REFERENCE_DIR = "reference"
 REFERENCE_FILE = "reference.parquet"
+RELIANCE_FILE = "reliance.json"  # beside the reference: each column's share of the model's reliance
 
 
 class TrackingUnavailableError(RuntimeError):

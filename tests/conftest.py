@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,9 +23,12 @@ from shared.settings import ENV_FILE_VARIABLE, SETTINGS_FILE_VARIABLE, Settings
 CALLERS_WORLD = ("MLOPS_", "MLFLOW_", "PREFECT_", "GITHUB_", "DASK_", "GX_")
 POLICIES = Path(__file__).parent / "policies"
 POLICY_KINDS = ("training", "monitoring", "release", "data")
-# The suite's own world: no settings files of the project (.env, config/settings.yaml) and its own policies (the
-# template's defaults), so a fork's tuned thresholds and settings change no test's result.
+# The suite's own world: no settings files of the project (.env, config/settings.yaml), its own policies (the
+# template's defaults), so a fork's tuned thresholds and settings change no test's result, and a state folder of its
+# own (removed when the process ends), so a test that names none writes nothing into the checkout's state/.
+SUITE_STATE = Path(tempfile.mkdtemp(prefix="mlops-tests-state-"))
 SUITE_WORLD = {
+    "MLOPS_STATE_DIR": str(SUITE_STATE),
     ENV_FILE_VARIABLE: "",
     SETTINGS_FILE_VARIABLE: "",
     **{f"MLOPS_{kind.upper()}_POLICY_FILE": str(POLICIES / f"{kind}_policy.yaml") for kind in POLICY_KINDS},
@@ -159,6 +163,10 @@ HEAVY_FIRST = (
 
 def _rank(item: pytest.Item) -> int:
     return next((rank for rank, heavy in enumerate(HEAVY_FIRST) if item.nodeid.startswith(heavy)), len(HEAVY_FIRST))
+
+
+def pytest_unconfigure() -> None:
+    shutil.rmtree(SUITE_STATE, ignore_errors=True)
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:

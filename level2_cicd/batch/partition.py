@@ -34,7 +34,7 @@ ROW_COLUMN = "source_row"  # position of the row in its input partition (rejects
 class CheckedPartition:
     """A partition split into rows that can be scored and rows that break the schema (with why)."""
 
-    valid: pd.DataFrame
+    valid: pd.DataFrame  # as read: each column keeps its own type (booleans, integers, times with their offset)
     rejects: pd.DataFrame
     violations: tuple[Violation, ...]  # per (column, rule): how many rows broke it
 
@@ -53,12 +53,12 @@ def check_partition(frame: pd.DataFrame) -> CheckedPartition:
             reasons[rows] = reasons[rows] + f"{spec.name}: {rule}; "
     broken = reasons != ""
     rejects = numbered[broken].assign(**{REASONS_COLUMN: reasons[broken].str.removesuffix("; ")})
-    return CheckedPartition(with_schema_types(numbered[~broken]), rejects, tuple(violations))
+    return CheckedPartition(numbered[~broken], rejects, tuple(violations))
 
 
 def score_rows(model: Pipeline, threshold: float, valid: pd.DataFrame, version: str) -> pd.DataFrame:
-    """The rows with the version's probability, decision and version number."""
-    probability = predict_proba(model, valid) if len(valid) else pd.Series(dtype="float64")
+    """The rows as they came (their own types) with the version's probability, decision and version number."""
+    probability = predict_proba(model, with_schema_types(valid)) if len(valid) else pd.Series(dtype="float64")
     return valid.assign(
         probability=probability.to_numpy(),
         prediction=(probability.to_numpy() >= threshold).astype("int64"),
@@ -86,6 +86,6 @@ def log_rows(scored: pd.DataFrame, ids: list[str], served_at: datetime) -> list[
         | {"request_id": request_id, "created_at": at, "model_version": str(version)}
         | {"prediction": int(prediction), "probability": float(probability)}
         for features, (request_id, at, version, prediction, probability) in zip(
-            to_records(scored), answers, strict=True
+            to_records(with_schema_types(scored)), answers, strict=True
         )
     ]

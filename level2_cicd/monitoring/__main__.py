@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from shared.runtime import prepare_process
-from shared.settings import Settings, load_settings, retraining_overrides
+from shared.settings import Settings, load_settings
 
 DEPLOYMENT = "daily-monitoring"
 
@@ -20,8 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     retrain = commands.add_parser(
         "retrain", help="CI's side of `retrain_by: ci`: train the dispatched window, record it"
     )
-    retrain.add_argument("--day", type=int, required=True, help="the monitored day whose decision asked for it")
-    retrain.add_argument("--last-day", required=True, help="last day of the window (YYYY-MM-DD)")
+    retrain.add_argument(
+        "--day", required=True, help="the monitored day whose decision asked for it (YYYY-MM-DD or a day number)"
+    )
+    retrain.add_argument("--last-day", required=True, help="last day of the window (YYYY-MM-DD or a day number)")
     retrain.add_argument("--days", type=int, required=True, help="days in the window")
     dashboard = commands.add_parser("dashboard", help="serve the live monitoring dashboard (Evidently UI) on 127.0.0.1")
     dashboard.add_argument("--port", type=int, default=8085, help="port on 127.0.0.1 (default 8085)")
@@ -47,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{outcome.date} (day {outcome.day} of the source): {outcome.decision.status.value} ({outcome.decision.reason})"
     )
-    if outcome.retrained:
-        print(f"retrained: version {outcome.new_version}, promoted: {outcome.promoted}")
+    if outcome.retraining:
+        print(outcome.retraining)
     return 0
 
 
@@ -74,29 +76,26 @@ def serve_dashboard(settings: Settings, port: int) -> int:
     os.execv(command[0], command)
 
 
-def retrain_dispatched(settings: Settings, day: int, last_day: str, days: int) -> int:
+def retrain_dispatched(settings: Settings, day: str, last_day: str, days: int) -> int:
     """Train the window the monitor chose, through the same gates, and record it in the monitor's history.
 
     The record replaces the monitor's "dispatched" one for that day, so the cooldown counts from it
-    whichever side trained.
+    whichever side trained (and not at all when the data gate refused the window).
     """
-    from level1_pipeline.flow import DataGateError, training_flow
     from level2_cicd.monitoring.history import MonitoringHistory
+    from level2_cicd.monitoring.retraining import Retraining, retrain
+    from shared.data.source import resolve_day, source_from
 
-    record: dict[str, object] = {"kind": "retraining", "day": day, "by": "ci"}
+    source = source_from(settings)
+    monitored = source.calendar.day_of(resolve_day(source, day))
+    done = retrain(settings, resolve_day(source, last_day), days)
     history = MonitoringHistory(settings.resolved_prediction_store_url)
     try:
-        trained = training_flow(last_day=last_day, days=days, settings_overrides=retraining_overrides(settings))
-    except DataGateError as failed:
-        history.append(record | {"error": failed.report.summary()})
-        print(failed.report.summary())
-        return 3
-    else:
-        history.append(record | {"version": trained.version, "promoted": trained.promoted})
+        history.append(done.record(monitored, by="ci"))
     finally:
         history.close()
-    print(f"retrained on {trained.window}: version {trained.version}, promoted: {trained.promoted}")
-    return 0
+    print(done.explanation)
+    return 3 if done.result is Retraining.REFUSED else 0
 
 
 def _warm_up(settings: Settings) -> None:

@@ -17,6 +17,20 @@ class Status(StrEnum):
     INSUFFICIENT = "insufficient"
 
 
+class Retraining(StrEnum):
+    """What a retraining after a decision became (level2_cicd/monitoring/retraining.py)."""
+
+    PROMOTED = "promoted"  # the new champion
+    CHALLENGER = "challenger"  # tested on live traffic before it may serve everyone
+    NOT_PROMOTED = "not_promoted"  # registered; a gate (or the champion on the same holdout) kept it out
+    REFUSED = "refused"  # no candidate: the data gate refused the window
+    DISPATCHED = "dispatched"  # sent to CI (`retrain_by: ci`), which trains it and replaces this record
+
+
+# A retraining that produced no candidate starts no cooldown: the next monitored day tries again.
+STARTS_THE_COOLDOWN = frozenset(set(Retraining) - {Retraining.REFUSED})
+
+
 @dataclass(frozen=True)
 class WindowSummary:
     """The compact facts of one monitoring window (one simulated or real day)."""
@@ -30,6 +44,15 @@ class WindowSummary:
     quality: dict[str, float] = field(default_factory=dict)
     rejected_rows: int = 0  # rows the service refused for breaking the schema
     rejected_by_rule: dict[str, int] = field(default_factory=dict)  # "field: rule" -> rows
+    # each drifted column's share of the serving version's reliance (shared/reliance.py); empty: none known
+    drifted_reliance: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def drift_weight(self) -> float | None:
+        """The share of the model's reliance that drifted; the share of columns for a version without reliance."""
+        if self.drift_share is None or not self.drifted_reliance:
+            return self.drift_share
+        return sum(self.drifted_reliance.values())
 
     @property
     def rejected_share(self) -> float:
@@ -62,10 +85,22 @@ def classify(summary: WindowSummary, policy: MonitoringPolicy) -> tuple[Status, 
         return Status.DECAY, f"live ROC AUC {summary.roc_auc:.3f} < {quality.min_roc_auc:.3f}"
     if summary.rows < policy.min_rows or summary.drift_share is None:
         return Status.INSUFFICIENT, f"{summary.rows} rows < {policy.min_rows}"
-    if summary.drift_share > policy.drift.max_drifted_share:
-        columns = ", ".join(summary.drifted_columns)
-        return Status.DRIFT, f"{summary.drift_share:.0%} of columns drifted ({columns})"
-    return Status.OK, f"{summary.drift_share:.0%} of columns drifted"
+    weight, named = summary.drift_weight or 0.0, _drifted(summary)
+    if weight > policy.drift.max_drifted_share:
+        return Status.DRIFT, f"drifted columns carry {weight:.0%} of the model's reliance (> {_limit(policy)}): {named}"
+    return Status.OK, f"drifted columns carry {weight:.0%} of the model's reliance" + (f": {named}" if named else "")
+
+
+def _limit(policy: MonitoringPolicy) -> str:
+    return f"{policy.drift.max_drifted_share:.0%}"
+
+
+def _drifted(summary: WindowSummary) -> str:
+    """The drifted columns with their weight, heaviest first (without reliance: by name, each an equal share)."""
+    if not summary.drifted_reliance:
+        return ", ".join(summary.drifted_columns)
+    heaviest = sorted(summary.drifted_reliance.items(), key=lambda item: -item[1])
+    return ", ".join(f"{column} {share:.0%}" for column, share in heaviest)
 
 
 def _alarm_start(windows: list[tuple[int, Status]], label_delay_days: int) -> tuple[int, int] | None:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import date
 from typing import Any
 
-import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
@@ -22,18 +20,19 @@ from level2_cicd.monitoring.decision import Decision, WindowSummary, classify, d
 from level2_cicd.monitoring.dispatch import retrain_payload, send_retrain_dispatch
 from level2_cicd.monitoring.drift import detect_drift, save_report
 from level2_cicd.monitoring.history import MonitoringHistory
+from level2_cicd.monitoring.inputs import ChampionReference, LoggedWindow, champion_reference, read_window
 from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_policy
 from level2_cicd.monitoring.release import act, judge_live_test
 from level2_cicd.monitoring.release_judge import Verdict
+from level2_cicd.monitoring.retraining import Retraining, dispatched, retrain
 from level2_cicd.monitoring.tracking import MonitoredWindow, log_window_run
 from shared.data.source import Calendar, resolve_day, source_from
 from shared.metrics import classification_metrics
-from shared.prediction_log import create_store_engine, read_log, read_rejections
 from shared.prefect_api import check_deployment_targets
 from shared.registry import Registry, VersionRef
 from shared.release_policy import load_release_policy
-from shared.settings import Settings, load_settings, retraining_overrides
-from shared.tracking import REFERENCE_DIR, REFERENCE_FILE, connect, ensure_experiment
+from shared.settings import Settings, load_settings
+from shared.tracking import connect, ensure_experiment
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,8 @@ class MonitoringOutcome:
     retrained: bool
     new_version: str | None = None
     promoted: bool | None = None
-    retraining_error: str | None = None
+    retraining_error: str | None = None  # the retraining produced no candidate: why (the data gate's numbers)
+    retraining: str | None = None  # what the retraining became, in one line (retraining.py)
     live_test: LiveTest | None = None  # a challenger was under a live test this day
     became: str | None = None  # what the retrained version became (champion, challenger, rejected, registered)
     date: str = ""  # the day's date (ISO): what people read; ``day`` numbers it within the source
@@ -62,68 +62,26 @@ class LiveTest:
     champion_after: str
 
 
-@dataclass(frozen=True)
-class LoggedWindow:
-    """What the prediction log holds for one monitored day."""
-
-    current: pd.DataFrame  # predictions of the day
-    labelled: pd.DataFrame  # labelled predictions of the day whose labels are due now
-    rejections: pd.DataFrame  # broken rules of the rows the service refused that day
-    start: datetime  # the day's first moment (naive UTC)
-
-    @property
-    def rejected_rows(self) -> int:
-        return len(self.rejections[["request_id", "row"]].drop_duplicates())
-
-    def rejected_by_rule(self) -> dict[str, int]:
-        keys = self.rejections["field"] + ": " + self.rejections["rule"]
-        return {str(key): int(count) for key, count in keys.value_counts().items()}
-
-
 @task(name="read-window", cache_policy=NO_CACHE)
 def read_window_task(settings: Settings, calendar: Calendar, day: int) -> LoggedWindow:
-    def bounds(number: int) -> tuple[datetime, datetime]:
-        start = calendar.start_of(number)
-        return start, start + timedelta(days=1)
-
-    engine = create_store_engine(settings.resolved_prediction_store_url)
-    try:
-        current = read_log(engine, *bounds(day))
-        labelled = read_log(engine, *bounds(day - settings.label_delay_days))
-        rejections = read_rejections(engine, *bounds(day))
-    finally:
-        engine.dispose()
-    return LoggedWindow(current, labelled[labelled["label"].notna()], rejections, bounds(day)[0])
+    return read_window(settings, calendar, day)
 
 
 @task(name="champion-reference", cache_policy=NO_CACHE)
-def champion_reference_task(settings: Settings) -> tuple[VersionRef, pd.DataFrame]:
-    from mlflow.artifacts import download_artifacts
-
-    champion = Registry(settings.model_name).champion()
-    if champion is None:
-        raise RuntimeError(f"no champion of {settings.model_name!r} to monitor: run `make level1` first")
-    # Downloaded once per champion, not once per monitored day.
-    folder = settings.level2_dir / "references" / champion.run_id
-    cached = next(folder.rglob(REFERENCE_FILE), None) if folder.is_dir() else None
-    if cached is None:
-        folder.mkdir(parents=True, exist_ok=True)
-        artifact = f"{REFERENCE_DIR}/{REFERENCE_FILE}"
-        cached = Path(download_artifacts(run_id=champion.run_id, artifact_path=artifact, dst_path=str(folder)))
-    return champion, pd.read_parquet(cached)
+def champion_reference_task(settings: Settings) -> ChampionReference:
+    return champion_reference(settings)
 
 
 @task(name="summarise-window", cache_policy=NO_CACHE)
 def summarise_task(
     settings: Settings,
     day: int,
-    reference: pd.DataFrame,
+    serving: ChampionReference,
     window: LoggedWindow,
-    threshold: float,
 ) -> tuple[WindowSummary, Any]:
     """The window's facts, and the Evidently drift snapshot they came from (None without traffic)."""
-    current, labelled = window.current, window.labelled
-    drift = detect_drift(reference, current, window.start) if len(current) else None
+    current, labelled, threshold = window.current, window.labelled, serving.champion.threshold
+    drift = detect_drift(serving.reference, current, window.start) if len(current) else None
     folder = settings.level2_dir / "reports" / f"day-{day:03d}"
     if drift is not None:
         save_report(drift, folder)
@@ -140,6 +98,7 @@ def summarise_task(
         quality=quality,
         rejected_rows=window.rejected_rows,
         rejected_by_rule=window.rejected_by_rule(),
+        drifted_reliance={c: serving.reliance[c] for c in drift.drifted_columns} if drift and serving.reliance else {},
     )
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
@@ -211,8 +170,11 @@ def _dispatch(
     """Policy `retrain_by: ci`: send the decision to CI, which retrains; one retraining per decision."""
     payload = retrain_payload(calendar, outcome.decision)
     notify_ci_task(settings, payload)
-    history.append({"kind": "retraining", "day": outcome.day, "by": "ci", "status": "dispatched", **payload})
-    return replace(outcome, retrained=False, retraining_error=None)
+    assert outcome.decision.retrain_window is not None
+    first, last = (calendar.date_of(day) for day in outcome.decision.retrain_window)
+    sent = dispatched(first, last)
+    history.append(sent.record(outcome.day, by="ci") | payload)
+    return replace(outcome, retrained=False, retraining_error=None, retraining=sent.explanation)
 
 
 @flow(name="level2-monitoring", log_prints=True)
@@ -232,8 +194,9 @@ def monitoring_flow(
     history = MonitoringHistory(settings.resolved_prediction_store_url)
     try:
         window = read_window_task(settings, calendar, day)
-        champion, reference = champion_reference_task(settings)
-        summary, drift_snapshot = summarise_task(settings, day, reference, window, champion.threshold)
+        serving = champion_reference_task(settings)
+        champion = serving.champion
+        summary, drift_snapshot = summarise_task(settings, day, serving, window)
         decision = decide_task(summary, history, policy, settings)
         live = live_test_task(settings, champion, day)
         log_to_mlflow_task(settings, champion, summary, decision, calendar.date_of(day), live)
@@ -273,25 +236,18 @@ def _retrain(
     history: MonitoringHistory,
     params: dict[str, Any] | None,
 ) -> MonitoringOutcome:
-    """Train on the newest fully labelled window, through the same gates as every training."""
-    from level1_pipeline.flow import DataGateError, training_flow
-
-    overrides = retraining_overrides(settings)
+    """Train on the newest fully labelled window the decision chose (retraining.py); record what it became."""
     assert outcome.decision.retrain_window is not None
     first, last = outcome.decision.retrain_window
-    try:
-        trained = training_flow(
-            last_day=calendar.date_of(last), days=last - first + 1, params=params, settings_overrides=overrides
-        )
-    except DataGateError as failed:
-        history.append({"kind": "retraining", "day": outcome.day, "error": failed.report.summary()})
-        return replace(outcome, retrained=True, retraining_error=failed.report.summary())
-    history.append({"kind": "retraining", "day": outcome.day, "version": trained.version, "promoted": trained.promoted})
+    done = retrain(settings, calendar.date_of(last), last - first + 1, params)
+    history.append(done.record(outcome.day, by="prefect"))
     return replace(
         outcome,
         retrained=True,
-        new_version=trained.version,
-        promoted=trained.promoted,
-        champion_after=trained.champion_version,
-        became=trained.became,
+        new_version=done.version,
+        promoted=done.result is Retraining.PROMOTED,
+        champion_after=done.champion_after or outcome.champion_after,
+        became=done.became,
+        retraining_error=done.explanation if done.result is Retraining.REFUSED else None,
+        retraining=done.explanation,
     )

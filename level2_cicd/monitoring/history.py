@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from level2_cicd.monitoring.decision import Status
+from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Retraining, Status
 from shared.prediction_log import METADATA, create_store_engine
 
 HISTORY = sa.Table(
@@ -61,5 +61,13 @@ class MonitoringHistory:
         ]
 
     def last_retrain_day(self) -> int | None:
-        days = [int(r["day"]) for r in self.records() if r.get("kind") == "retraining"]
+        """The newest retraining that produced a candidate (or was sent to CI): a refused one starts no cooldown."""
+        days = [int(r["day"]) for r in self.records() if r.get("kind") == "retraining" and _made_a_candidate(r)]
         return max(days) if days else None
+
+
+def _made_a_candidate(record: dict[str, Any]) -> bool:
+    status = record.get("status")
+    if status is None:  # a record of an older version: an "error" was a refused window
+        return "error" not in record
+    return Retraining(status) in STARTS_THE_COOLDOWN

@@ -35,7 +35,8 @@ def log_window_run(experiment_id: str, window: MonitoredWindow, report: Path | N
             experiment_id, run_name=f"monitor-{window.when}", tags=tags | {"status": window.status}
         ).info.run_id
     )
-    metrics = {"drift_share": summary.drift_share, "roc_auc": summary.roc_auc, "rejected_share": summary.rejected_share}
+    metrics = {"drift_share": summary.drift_share, "drift_weight": summary.drift_weight, "roc_auc": summary.roc_auc}
+    metrics["rejected_share"] = summary.rejected_share
     for key, value in metrics.items():
         if value is not None:
             client.log_metric(run_id, key, float(value), step=summary.day)

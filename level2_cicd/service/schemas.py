@@ -20,9 +20,11 @@ def _nan_is_missing(value: Any) -> Any:
 
 def _field(spec: Feature) -> tuple[Any, Any]:
     annotation: Any
+    constraints: dict[str, Any] = {}
     if spec.kind is Kind.CATEGORICAL:
         annotation = Literal[spec.categories]
-        constraints: dict[str, Any] = {}
+    elif spec.kind is Kind.BOOLEAN:
+        annotation = bool  # true/false (JSON); 1/0 accepted
     else:
         annotation = int if spec.kind is Kind.INTEGER else float
         constraints = {"ge": spec.minimum, "le": spec.maximum, "allow_inf_nan": False}

@@ -15,6 +15,8 @@ from shared.schema import FEATURES, Feature, Kind
 def _column(spec: Feature, rng: np.random.Generator, n: int, null_share: float) -> pd.Series:
     if spec.kind is Kind.CATEGORICAL:
         values = pd.Series(rng.choice(np.array(spec.categories, dtype=object), n), dtype=object)
+    elif spec.kind is Kind.BOOLEAN:
+        values = pd.Series(rng.random(n) < 0.5, dtype=object)
     else:
         low = spec.minimum if spec.minimum is not None else 0.0
         high = spec.maximum if spec.maximum is not None else low + 100.0
@@ -32,6 +34,8 @@ def schema_rows(n: int, seed: int = 0, null_share: float = 0.1) -> pd.DataFrame:
 
 
 def _standardised(spec: Feature, values: pd.Series) -> np.ndarray:
+    if spec.kind is Kind.BOOLEAN:
+        return np.nan_to_num(values.astype(float).to_numpy() * 2 - 1)
     low = spec.minimum if spec.minimum is not None else 0.0
     high = spec.maximum if spec.maximum is not None else low + 100.0
     middle, spread = (low + high) / 2, max((high - low) / 4, 1e-9)

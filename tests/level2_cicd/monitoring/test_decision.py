@@ -91,3 +91,25 @@ def test_data_quality_raises_the_alarm_but_never_retrains() -> None:
     decision = decide(windows, None, DELAY, POLICY, "refused")
     assert not decision.retrain
     assert "ALARM" in decision.reason
+
+
+def test_one_drifted_column_the_model_relies_on_raises_drift_and_is_named_with_its_weight() -> None:
+    # given one drifted column of eight (13 % of the columns) that carries 40 % of the model's reliance
+    one = summary(drift_share=1 / 8, drifted_columns=("contract",), drifted_reliance={"contract": 0.4})
+    status, reason = classify(one, POLICY)
+    assert status is DRIFT
+    assert reason == "drifted columns carry 40% of the model's reliance (> 30%): contract 40%"
+
+
+def test_columns_the_model_ignores_do_not_raise_drift_however_many() -> None:
+    # given half the columns drifted, all of them ones the model barely uses
+    ignored = {"plan": 0.01, "payment_method": 0.02, "usage_hours_30d": 0.03, "days_since_last_login": 0.04}
+    many = summary(drift_share=0.5, drifted_columns=tuple(ignored), drifted_reliance=ignored)
+    status, reason = classify(many, POLICY)
+    assert status is OK
+    assert reason.startswith("drifted columns carry 10% of the model's reliance: days_since_last_login 4%")
+
+
+def test_a_version_without_reliance_weighs_every_column_alike() -> None:
+    status, reason = classify(summary(drift_share=0.5, drifted_columns=("plan", "contract")), POLICY)
+    assert (status, reason) == (DRIFT, "drifted columns carry 50% of the model's reliance (> 30%): plan, contract")

@@ -136,6 +136,14 @@ def fresh_state(settings: Settings) -> str:
     return f"fresh level 2 demo state: removed {folder} and model {settings.model_name!r} (--continue keeps them)"
 
 
+def day_number(settings: Settings, value: str) -> int:
+    """A day of the simulator's calendar from a date (YYYY-MM-DD) or a day number."""
+    from shared.data.source import SimulatorSource, resolve_day
+
+    source = SimulatorSource(settings)
+    return source.calendar.day_of(resolve_day(source, value))
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -146,8 +154,10 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m level2_cicd.loop", description=__doc__)
     parser.add_argument("--scenario", default="concept_drift", help="simulator scenario (default concept_drift)")
-    parser.add_argument("--onset", type=int, default=33, help="first day of the scenario")
-    parser.add_argument("--first-day", type=int, default=28, help="first simulated day of live traffic")
+    parser.add_argument("--onset", default="33", help="first day of the scenario (YYYY-MM-DD or a day number)")
+    parser.add_argument(
+        "--first-day", default="28", help="first day of live traffic (YYYY-MM-DD or a day number of the simulator)"
+    )
     parser.add_argument("--days", type=int, default=18, help="simulated days of traffic")
     parser.add_argument(
         "--release",
@@ -162,9 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     base = load_settings()
+    onset, first_day = (day_number(base, value) for value in (args.onset, args.first_day))
     overrides = {
         "scenario": args.scenario,
-        "scenario_start_day": args.onset,
+        "scenario_start_day": onset,
         "model_name": base.model_name + MODEL_SUFFIX,
         "level2_folder": DEMO_FOLDER,  # and its own log there, even when your shell points at a stack's
         "prediction_store_url": f"sqlite:///{base.state_path / DEMO_FOLDER / 'predictions.db'}",
@@ -176,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(**overrides)
     prepare_process(settings)
     started = datetime.now()
-    print(f"level 2 loop: {args.days} days from day {args.first_day}, {args.scenario} from day {args.onset}")
+    print(f"level 2 loop: {args.days} days from day {first_day}, {args.scenario} from day {onset}")
     with orchestration_ready(training_warm_up(settings)):
         if not args.keep:
             try:
@@ -185,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {error}", file=sys.stderr)
                 return 2
         chunk = RELEASE_CHUNK if args.release else CHUNK
-        timeline = run_loop(settings, overrides, args.first_day, args.days, chunk=chunk).timeline
+        timeline = run_loop(settings, overrides, first_day, args.days, chunk=chunk).timeline
     retrainings = [r for r in timeline if r.retrained]
     print(f"\n{len(retrainings)} automated retraining(s); now serving v{timeline[-1].served_version}.")
     print(f"Reports: {settings.level2_dir / 'reports'}  ({(datetime.now() - started).seconds} s)")

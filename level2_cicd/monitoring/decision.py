@@ -46,6 +46,8 @@ class WindowSummary:
     rejected_by_rule: dict[str, int] = field(default_factory=dict)  # "field: rule" -> rows
     # each drifted column's share of the serving version's reliance (shared/reliance.py); empty: none known
     drifted_reliance: dict[str, float] = field(default_factory=dict)
+    labels_of: str = ""  # the date whose predictions' labels are judged today (the day minus the label delay)
+    labels_due: str = ""  # the date this day's own labels are due
 
     @property
     def drift_weight(self) -> float | None:
@@ -83,12 +85,22 @@ def classify(summary: WindowSummary, policy: MonitoringPolicy) -> tuple[Status, 
     judged = summary.roc_auc is not None and summary.labelled_rows >= quality.min_labelled_rows
     if judged and summary.roc_auc is not None and summary.roc_auc < quality.min_roc_auc:
         return Status.DECAY, f"live ROC AUC {summary.roc_auc:.3f} < {quality.min_roc_auc:.3f}"
+    not_judged = "" if judged else f"; {_quality_not_judged(summary, quality.min_labelled_rows)}"
     if summary.rows < policy.min_rows or summary.drift_share is None:
-        return Status.INSUFFICIENT, f"{summary.rows} rows < {policy.min_rows}"
+        return Status.INSUFFICIENT, f"{summary.rows} rows < {policy.min_rows}{not_judged}"
     weight, named = summary.drift_weight or 0.0, _drifted(summary)
     if weight > policy.drift.max_drifted_share:
-        return Status.DRIFT, f"drifted columns carry {weight:.0%} of the model's reliance (> {_limit(policy)}): {named}"
-    return Status.OK, f"drifted columns carry {weight:.0%} of the model's reliance" + (f": {named}" if named else "")
+        reason = f"drifted columns carry {weight:.0%} of the model's reliance (> {_limit(policy)}): {named}"
+        return Status.DRIFT, reason + not_judged
+    drifted = f"drifted columns carry {weight:.0%} of the model's reliance" + (f": {named}" if named else "")
+    return Status.OK, drifted + not_judged
+
+
+def _quality_not_judged(summary: WindowSummary, needed: int) -> str:
+    """Why quality was not judged: too few labelled predictions of the day whose labels are due (say which)."""
+    served = f" served on {summary.labels_of}" if summary.labels_of else ""
+    own = f"; this day's own labels are due {summary.labels_due}" if summary.labels_due else ""
+    return f"quality not judged: {summary.labelled_rows} labelled predictions{served} (< {needed}){own}"
 
 
 def _limit(policy: MonitoringPolicy) -> str:

@@ -98,6 +98,8 @@ def summarise_task(
         quality=quality,
         rejected_rows=window.rejected_rows,
         rejected_by_rule=window.rejected_by_rule(),
+        labels_of=window.labels_of.isoformat(),
+        labels_due=window.labels_due.isoformat(),
         drifted_reliance={c: serving.reliance[c] for c in drift.drifted_columns} if drift and serving.reliance else {},
     )
     folder.mkdir(parents=True, exist_ok=True)

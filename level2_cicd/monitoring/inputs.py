@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 from mlflow.artifacts import download_artifacts
@@ -27,6 +27,8 @@ class LoggedWindow:
     labelled: pd.DataFrame  # labelled predictions of the day whose labels are due now
     rejections: pd.DataFrame  # broken rules of the rows the service refused that day
     start: datetime  # the day's first moment (naive UTC)
+    labels_of: date  # the day whose predictions' labels are due now (the day minus the label delay)
+    labels_due: date  # when this day's own labels are due (the day plus the label delay)
 
     @property
     def rejected_rows(self) -> int:
@@ -49,7 +51,9 @@ def read_window(settings: Settings, calendar: Calendar, day: int) -> LoggedWindo
         rejections = read_rejections(engine, *bounds(day))
     finally:
         engine.dispose()
-    return LoggedWindow(current, labelled[labelled["label"].notna()], rejections, bounds(day)[0])
+    delay = settings.label_delay_days
+    labels = (calendar.date_of(day - delay), calendar.date_of(day + delay))
+    return LoggedWindow(current, labelled[labelled["label"].notna()], rejections, bounds(day)[0], *labels)
 
 
 @dataclass(frozen=True)

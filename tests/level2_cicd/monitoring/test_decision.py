@@ -113,3 +113,14 @@ def test_columns_the_model_ignores_do_not_raise_drift_however_many() -> None:
 def test_a_version_without_reliance_weighs_every_column_alike() -> None:
     status, reason = classify(summary(drift_share=0.5, drifted_columns=("plan", "contract")), POLICY)
     assert (status, reason) == (DRIFT, "drifted columns carry 50% of the model's reliance (> 30%): plan, contract")
+
+
+def test_a_day_without_its_labels_yet_says_which_labels_it_waited_for_and_when_its_own_are_due() -> None:
+    # given the first replayed day: the predictions whose labels are due now were never served
+    first = summary(labelled_rows=0, roc_auc=None, labels_of="2024-10-03", labels_due="2024-10-11")
+    status, reason = classify(first, POLICY)
+    assert status is OK
+    assert reason.endswith(
+        "; quality not judged: 0 labelled predictions served on 2024-10-03 (< 100); "
+        "this day's own labels are due 2024-10-11"
+    )

@@ -1,11 +1,15 @@
 """The monitor must not cry wolf, and must see real drift within one window of its onset.
 
-Real Evidently reports on simulated windows: reference = a training-window sample, current = one day.
+Real Evidently reports on simulated windows: reference = a training-window sample, current = one day; drifted
+columns weighed by the model's reliance, as the monitor weighs them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import pytest
+from sklearn.pipeline import Pipeline
 
 from level2_cicd.monitoring.decision import Status, WindowSummary, classify
 from level2_cicd.monitoring.drift import detect_drift
@@ -14,6 +18,7 @@ from shared.data.scenarios import Scenario, ScenarioName
 from shared.data.simulator import ChurnSimulator
 from shared.metrics import classification_metrics
 from shared.model import fit_model, predict_proba
+from shared.reliance import reliance
 
 pytestmark = [pytest.mark.churn, pytest.mark.slow]  # the churn world itself; a fork with another schema deselects it
 
@@ -31,29 +36,45 @@ def world(seed: int, name: ScenarioName) -> ChurnSimulator:
     return ChurnSimulator(seed=seed, rows_per_day=ROWS, scenario=Scenario(name, ONSET))
 
 
-def status_of(sim: ChurnSimulator, reference_days: tuple[int, int], day: int, model: object = None) -> Status:
+@dataclass(frozen=True)
+class Serving:
+    """A model trained on the reference days, and how much it relies on each column (as every version logs)."""
+
+    model: Pipeline
+    reliance: dict[str, float]
+
+
+def status_of(
+    sim: ChurnSimulator, reference_days: tuple[int, int], day: int, serving: Serving, quality: bool
+) -> Status:
     reference = sim.window(*reference_days).sample(5000, random_state=0)
     current = sim.day(day)
     drift = detect_drift(reference, current)
     auc = None
-    if model is not None:
-        auc = classification_metrics(current["churned"], predict_proba(model, current), 0.5)["roc_auc"]
+    if quality:
+        auc = classification_metrics(current["churned"], predict_proba(serving.model, current), 0.5)["roc_auc"]
+    weights = {column: serving.reliance[column] for column in drift.drifted_columns}
     summary = WindowSummary(day, len(current), drift.share, drift.drifted_columns, len(current), auc)
-    return classify(summary, POLICY)[0]
+    return classify(replace(summary, drifted_reliance=weights), POLICY)[0]
 
 
 @pytest.fixture(scope="module")
-def models() -> dict[int, object]:
+def models() -> dict[int, Serving]:
     """Per seed, the model trained on the reference days of the quiet world (a drifting world's too: below)."""
-    return {seed: fit_model(world(seed, ScenarioName.NONE).window(*REFERENCE_DAYS)) for seed in SEEDS}
+    found = {}
+    for seed in SEEDS:
+        quiet = world(seed, ScenarioName.NONE)
+        model = fit_model(quiet.window(*REFERENCE_DAYS))
+        found[seed] = Serving(model, reliance(model, quiet.window(REFERENCE_DAYS[1] + 1, REFERENCE_DAYS[1] + 2)))
+    return found
 
 
 @pytest.fixture(scope="module")
-def quiet_statuses(models: dict[int, object]) -> dict[tuple[int, int], Status]:
+def quiet_statuses(models: dict[int, Serving]) -> dict[tuple[int, int], Status]:
     """Four quiet days per seed (the day before the drifting worlds' onset among them), each judged on drift and on
     live quality."""
     return {
-        (seed, day): status_of(world(seed, ScenarioName.NONE), REFERENCE_DAYS, day, models[seed])
+        (seed, day): status_of(world(seed, ScenarioName.NONE), REFERENCE_DAYS, day, models[seed], quality=True)
         for seed in SEEDS
         for day in QUIET_DAYS
     }
@@ -76,13 +97,13 @@ def test_the_day_before_the_onset_is_ok_in_every_seed(quiet_statuses: dict[tuple
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_covariate_drift_is_seen_on_its_first_day(seed: int) -> None:
+def test_covariate_drift_is_seen_on_its_first_day(seed: int, models: dict[int, Serving]) -> None:
     sim = world(seed, ScenarioName.COVARIATE_DRIFT)
-    assert status_of(sim, REFERENCE_DAYS, ONSET) is Status.DRIFT
+    assert status_of(sim, REFERENCE_DAYS, ONSET, models[seed], quality=False) is Status.DRIFT
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_concept_drift_is_seen_as_decay_on_the_first_labelled_window(seed: int, models: dict[int, object]) -> None:
+def test_concept_drift_is_seen_as_decay_on_the_first_labelled_window(seed: int, models: dict[int, Serving]) -> None:
     # inputs do not move, so it can only be seen once the onset day's labels arrive
     sim = world(seed, ScenarioName.CONCEPT_DRIFT)
-    assert status_of(sim, REFERENCE_DAYS, ONSET, models[seed]) is Status.DECAY
+    assert status_of(sim, REFERENCE_DAYS, ONSET, models[seed], quality=True) is Status.DECAY

@@ -21,8 +21,10 @@ export UV_COMPILE_BYTECODE := 1
 
 .PHONY: help setup settings system-packages lint format test test-fast test-workshop test-fork upstream-check template-update calibrate bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
 
-help: ## List every target with what it does
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+##@ Start here
+
+help: ## List the targets by what they are for (start here: the first group)
+	@awk 'BEGIN {FS = ":.*## "} /^##@ / {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(UV):
 	@python3 deploy/doctor.py --before setup
@@ -38,58 +40,32 @@ setup: .venv/.synced ## Install uv if missing and the locked environment with ev
 doctor: ## Check in seconds what the commands need (Python, disk, environment, PostgreSQL, browsers, ports, settings, a running stack)
 	@python3 deploy/doctor.py
 
-settings: setup ## Print every setting in force and where it came from (environment, .env, default)
-	$(RUN) python -m shared.settings_report
-
-lint: setup ## Lint, format check, type check, lock check
-	$(UV) lock --check
-	$(RUN) ruff check .
-	$(RUN) ruff format --check .
-	$(RUN) mypy
-
-format: setup ## Apply ruff's fixes and formatting
-	$(RUN) ruff check --fix .
-	$(RUN) ruff format .
-
-system-packages: ## Install Debian's Prometheus and Chromium when missing and possible (as root); else say how
-	@bash deploy/system-packages.sh
-
-test: setup system-packages ## Run the test suite, real servers included (installs what it needs; groups in parallel; docs/benchmarks.md)
-	$(RUN) pytest $(PYTEST_PARALLEL) -m "not walk and not fork" $(ARGS)
-
-test-fast: setup ## The edit loop: pure logic and in-process tests only (no servers, no subprocesses; <= 60 s)
-	$(RUN) pytest -m "not slow and not stack" -n 2 --dist loadfile $(ARGS)
-
-test-workshop: setup system-packages ## The long walks (CI runs them): the workshop guide command by command, the three-level comparison
-	$(RUN) pytest -n 2 --dist loadfile -m walk $(ARGS)
-
-test-fork: setup system-packages ## A fork of another shape made from this checkout: levels 0-2 on its own files, then the README's step-6 test command run whole in it (CI)
-	$(RUN) pytest -m fork tests/fork $(ARGS)
-	$(RUN) python -m tests.fork.another_shape $(DIR)
-
-upstream-check: setup system-packages ## Re-resolve uv.lock to the newest allowed versions (here, not committed), report what moved, lint and test on them
-	@mkdir -p state/upstream
-	cp uv.lock state/upstream/uv.lock.before
-	$(UV) lock --upgrade
-	$(UV) run --frozen --no-sync python -m deploy.upstream state/upstream/uv.lock.before uv.lock --out state/upstream/versions.md
-	@echo "uv.lock now holds the newest versions: 'git checkout uv.lock' goes back, committing it moves the lock (docs/upkeep.md)"
-	$(MAKE) lint test
-	$(MAKE) test-workshop ARGS="$(subst junit.xml,junit-workshop.xml,$(ARGS))"
-
-calibrate: setup ## A fork: size every threshold of config/ from your data (ARGS=--dry-run to only print); review with git diff config/
-	$(RUN) python -m deploy.calibrate $(ARGS)
-
-template-update: ## A fork: merge the template's newer commits, keeping your config/ files (TEMPLATE=its URL or path the first time; BRANCH=main)
-	python3 deploy/template_update.py $(if $(TEMPLATE),--template "$(TEMPLATE)",) $(if $(BRANCH),--branch "$(BRANCH)",)
-
-bench-suite: setup system-packages ## Time `make test-fast`, `make test` and `make test-workshop` as a user runs them; append to docs/benchmarks.md
-	$(RUN) python -m bench.suite_timing --write
-
 level0: setup ## Level 0: run the manual notebook-style script; writes a hand-off model file
 	$(RUN) python -m level0_manual.notebook
 
 level1: setup ## Level 1: run the training pipeline once on embedded defaults (SQLite MLflow, local Prefect)
 	$(RUN) python -m level1_pipeline run
+
+level2: setup ## Level 2: train, serve, replay drifting traffic, monitor, retrain automatically, swap (a few minutes)
+	$(RUN) python -m level2_cicd.loop
+
+WORKERS ?= 1
+serve: setup ## Level 2: serve the registry's champion on 127.0.0.1:8000 (WORKERS=N for N processes; `make level1` first)
+	$(RUN) python -m level2_cicd.service --host 127.0.0.1 --port 8000 --workers $(WORKERS)
+
+mlflow-ui: setup ## Open the MLflow UI on 127.0.0.1:5000 over the local SQLite store
+	$(RUN) mlflow ui --backend-store-uri sqlite:///$(CURDIR)/state/mlflow/mlflow.db --host 127.0.0.1 --port 5000
+
+test: setup system-packages ## Run the test suite, real servers included (installs what it needs; groups in parallel; docs/benchmarks.md)
+	$(RUN) pytest $(PYTEST_PARALLEL) -m "not walk and not fork" $(ARGS)
+
+settings: setup ## Print every setting in force and its layer (default < config/settings.yaml < .env < environment)
+	$(RUN) python -m shared.settings_report
+
+reset: setup ## Remove the generated state the commands made (state/: MLflow, Prefect, logs, reports, the stack's data), listing each; anything else there is kept
+	$(RUN) python -m deploy.reset
+
+##@ Level 1: the pipeline
 
 sweep: setup ## Level 1: trials of config/sweep_space.yaml in parallel on Dask (MLOPS_DASK_ADDRESS or local); the best goes through the gates
 	$(RUN) python -m level1_pipeline sweep $(ARGS)
@@ -112,27 +88,7 @@ reject: setup ## Sign-off: keep VERSION=N out (REASON="..."); the champion stays
 prefect-server: setup ## Start a local Prefect server on 127.0.0.1:4200 with state in state/prefect
 	PREFECT_HOME=$(CURDIR)/state/prefect $(RUN) prefect server start --host 127.0.0.1 --port 4200
 
-mlflow-ui: setup ## Open the MLflow UI on 127.0.0.1:5000 over the local SQLite store
-	$(RUN) mlflow ui --backend-store-uri sqlite:///$(CURDIR)/state/mlflow/mlflow.db --host 127.0.0.1 --port 5000
-
-bench-level1: setup ## Benchmark `make level1` against `make level0` and append the figures to docs/benchmarks.md
-	$(RUN) python -m bench.level1_timing --write
-
-WORKERS ?= 1
-serve: setup ## Level 2: serve the registry's champion on 127.0.0.1:8000 (WORKERS=N for N processes; `make level1` first)
-	$(RUN) python -m level2_cicd.service --host 127.0.0.1 --port 8000 --workers $(WORKERS)
-
-bench-guide: setup ## Time every command of the workshop guide in its order; append to docs/benchmarks.md (ARGS=--long adds compare, test-workshop)
-	$(RUN) python -m bench.guide_times --write $(ARGS)
-
-bench-sweep: setup ## Benchmark a sweep's trials on a local Dask cluster of 1 and 2 workers; append to docs/benchmarks.md
-	$(RUN) python -m bench.sweep --write $(ARGS)
-
-bench-serving: setup ## Benchmark the level 2 service against `mlflow models serve` (needs Debian's wrk)
-	$(RUN) python -m bench.serving --write $(if $(POSTGRES),--postgres $(POSTGRES),)
-
-level2: setup ## Level 2: train, serve, replay drifting traffic, monitor, retrain automatically, swap (a few minutes)
-	$(RUN) python -m level2_cicd.loop
+##@ Level 2: serve, monitor, retrain
 
 replay: setup ## Level 2: send the data source's days FROM..TO (dates) through the running service, then the labels that arrived
 	$(RUN) python -m level2_cicd.replay $(if $(FROM),--from $(FROM),) $(if $(TO),--to $(TO),) $(if $(URL),--url $(URL),)
@@ -146,6 +102,9 @@ monitor-serve: setup ## Level 2: serve the monitoring flow as a Prefect deployme
 dashboard: setup ## Level 2: live monitoring dashboard (Evidently UI) on 127.0.0.1:8085 over the monitored windows
 	$(RUN) python -m level2_cicd.monitoring dashboard $(ARGS)
 
+retrain: setup ## Train on the newest labelled window (or the monitor's: MONITOR_DAY, LAST_DAY, DAYS); gates decide (retrain.yml)
+	$(if $(MONITOR_DAY),$(RUN) python -m level2_cicd.monitoring retrain --day $(MONITOR_DAY) --last-day $(LAST_DAY) --days $(DAYS),$(RUN) python -m level1_pipeline run)
+
 ROWS ?= 1000000
 batch-data: setup ## Level 2: write ROWS simulated rows as partitioned Parquet (state/batch/input, or OUTPUT=folder)
 	$(RUN) python -m level2_cicd.batch data --rows $(ROWS) $(if $(OUTPUT),--output $(OUTPUT),)
@@ -153,24 +112,10 @@ batch-data: setup ## Level 2: write ROWS simulated rows as partitioned Parquet (
 batch-score: setup ## Level 2: score partitioned Parquet on Dask with the champion (INPUT=, OUTPUT=, VERSION=); scores go to the prediction log
 	$(RUN) python -m level2_cicd.batch score $(if $(INPUT),--input $(INPUT),) $(if $(OUTPUT),--output $(OUTPUT),) $(if $(VERSION),--version $(VERSION),)
 
-bench-batch: setup ## Benchmark batch scoring on Dask (2 workers) against one pyfunc process at 1M/4M/10M rows; append to docs/benchmarks.md
-	$(RUN) python -m bench.batch --write $(ARGS)
-
-retrain: setup ## Train on the newest labelled window (or the monitor's: MONITOR_DAY, LAST_DAY, DAYS); gates decide (retrain.yml)
-	$(if $(MONITOR_DAY),$(RUN) python -m level2_cicd.monitoring retrain --day $(MONITOR_DAY) --last-day $(LAST_DAY) --days $(DAYS),$(RUN) python -m level1_pipeline run)
-
-reset: setup ## Remove the generated state the commands made (state/: MLflow, Prefect, logs, reports, the stack's data), listing each; anything else there is kept
-	$(RUN) python -m deploy.reset
-
 purge-log: setup ## Delete prediction-log rows older than config/data_policy.yaml allows (in batches)
 	$(RUN) python -m level2_cicd.service.retention
 
-IMAGE ?= mlops-levels-service:local
-docker-build: ## Build the prediction service's container image (needs a Docker engine)
-	docker build -t $(IMAGE) .
-
-deploy: setup ## Register the Prefect deployments of prefect.yaml, creating the work pool if missing (needs PREFECT_API_URL)
-	$(RUN) python -m deploy.prefect_deploy
+##@ Production: the stack and its deployments
 
 stack-up: setup ## Production topology as supervised local processes (PostgreSQL, MLflow, Prefect + worker, service, Dask); ports kept
 	@python3 deploy/doctor.py --before stack-up
@@ -184,6 +129,24 @@ stack-status: setup ## Which servers of the stack answer, and each process's sta
 
 stack-env: setup ## Print the exports that point make targets at the stack: eval "$$(make -s stack-env)"
 	@$(RUN) python -m deploy.stack env
+
+deploy: setup ## Register the Prefect deployments of prefect.yaml, creating the work pool if missing (needs PREFECT_API_URL)
+	$(RUN) python -m deploy.prefect_deploy
+
+IMAGE ?= mlops-levels-service:local
+docker-build: ## Build the prediction service's container image (needs a Docker engine)
+	docker build -t $(IMAGE) .
+
+##@ Workshop
+
+compare: setup ## Workshops: live one drifting world with levels 0, 1 and 2; table, chart and report (a few minutes)
+	$(RUN) python -m workshop.compare $(ARGS)
+
+compare-quick: setup ## Workshops: the same comparison, workshop-sized (20 days, under two minutes)
+	$(RUN) python -m workshop.compare --quick $(ARGS)
+
+notebook: setup ## Workshops: open level 0 as a notebook in Jupyter on 127.0.0.1:8888 (edits saved to the .py; ARGS="--no-browser")
+	$(RUN) python -m workshop.notebook $(ARGS)
 
 assess: setup ## Where does my team stand? Questions from the seed's maturity models and the ML Test Score (ANSWERS=file to read answers)
 	$(RUN) python -m workshop.assess $(if $(ANSWERS),answers $(ANSWERS),ask)
@@ -200,11 +163,62 @@ assess-self: setup ## This project scored on the ML Test Score at levels 0, 1 an
 maturity-map: setup ## Render docs/maturity-map.md from docs/maturity-map.yaml (the seed's cells, the code and tests that show them)
 	$(RUN) python -m workshop.maturity_map
 
-notebook: setup ## Workshops: open level 0 as a notebook in Jupyter on 127.0.0.1:8888 (edits saved to the .py; ARGS="--no-browser")
-	$(RUN) python -m workshop.notebook $(ARGS)
+##@ Your fork
 
-compare: setup ## Workshops: live one drifting world with levels 0, 1 and 2; table, chart and report (a few minutes)
-	$(RUN) python -m workshop.compare $(ARGS)
+calibrate: setup ## A fork: size every threshold of config/ from your data (ARGS=--dry-run to only print); review with git diff config/
+	$(RUN) python -m deploy.calibrate $(ARGS)
 
-compare-quick: setup ## Workshops: the same comparison, workshop-sized (20 days, under two minutes)
-	$(RUN) python -m workshop.compare --quick $(ARGS)
+template-update: ## A fork: merge the template's newer commits, keeping your config/ files (TEMPLATE=its URL or path the first time; BRANCH=main)
+	python3 deploy/template_update.py $(if $(TEMPLATE),--template "$(TEMPLATE)",) $(if $(BRANCH),--branch "$(BRANCH)",)
+
+##@ Development
+
+lint: setup ## Lint, format check, type check, lock check
+	$(UV) lock --check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+
+format: setup ## Apply ruff's fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+test-fast: setup ## The edit loop: pure logic and in-process tests only (no servers, no subprocesses; <= 60 s)
+	$(RUN) pytest -m "not slow and not stack" -n 2 --dist loadfile $(ARGS)
+
+test-workshop: setup system-packages ## The long walks (CI runs them): the workshop guide command by command, the three-level comparison
+	$(RUN) pytest -n 2 --dist loadfile -m walk $(ARGS)
+
+test-fork: setup system-packages ## A fork of another shape made from this checkout: levels 0-2 on its own files, then the README's step-6 test command run whole in it (CI)
+	$(RUN) pytest -m fork tests/fork $(ARGS)
+	$(RUN) python -m tests.fork.another_shape $(DIR)
+
+system-packages: ## Install Debian's Prometheus and Chromium when missing and possible (as root); else say how
+	@bash deploy/system-packages.sh
+
+upstream-check: setup system-packages ## Re-resolve uv.lock to the newest allowed versions (here, not committed), report what moved, lint and test on them
+	@mkdir -p state/upstream
+	cp uv.lock state/upstream/uv.lock.before
+	$(UV) lock --upgrade
+	$(UV) run --frozen --no-sync python -m deploy.upstream state/upstream/uv.lock.before uv.lock --out state/upstream/versions.md
+	@echo "uv.lock now holds the newest versions: 'git checkout uv.lock' goes back, committing it moves the lock (docs/upkeep.md)"
+	$(MAKE) lint test
+	$(MAKE) test-workshop ARGS="$(subst junit.xml,junit-workshop.xml,$(ARGS))"
+
+bench-suite: setup system-packages ## Time `make test-fast`, `make test` and `make test-workshop` as a user runs them; append to docs/benchmarks.md
+	$(RUN) python -m bench.suite_timing --write
+
+bench-level1: setup ## Benchmark `make level1` against `make level0` and append the figures to docs/benchmarks.md
+	$(RUN) python -m bench.level1_timing --write
+
+bench-guide: setup ## Time every command of the workshop guide in its order; append to docs/benchmarks.md (ARGS=--long adds compare, test-workshop)
+	$(RUN) python -m bench.guide_times --write $(ARGS)
+
+bench-sweep: setup ## Benchmark a sweep's trials on a local Dask cluster of 1 and 2 workers; append to docs/benchmarks.md
+	$(RUN) python -m bench.sweep --write $(ARGS)
+
+bench-serving: setup ## Benchmark the level 2 service against `mlflow models serve` (needs Debian's wrk)
+	$(RUN) python -m bench.serving --write $(if $(POSTGRES),--postgres $(POSTGRES),)
+
+bench-batch: setup ## Benchmark batch scoring on Dask (2 workers) against one pyfunc process at 1M/4M/10M rows; append to docs/benchmarks.md
+	$(RUN) python -m bench.batch --write $(ARGS)

@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.report import machine, publish
+from shared.project import PROJECT_ROOT
 from workshop.guide import SLOW, read_guide, walked
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from shared.project import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 WARM_RUNS = 5
 TARGET_SECONDS = 6.0  # level 1 may cost this much more than level 0, warm (issue 25)
 

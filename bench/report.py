@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import platform
-from pathlib import Path
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+from shared.project import PROJECT_ROOT
+
+BENCHMARKS = PROJECT_ROOT / "docs" / "benchmarks.md"
 
 
 def machine() -> str:

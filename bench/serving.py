@@ -27,9 +27,10 @@ from bench.cpu import CpuUse, cpu_during
 from bench.report import machine, publish
 from shared.data.synthetic import schema_rows
 from shared.processes import free_port, running_server
+from shared.project import PROJECT_ROOT
 from shared.schema import FEATURE_NAMES, to_records
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 VENV_BIN = Path(sys.executable).parent
 
 

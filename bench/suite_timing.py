@@ -15,11 +15,11 @@ import subprocess
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from bench.report import machine, publish
+from shared.project import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 TARGETS: dict[str, float | None] = {"test-fast": 60.0, "test": 360.0, "test-workshop": None}  # None: no budget
 _SUMMARY = re.compile(r"=+ (.*(?:passed|failed).*) in [\d.]+s")
 _DURATION = re.compile(r"^([\d.]+)s (setup|call|teardown)\s+(\S+)$", re.MULTILINE)

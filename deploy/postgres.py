@@ -20,10 +20,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from shared.project import PROJECT_ROOT
+
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 DATABASE_USER = "postgres"
 RECORD = "postgres-data.txt"
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = PROJECT_ROOT
 
 
 class PostgresError(RuntimeError):

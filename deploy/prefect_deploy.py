@@ -13,9 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from shared.project import PROJECT_ROOT
 from shared.runtime import PRIVATE_AND_QUIET
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 WORK_POOL = "mlops-levels"
 CARRIED = (
     "MLFLOW_TRACKING_URI",

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.processes import free_ports
+from shared.project import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 DATABASES = ("mlflow", "prefect", "predictions")
 WORK_POOL = "mlops-levels"
 DASK_WORKERS = 2  # sweeps' trials run on these processes

@@ -14,7 +14,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from shared.project import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 ABSENT = "-"
 
 

@@ -210,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings(**_overrides(args))
+    except ValueError as error:  # a setting that breaks a rule, named with its layer
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
         prepare_process(settings)
         return _command(args, settings)
     except (TrackingUnavailableError, PolicyError, RegistryError, DataSourceError, ValueError) as error:

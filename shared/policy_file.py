@@ -8,7 +8,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from shared.project import PROJECT_ROOT
 
 
 class StrictModel(BaseModel):

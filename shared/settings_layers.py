@@ -15,9 +15,10 @@ from pydantic import AliasChoices, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import PydanticBaseSettingsSource
 
+from shared.project import PROJECT_ROOT
+
 ENV_FILE_VARIABLE = "MLOPS_ENV_FILE"
 SETTINGS_FILE_VARIABLE = "MLOPS_SETTINGS_FILE"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SETTINGS_FILE = PROJECT_ROOT / "config" / "settings.yaml"
 Fields = dict[str, FieldInfo]
 

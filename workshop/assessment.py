@@ -17,9 +17,10 @@ from typing import Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.project import PROJECT_ROOT
 from workshop.maturity_map import TITLES, MaturityMap, Model
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 SCORE_YAML = ROOT / "docs" / "ml-test-score.yaml"
 MODELS: tuple[Model, ...] = ("aws", "google", "azure")
 CellAnswer = Literal["yes", "partly", "no"]

@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-GUIDE = Path(__file__).resolve().parents[1] / "docs" / "workshop.md"
+from shared.project import PROJECT_ROOT
+
+GUIDE = PROJECT_ROOT / "docs" / "workshop.md"
 SHOULD_SEE = "**You should see**"
 _EXERCISE = re.compile(r"^## Exercise (\d+):", re.MULTILINE)
 _STEP = re.compile(r"^(\d+)\. ", re.MULTILINE)

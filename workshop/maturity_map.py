@@ -15,7 +15,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-ROOT = Path(__file__).resolve().parents[1]
+from shared.project import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 SEED = ROOT / "docs" / "seed" / "maturity-models.txt"
 MAP_YAML = ROOT / "docs" / "maturity-map.yaml"
 MAP_MD = ROOT / "docs" / "maturity-map.md"

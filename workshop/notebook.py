@@ -12,10 +12,11 @@ import os
 import sys
 from pathlib import Path
 
+from shared.project import PROJECT_ROOT
 from shared.runtime import PRIVATE_AND_QUIET
 from shared.settings import load_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 NOTEBOOK = "level0_manual/notebook.py"
 
 

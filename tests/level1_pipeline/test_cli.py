@@ -39,3 +39,13 @@ def test_rollback_with_nothing_to_roll_back_to_says_so_without_a_traceback(monke
     err = capsys.readouterr().err
     assert "nothing to roll back to: 'churn-model' has no 'previous' version" in err
     assert "Traceback" not in err
+
+
+def test_a_setting_that_breaks_a_rule_is_the_error_shown(monkeypatch, tmp_path: Path, capsys) -> None:
+    # given the project's settings file with a value no setting accepts
+    project = tmp_path / "settings.yaml"
+    project.write_text("train_days: 1\n")
+    monkeypatch.setenv("MLOPS_SETTINGS_FILE", str(project))
+    # then the command stops naming the file, the setting and the rule (not an error of its own error handling)
+    assert main(["run"]) == 2
+    assert f"{project}: train_days: Input should be greater than 2" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from level1_pipeline.outcome import Became
 from shared.runtime import prepare_process
 from shared.settings import Settings, load_settings
 
@@ -119,7 +120,7 @@ def _print_outcome(outcome: TrainingOutcome, settings: Settings) -> None:
     from shared.tracking import is_remote
 
     verdict = "PROMOTED to champion" if outcome.promoted else "registered but NOT promoted"
-    if outcome.became == "challenger":
+    if outcome.became is Became.CHALLENGER:
         verdict = f"CHALLENGER of champion version {outcome.champion_version} (tested on live traffic first)"
     print(f"\nLevel 1 run {outcome.run_id}: data {outcome.window}")
     for note in outcome.notes:

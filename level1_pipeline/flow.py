@@ -19,6 +19,7 @@ from level1_pipeline import plots
 from level1_pipeline.data_gate import DataGateError, DataGateReport, validate_frame
 from level1_pipeline.model_card import CardText, facts_from_run, load_card_text, render_card
 from level1_pipeline.model_gate import GateResult, judge_candidate
+from level1_pipeline.outcome import Became
 from level1_pipeline.policy import TrainingPolicy, load_training_policy
 from level1_pipeline.release import PENDING, RELEASE_TAG, release_candidate, unreleased_versions
 from level1_pipeline.steps import TrainedModel, evaluate, ingest_window, model_input_example, split_window, train
@@ -50,7 +51,7 @@ class TrainingOutcome:
     champion_metrics: dict[str, float] | None
     gate_reasons: list[str] = field(default_factory=list)
     window: str = ""
-    became: str = ""  # champion, challenger, rejected (sign-off) or registered (the release policy's outcome)
+    became: Became = Became.REGISTERED  # what the release policy made of it
     notes: list[str] = field(default_factory=list)  # what this run found left by earlier ones
 
 
@@ -182,7 +183,7 @@ def _outcome_text(outcome: TrainingOutcome) -> str:
     if outcome.promoted:
         previous = f"v{outcome.previous_version}" if outcome.previous_version else "none"
         return f"promoted to champion (previous champion: {previous})"
-    if outcome.became == "challenger":
+    if outcome.became is Became.CHALLENGER:
         return f"challenger of champion v{outcome.champion_version}: tested on live traffic before promotion"
     return f"registered, not promoted: {'; '.join(outcome.gate_reasons) or 'a gate failed'}"
 
@@ -247,7 +248,7 @@ def _train_and_gate(
     return TrainingOutcome(
         run_id=run.run_id,
         version=version,
-        promoted=release.became == "champion",
+        promoted=release.became is Became.CHAMPION,
         champion_version=release.champion,
         previous_version=release.previous,
         metrics=metrics,

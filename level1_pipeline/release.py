@@ -17,6 +17,7 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from level1_pipeline.model_gate import GateResult
+from level1_pipeline.outcome import Became
 from level1_pipeline.policy import CandidatePolicy
 from shared.registry import CHALLENGER, ChampionMovedError, Move, Registry
 
@@ -40,7 +41,7 @@ class SignOff(RunInput):
 
 @dataclass(frozen=True)
 class Release:
-    became: str  # champion, challenger, rejected (by a person or the timeout), or registered (a gate failed)
+    became: Became
     champion: str | None
     previous: str | None
     why_not: str | None = None  # why it is not champion, when it was meant to be
@@ -96,17 +97,17 @@ def release_candidate(
     in between leaves ``pending``, and the next run marks it (``unreleased_versions``).
     """
     if not gate.passed:
-        return Release("registered", registry.champion_number(), None)
+        return Release(Became.REGISTERED, registry.champion_number(), None)
     by = f"training flow (run {run_id})"
     beat = f"passed every gate against champion v{judged_against}" if judged_against else "passed every gate"
     if policy.candidate_becomes == "challenger" and judged_against is not None:
         registry.set_alias(CHALLENGER, version, Move(by, f"{beat}; tested on live traffic before promotion"))
-        return Release("challenger", judged_against, None)
+        return Release(Became.CHALLENGER, judged_against, None)
     if policy.candidate_becomes == "approval":
         decision = wait_for_sign_off(registry, version, policy.approval_timeout_seconds)
         if not decision.approve:
             return Release(
-                "rejected", registry.champion_number(), None, f"rejected by {decision.approver}: {decision.reason}"
+                Became.REJECTED, registry.champion_number(), None, f"rejected by {decision.approver}: {decision.reason}"
             )
         return _promote(
             registry, version, judged_against, lock_url, Move(f"{decision.approver} (sign-off)", decision.reason)
@@ -116,10 +117,11 @@ def release_candidate(
 
 def _promote(registry: Registry, version: str, judged_against: str | None, lock_url: str, move: Move) -> Release:
     try:
-        return Release("champion", version, registry.promote_if_champion_is(version, judged_against, lock_url, move))
+        moved = registry.promote_if_champion_is(version, judged_against, lock_url, move)
+        return Release(Became.CHAMPION, version, moved)
     except ChampionMovedError as lost:
         registry.tag(version, {"promotion": str(lost)})
-        return Release("registered", registry.champion_number(), None, str(lost))
+        return Release(Became.REGISTERED, registry.champion_number(), None, str(lost))
 
 
 def wait_for_sign_off(registry: Registry, version: str, timeout: int) -> SignOff:

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from level1_pipeline.outcome import Became
 from level2_cicd.timeline import HEADER, DayRecord, day_record, format_row
 from level2_cicd.traffic import CHUNK, Traffic, wait_for_version
 from shared.processes import free_port, running_server
@@ -75,7 +76,9 @@ def run_loop(
             traffic.release_labels(day)  # the monitor reads all of them, no waiting
             outcome = monitoring_flow(day=day, settings_overrides=overrides, retrain_params=retrain_params)
             served = wait_for_version(client, outcome.champion_after) if outcome.champion_after else "-"
-            if outcome.became == "challenger" and outcome.new_version:  # tomorrow's traffic meets it from the start
+            if (
+                outcome.became is Became.CHALLENGER and outcome.new_version
+            ):  # tomorrow's traffic meets it from the start
                 wait_for_version(client, outcome.new_version, role="challenger")
             timeline.append(day_record(outcome, rows, served))
             if on_day is None:

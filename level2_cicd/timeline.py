@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from level1_pipeline.outcome import Became
+
 if TYPE_CHECKING:
     from level2_cicd.monitoring.flow import MonitoringOutcome
 
@@ -23,7 +25,7 @@ class DayRecord:
     new_version: str | None
     promoted: bool | None
     reason: str
-    became: str | None = None  # what the retrained version became
+    became: Became | None = None  # what the retrained version became
     live_test: str | None = None  # the day's verdict on a challenger under a live test
     live_action: str | None = None  # promote, stop or continue
 
@@ -59,7 +61,7 @@ def format_row(r: DayRecord) -> str:
         note = f"{shown.get(r.live_action or '', '')} {r.live_test}"
     if r.retrained:
         verdict = "promoted" if r.promoted else "NOT promoted (failed a gate)"
-        if r.became == "challenger":
+        if r.became is Became.CHALLENGER:
             verdict = "CHALLENGER (a live test decides)"
         note = f"RETRAINED -> v{r.new_version} {verdict}; {r.reason}"  # why it retrained, on which days
     return f"{r.day:>4} {r.rows:>6} {drift:>6} {auc:>6}  {r.status:<12} {'v' + r.served_version:>7}  {note}"

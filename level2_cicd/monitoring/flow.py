@@ -15,11 +15,12 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from level1_pipeline.outcome import Became
 from level2_cicd.monitoring.dashboard import WindowFacts, publish_window, workspace_folder
 from level2_cicd.monitoring.decision import Decision, WindowSummary, classify, decide
 from level2_cicd.monitoring.dispatch import retrain_payload, send_retrain_dispatch
 from level2_cicd.monitoring.drift import detect_drift, save_report
-from level2_cicd.monitoring.history import MonitoringHistory
+from level2_cicd.monitoring.history import Kind, MonitoringHistory
 from level2_cicd.monitoring.inputs import ChampionReference, LoggedWindow, champion_reference, read_window
 from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_policy
 from level2_cicd.monitoring.release import act, judge_live_test
@@ -48,7 +49,7 @@ class MonitoringOutcome:
     retraining_error: str | None = None  # the retraining produced no candidate: why (the data gate's numbers)
     retraining: str | None = None  # what the retraining became, in one line (retraining.py)
     live_test: LiveTest | None = None  # a challenger was under a live test this day
-    became: str | None = None  # what the retrained version became (champion, challenger, rejected, registered)
+    became: Became | None = None  # what the retrained version became
     date: str = ""  # the day's date (ISO): what people read; ``day`` numbers it within the source
 
 
@@ -204,7 +205,9 @@ def monitoring_flow(
         log_to_mlflow_task(settings, champion, summary, decision, calendar.date_of(day), live)
         if settings.monitoring_dashboard:
             dashboard_task(settings, summary, drift_snapshot, window, champion)
-        history.append({"kind": "window", "day": day, "status": decision.status.value, "reason": decision.reason})
+        history.append(
+            {"kind": Kind.WINDOW.value, "day": day, "status": decision.status.value, "reason": decision.reason}
+        )
         after = live.champion_after if live is not None else champion.version
         outcome = MonitoringOutcome(
             day,
@@ -218,7 +221,7 @@ def monitoring_flow(
         )
         if live is not None:
             record = {"mode": live.mode, "challenger": live.challenger, "champion_after": after}
-            history.append({"kind": "live_test", "day": day, **record, **live.verdict.as_dict()})
+            history.append({"kind": Kind.LIVE_TEST.value, "day": day, **record, **live.verdict.as_dict()})
         # A challenger under a live test gets its verdict first; the alarm still stands tomorrow.
         retrain = decision.retrain and (live is None or live.verdict.action != "continue")
         if retrain and policy.retrain_by == "ci":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,10 +16,19 @@ import sqlalchemy as sa
 from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Retraining, Status
 from shared.prediction_log import METADATA, create_store_engine
 
+
+class Kind(StrEnum):
+    """The kinds of record the history keeps, one per (kind, day)."""
+
+    WINDOW = "window"  # a judged day: its status and reason
+    RETRAINING = "retraining"  # what a retraining after a decision became (retraining.py)
+    LIVE_TEST = "live_test"  # the day's verdict on a challenger under A/B or shadow
+
+
 HISTORY = sa.Table(
     "monitoring_history",
     METADATA,
-    sa.Column("kind", sa.String(16), primary_key=True),  # "window" or "retraining"
+    sa.Column("kind", sa.String(16), primary_key=True),  # a Kind
     sa.Column("day", sa.Integer, primary_key=True),  # day number on the data source's calendar
     sa.Column("status", sa.String(32), nullable=True),
     sa.Column("details", sa.Text, nullable=False),  # the whole record, as JSON
@@ -57,12 +67,12 @@ class MonitoringHistory:
         return [
             (int(r["day"]), Status(r["status"]))
             for r in self.records()
-            if r.get("kind") == "window" and (last is None or int(r["day"]) > last)
+            if r.get("kind") == Kind.WINDOW and (last is None or int(r["day"]) > last)
         ]
 
     def last_retrain_day(self) -> int | None:
         """The newest retraining that produced a candidate (or was sent to CI): a refused one starts no cooldown."""
-        days = [int(r["day"]) for r in self.records() if r.get("kind") == "retraining" and _made_a_candidate(r)]
+        days = [int(r["day"]) for r in self.records() if r.get("kind") == Kind.RETRAINING and _made_a_candidate(r)]
         return max(days) if days else None
 
 

@@ -13,7 +13,9 @@ from typing import Any
 
 from level1_pipeline.data_gate import DataGateReport
 from level1_pipeline.flow import DataGateError, TrainingOutcome, training_flow
+from level1_pipeline.outcome import Became
 from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Retraining
+from level2_cicd.monitoring.history import Kind
 from shared.settings import Settings, retraining_overrides
 
 
@@ -23,7 +25,7 @@ class RetrainingResult:
     explanation: str  # one line: what it became and why
     version: str | None = None
     champion_after: str | None = None
-    became: str | None = None
+    became: Became | None = None
 
     @property
     def starts_the_cooldown(self) -> bool:
@@ -32,7 +34,13 @@ class RetrainingResult:
     def record(self, day: int, by: str) -> dict[str, Any]:
         """The monitoring history's record of it (one per monitored day: a re-run replaces it)."""
         promoted = self.result is Retraining.PROMOTED
-        return {"kind": "retraining", "day": day, "by": by, "status": self.result.value, "version": self.version} | {
+        return {
+            "kind": Kind.RETRAINING.value,
+            "day": day,
+            "by": by,
+            "status": self.result.value,
+            "version": self.version,
+        } | {
             "promoted": promoted,
             "reason": self.explanation,
         }
@@ -51,9 +59,9 @@ def refused(report: DataGateReport, window: str, policy_file: str) -> Retraining
 def trained(outcome: TrainingOutcome) -> RetrainingResult:
     """What the trained candidate became, with the gate's numbers."""
     reasons = "; ".join(outcome.gate_reasons)
-    if outcome.became == "champion":
+    if outcome.became is Became.CHAMPION:
         result, said = Retraining.PROMOTED, f"promoted to champion ({reasons})"
-    elif outcome.became == "challenger":
+    elif outcome.became is Became.CHALLENGER:
         result, said = Retraining.CHALLENGER, f"the challenger, tested on live traffic before it may serve ({reasons})"
     else:
         result, said = Retraining.NOT_PROMOTED, f"registered, not promoted: {reasons}"

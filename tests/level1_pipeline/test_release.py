@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from level1_pipeline.outcome import Became
 from shared.registry import Registry, RegistryError
 from shared.settings import Settings
 from tests.conftest import environment_without
@@ -38,7 +39,7 @@ def test_with_the_challenger_policy_a_winner_becomes_challenger_and_the_champion
     outcome = train(last_day=34, training_policy_file=policy_file(tmp_path, "challenger"))
     # then it is the challenger, the champion has not moved, and its trail says who made it challenger and why
     registry = Registry(MODEL)
-    assert (outcome.became, outcome.promoted, registry.champion_number()) == ("challenger", False, "1")
+    assert (outcome.became, outcome.promoted, registry.champion_number()) == (Became.CHALLENGER, False, "1")
     challenger = registry.challenger()
     assert challenger is not None
     assert challenger.version == outcome.version
@@ -108,7 +109,7 @@ def test_no_sign_off_before_the_timeout_is_a_rejection(
     outcome = train(last_day=34, training_policy_file=policy_file(tmp_path, "approval", timeout=3))
     # then it is rejected by the timeout and the champion stays
     tags = Registry(MODEL).version(outcome.version).tags
-    assert (outcome.became, Registry(MODEL).champion_number()) == ("rejected", "1")
+    assert (outcome.became, Registry(MODEL).champion_number()) == (Became.REJECTED, "1")
     assert (tags["approval"], tags["approval_by"], tags["approval_reason"]) == (
         "rejected",
         "timeout",

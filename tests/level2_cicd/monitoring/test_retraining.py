@@ -2,14 +2,14 @@
 
 from level1_pipeline.data_gate import DataGateReport, Failure
 from level1_pipeline.flow import TrainingOutcome
+from level1_pipeline.outcome import Became
 from level2_cicd.monitoring.decision import Retraining
 from level2_cicd.monitoring.retraining import refused, trained
 
 
-def outcome(became: str, reasons: list[str]) -> TrainingOutcome:
-    return TrainingOutcome(
-        "run", "3", became == "champion", "2", "1", {}, None, reasons, "2024-10-01..2024-10-05", became
-    )
+def outcome(became: Became, reasons: list[str]) -> TrainingOutcome:
+    window = "2024-10-01..2024-10-05"
+    return TrainingOutcome("run", "3", became is Became.CHAMPION, "2", "1", {}, None, reasons, window, became)
 
 
 def test_a_window_the_data_gate_refused_says_the_rows_and_the_minimum_and_starts_no_cooldown() -> None:
@@ -25,7 +25,7 @@ def test_a_window_the_data_gate_refused_says_the_rows_and_the_minimum_and_starts
 
 def test_a_candidate_the_champion_kept_out_says_the_numbers() -> None:
     reasons = ["ROC AUC 0.7010 >= floor 0.6500", "ROC AUC 0.7010 < champion 0.7450 - margin 0.0050 on the same holdout"]
-    done = trained(outcome("registered", reasons))
+    done = trained(outcome(Became.REGISTERED, reasons))
     assert done.result is Retraining.NOT_PROMOTED
     assert done.starts_the_cooldown
     assert done.explanation == (
@@ -34,6 +34,6 @@ def test_a_candidate_the_champion_kept_out_says_the_numbers() -> None:
 
 
 def test_a_promoted_candidate_says_so() -> None:
-    done = trained(outcome("champion", ["ROC AUC 0.8000 >= floor 0.7500"]))
+    done = trained(outcome(Became.CHAMPION, ["ROC AUC 0.8000 >= floor 0.7500"]))
     assert (done.result, done.version) == (Retraining.PROMOTED, "3")
     assert "version 3 promoted to champion" in done.explanation

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,31 +49,49 @@ def test_with_the_challenger_policy_a_winner_becomes_challenger_and_the_champion
     assert "passed every gate against champion v1" in move["why"]
 
 
-def decide_when_asked(verb: str, version: str, reason: str, state_dir: str) -> threading.Thread:
-    """A person who types `make approve`/`make reject` in another terminal once the version waits for sign-off."""
+@dataclass
+class Person:
+    """A person who types `make approve`/`make reject` in another terminal once the version waits for sign-off; what
+    happened is kept for the test's own thread to assert (an assert in this thread would fail nobody)."""
+
+    thread: threading.Thread
+    said: list[str] = field(default_factory=list)
+
+    def answered(self, timeout: float) -> str:
+        self.thread.join(timeout)
+        return self.said[0] if self.said else "still waiting"
+
+
+def decide_when_asked(verb: str, version: str, reason: str, state_dir: str) -> Person:
     from mlflow import MlflowClient
 
     registry = Registry(MODEL, MlflowClient(Settings(state_dir=Path(state_dir)).resolved_tracking_uri))
     env = environment_without("MLOPS_", "MLFLOW_TRACKING", "PREFECT_API")
     command = [sys.executable, "-m", "level1_pipeline", verb, "--version", version, "--reason", reason]
 
-    def person() -> None:
+    def person(said: list[str]) -> None:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if registry.version(version).tags.get("approval") == "pending":
-                    break
-            except RegistryError:  # not registered yet
-                pass
+        while registry_says(registry, version) != "pending":
+            if time.monotonic() > deadline:
+                said.append("never asked: the version did not wait for sign-off within 120 s")
+                return
             time.sleep(0.5)
         answered = subprocess.run(
             [*command, "--approver", "ana"], env=env | {"MLOPS_STATE_DIR": state_dir}, cwd=ROOT, timeout=180
         )
-        assert answered.returncode == 0
+        said.append(f"exit {answered.returncode}")
 
-    thread = threading.Thread(target=person, daemon=True)
+    said: list[str] = []
+    thread = threading.Thread(target=person, args=(said,), daemon=True)
     thread.start()
-    return thread
+    return Person(thread, said)
+
+
+def registry_says(registry: Registry, version: str) -> str | None:
+    try:
+        return registry.version(version).tags.get("approval")
+    except RegistryError:  # not registered yet
+        return None
 
 
 @pytest.mark.parametrize("verb", ["approve", "reject"])
@@ -89,7 +108,7 @@ def test_with_the_approval_policy_only_a_signed_off_candidate_becomes_champion(
     person = decide_when_asked(verb, "2", f"{decided} after reading the card", overrides["state_dir"])
     # when a candidate passes the gates under `candidate_becomes: approval`
     outcome = train(last_day=34, training_policy_file=policy_file(tmp_path, "approval"))
-    person.join(timeout=60)
+    assert person.answered(timeout=60) == "exit 0"
     # then it is champion only when approved; the decision, who and why are on the version
     registry = Registry(MODEL)
     tags = registry.version("2").tags

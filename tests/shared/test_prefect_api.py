@@ -35,5 +35,11 @@ def test_a_deployment_without_a_tracking_server_is_refused(monkeypatch: pytest.M
 
 
 def test_outside_a_deployment_nothing_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given settings carrying an address where nothing answers
+    moved = Settings(tracking_uri=f"http://127.0.0.1:{free_port()}")
+    # then a plain run (no deployment) goes on, while a run of a deployment with the same settings stops
     monkeypatch.delenv("PREFECT__RUNTIME__DEPLOYMENT__ID", raising=False)
-    check_deployment_targets(Settings(tracking_uri=f"http://127.0.0.1:{free_port()}"))  # no error: a plain run
+    check_deployment_targets(moved)  # returns: nothing was contacted
+    monkeypatch.setenv("PREFECT__RUNTIME__DEPLOYMENT__ID", "00000000-0000-0000-0000-000000000001")
+    with pytest.raises(DeploymentTargetError):
+        check_deployment_targets(moved)

@@ -35,7 +35,7 @@ from shared.schema import FEATURE_NAMES, LABEL_COLUMN, with_schema_types
 from shared.settings import Settings, load_settings
 from shared.tracking import REFERENCE_DIR, RELIANCE_FILE, connect
 
-__all__ = ["DataGateError", "TrainingOutcome", "training_flow"]  # what other levels may use
+__all__ = ["Became", "DataGateError", "DataGateReport", "TrainingOutcome", "training_flow"]  # what other levels use
 
 
 @dataclass(frozen=True)
@@ -241,8 +241,8 @@ def _train_and_gate(
     gate = validate_model_task(metrics, judged.metrics, policy, run)
     tags = _version_tags(window, digest, trained, gate)
     version = register_task(trained, split, tags, registry, run)
-    lock_url = settings.resolved_prediction_store_url  # the database every promoter shares
-    release = release_candidate(policy.release, registry, version, gate, judged.version, lock_url, run.run_id)
+    lock = settings.promotion_lock_url  # beside the registry, or the database every promoter shares
+    release = release_candidate(policy.release, registry, version, gate, judged.version, lock, run.run_id)
     if gate.passed:
         registry.tag(version, {RELEASE_TAG: release.became})  # no longer pending: released as it became
     return TrainingOutcome(

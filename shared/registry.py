@@ -245,7 +245,7 @@ class Registry:
     def promote_if_champion_is(self, version: str, judged_against: str | None, lock_url: str, move: Move) -> str | None:
         """Compare-and-set: promote ``version`` only if the champion is still the one it was judged against.
 
-        Promoters serialise on a lock in ``lock_url`` (the prediction store every process shares); of
+        Promoters serialise on a lock in ``lock_url`` (``Settings.promotion_lock_url``); of
         two candidates judged against the same champion, exactly one wins. Returns the old champion,
         or raises ChampionMovedError with the reason.
         """

@@ -221,6 +221,14 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.level2_dir / 'predictions.db'}"
 
     @property
+    def promotion_lock_url(self) -> str:
+        """Where promoters serialise their compare-and-set: beside the registry's own SQLite store (embedded
+        defaults), else in the database every process of a deployment shares (the prediction store)."""
+        if self.resolved_tracking_uri.startswith("sqlite:///"):
+            return f"sqlite:///{Path(self.resolved_tracking_uri.removeprefix('sqlite:///')).parent / 'locks.db'}"
+        return self.resolved_prediction_store_url
+
+    @property
     def level2_dir(self) -> Path:
         return self.state_path / self.level2_folder
 

@@ -15,7 +15,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from level1_pipeline.outcome import Became
+from level1_pipeline.flow import Became
 from level2_cicd.monitoring.dashboard import WindowFacts, publish_window, workspace_folder
 from level2_cicd.monitoring.decision import Decision, WindowSummary, classify, decide
 from level2_cicd.monitoring.dispatch import retrain_payload, send_retrain_dispatch
@@ -127,7 +127,7 @@ def live_test_task(settings: Settings, champion: VersionRef, day: int) -> LiveTe
         return None
     store = settings.resolved_prediction_store_url
     verdict = judge_live_test(store, registry, champion, challenger, policy)
-    after = act(registry, verdict, champion, challenger, store, day)
+    after = act(registry, verdict, champion, challenger, settings.promotion_lock_url, day)  # as every promoter
     return LiveTest(policy.mode, challenger.version, verdict, after)
 
 

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from level1_pipeline.data_gate import DataGateReport
-from level1_pipeline.flow import DataGateError, TrainingOutcome, training_flow
-from level1_pipeline.outcome import Became
+from level1_pipeline.flow import Became, DataGateError, DataGateReport, TrainingOutcome, training_flow
 from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Retraining
 from level2_cicd.monitoring.history import Kind
 from shared.settings import Settings, retraining_overrides

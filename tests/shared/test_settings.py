@@ -132,3 +132,11 @@ def test_one_project_name_names_the_model_and_experiments_unless_they_are_set(mo
     assert shown["project_name"].endswith("[environment (MLOPS_PROJECT_NAME)]")
     with pytest.raises(ValidationError, match="project_name"):
         Settings(project_name="Lead Scoring")
+
+
+def test_promoters_lock_beside_the_registry_on_embedded_defaults_else_in_the_shared_database(tmp_path: Path) -> None:
+    embedded = Settings(state_dir=tmp_path / "state")
+    assert embedded.promotion_lock_url == f"sqlite:///{tmp_path / 'state' / 'mlflow' / 'locks.db'}"
+    assert "level2" not in embedded.promotion_lock_url  # a first `make level1` makes nothing of level 2's
+    served = Settings(tracking_uri="http://127.0.0.1:5000", prediction_store_url="postgresql+psycopg://db/log")
+    assert served.promotion_lock_url == "postgresql+psycopg://db/log"

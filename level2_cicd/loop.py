@@ -21,16 +21,13 @@ from level1_pipeline.outcome import Became
 from level2_cicd.timeline import HEADER, DayRecord, day_record, format_row
 from level2_cicd.traffic import CHUNK, Traffic, wait_for_version
 from shared.processes import free_port, running_server
-from shared.settings import Settings
+from shared.settings import Settings, as_environment
 
 
-def service_env(settings: Settings, overrides: dict[str, Any]) -> dict[str, str]:
-    """The environment that gives the service process the same settings as this one."""
-    env = {**os.environ, "MLFLOW_TRACKING_URI": settings.resolved_tracking_uri}
-    env |= {f"MLOPS_{key.upper()}": str(value) for key, value in overrides.items()}
-    env["MLOPS_STATE_DIR"] = str(settings.state_path)
-    env["MLOPS_MODEL_POLL_SECONDS"] = "0.5"
-    return env
+def service_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives the service process the same settings as this one (and a quick eye on the alias)."""
+    resolved = {"tracking_uri": settings.resolved_tracking_uri, "state_dir": settings.state_path}
+    return {**os.environ, **as_environment(settings.model_copy(update=resolved)), "MLOPS_MODEL_POLL_SECONDS": "0.5"}
 
 
 @dataclass(frozen=True)
@@ -65,7 +62,7 @@ def run_loop(
     base = f"http://127.0.0.1:{port}"
     timeline: list[DayRecord] = []
     with (
-        running_server(command, service_env(settings, overrides), f"{base}/ready", quiet=True),
+        running_server(command, service_env(settings), f"{base}/ready", quiet=True),
         httpx.Client(base_url=base, timeout=60) as client,
         Progress(transient=True, disable=on_day is not None) as progress,
     ):

@@ -24,7 +24,7 @@ from sklearn.metrics import roc_auc_score
 
 from shared.data.source import source_from
 from shared.schema import LABEL_COLUMN
-from shared.settings import Settings, load_settings
+from shared.settings import Settings, as_environment, load_settings
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -81,7 +81,7 @@ def live_level0(world: World, state: Path, tick: Tick) -> list[dict[str, Any]]:
     """The notebook trains once; its hand-off file scores every day's CSV, never retrained."""
     from level0_manual.score_csv import score_file
 
-    env = {**os.environ} | {f"MLOPS_{k.upper()}": str(v) for k, v in world.overrides(state).items()}
+    env = {**os.environ} | as_environment(Settings(**world.overrides(state)))
     subprocess.run([sys.executable, "-m", "level0_manual.notebook"], env=env, check=True, capture_output=True)
     model = state / "level0" / "handoff" / "model.joblib"
     records = []

@@ -1,4 +1,5 @@
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,24 @@ def test_promoters_lock_beside_the_registry_on_embedded_defaults_else_in_the_sha
     assert "level2" not in embedded.promotion_lock_url  # a first `make level1` makes nothing of level 2's
     served = Settings(tracking_uri="http://127.0.0.1:5000", prediction_store_url="postgresql+psycopg://db/log")
     assert served.promotion_lock_url == "postgresql+psycopg://db/log"
+
+
+def test_settings_cross_to_a_child_process_whole_and_read_back_equal(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from shared.settings import as_environment
+    from tests.conftest import environment_without
+
+    # given settings set in several ways (a path, a date, a secret, a derived name left derived)
+    mine = Settings(state_dir=tmp_path, last_day=date(2024, 6, 9), scoring_token="s-1", project_name="lead-scoring")
+    # when a child process reads its settings from the environment they become
+    script = "from shared.settings import Settings; s = Settings(); print(s.scoring_token.get_secret_value())"
+    script += "; print(s.model_dump_json(exclude={'scoring_token'}))"
+    env = environment_without("MLOPS_") | as_environment(mine)  # the suite's world (no settings files) besides
+    child = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    token, dumped = child.stdout.splitlines()
+    # then the child's settings are these, the secret too
+    assert token == "s-1"
+    assert Settings.model_validate_json(dumped) == mine.model_copy(update={"scoring_token": None})
+    assert Settings.model_validate_json(dumped).model_name == "lead-scoring-model"

@@ -250,7 +250,7 @@ def _train_and_gate(
         version=version,
         promoted=release.became is Became.CHAMPION,
         champion_version=release.champion,
-        previous_version=release.previous,
+        previous_version=registry.previous_number(),  # as the registry holds it, promoted or not
         metrics=metrics,
         champion_metrics=judged.metrics,
         gate_reasons=[*gate.reasons, *([release.why_not] if release.why_not else [])],

@@ -152,6 +152,11 @@ class Registry:
         found = self._alias(CHAMPION)
         return str(found.version) if found is not None else None
 
+    def previous_number(self) -> str | None:
+        """The version the ``previous`` alias holds (what a rollback returns to), whoever set it."""
+        found = self._alias(PREVIOUS)
+        return str(found.version) if found is not None else None
+
     def load(self, ref: VersionRef) -> Pipeline:
         """The native scikit-learn pipeline of exactly that version."""
         import mlflow.sklearn

@@ -107,6 +107,9 @@ def test_new_data_promotes_a_winner_and_previous_points_back(
     assert str(client.get_model_version_by_alias(MODEL, "previous").version) == "1"
     assert newer.champion_metrics is not None  # the old champion was scored on the same holdout
     assert newer.metrics["roc_auc"] > newer.champion_metrics["roc_auc"]
+    # and a later candidate that is not promoted reports `previous` as the registry holds it, not as unset
+    worse = train(last_day=34, params={"max_iter": 1, "max_depth": 1})
+    assert (worse.promoted, worse.champion_version, worse.previous_version) == (False, "2", "1")
 
 
 def test_rollback_is_one_call(train: Callable[..., Any], given_a_champion: Callable[..., None]) -> None:

@@ -53,8 +53,8 @@ WORKERS ?= 1
 serve: setup ## Level 2: serve the registry's champion on 127.0.0.1:8000 (WORKERS=N for N processes; `make level1` first)
 	$(RUN) python -m level2_cicd.service --host 127.0.0.1 --port 8000 --workers $(WORKERS)
 
-mlflow-ui: setup ## Open the MLflow UI on 127.0.0.1:5000 over the local SQLite store
-	$(RUN) mlflow ui --backend-store-uri sqlite:///$(CURDIR)/state/mlflow/mlflow.db --host 127.0.0.1 --port 5000
+mlflow-ui: setup ## Open the MLflow UI on 127.0.0.1:5000 (PORT= another) over the settings' tracking store; a taken port is an error
+	$(RUN) python -m deploy.ui mlflow $(PORT)
 
 test: setup system-packages ## Run the test suite, real servers included (installs what it needs; groups in parallel; docs/benchmarks.md)
 	$(RUN) pytest $(PYTEST_PARALLEL) -m "not walk and not fork" $(ARGS)
@@ -85,8 +85,8 @@ approve: setup ## Sign-off: promote VERSION=N that waits for approval (REASON=".
 reject: setup ## Sign-off: keep VERSION=N out (REASON="..."); the champion stays
 	$(RUN) python -m level1_pipeline reject --version $(VERSION) --reason "$(REASON)"
 
-prefect-server: setup ## Start a local Prefect server on 127.0.0.1:4200 with state in state/prefect
-	PREFECT_HOME=$(CURDIR)/state/prefect $(RUN) prefect server start --host 127.0.0.1 --port 4200
+prefect-server: setup ## Start a local Prefect server on 127.0.0.1:4200 (PORT= another) with state in state/prefect
+	$(RUN) python -m deploy.ui prefect $(PORT)
 
 ##@ Level 2: serve, monitor, retrain
 

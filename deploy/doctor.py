@@ -98,20 +98,40 @@ def browser_and_scraper() -> Finding:
     return Finding("ok", "Chromium and Prometheus")
 
 
-def kept_ports() -> Finding:
-    ports_file = ROOT / "state" / "stack" / "ports.json"
-    if not ports_file.is_file() or (ROOT / "state" / "stack" / "stack.pid").is_file():
-        return Finding("ok", "stack ports: chosen at stack-up" if not ports_file.is_file() else "stack running")
+def _taken(ports: dict[str, int]) -> list[str]:
+    """The named ports another program holds on 127.0.0.1."""
     import socket
 
     taken = []
-    for name, port in json.loads(ports_file.read_text()).items():
+    for name, port in ports.items():
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 taken.append(f"{name} {port}")
+    return taken
+
+
+UI_PORTS = {"make mlflow-ui": 5000, "make prefect-server": 4200, "make serve": 8000, "make dashboard": 8085}
+
+
+def ui_ports() -> Finding:
+    taken = _taken(UI_PORTS)
+    if taken:
+        return Finding(
+            "warn",
+            f"taken by another program now: {', '.join(taken)} (on macOS, AirPlay takes 5000)",
+            "choose another: make mlflow-ui PORT=5001, make prefect-server PORT=4201, make dashboard ARGS='--port N'",
+        )
+    return Finding("ok", f"the UIs' ports are free ({', '.join(str(p) for p in UI_PORTS.values())})")
+
+
+def kept_ports() -> Finding:
+    ports_file = ROOT / "state" / "stack" / "ports.json"
+    if not ports_file.is_file() or (ROOT / "state" / "stack" / "stack.pid").is_file():
+        return Finding("ok", "stack ports: chosen at stack-up" if not ports_file.is_file() else "stack running")
+    taken = _taken(json.loads(ports_file.read_text()))
     if taken:
         return Finding(
             "warn",
@@ -142,7 +162,7 @@ def settings_and_stack() -> list[Finding]:
 CHECKS: dict[str, tuple[Callable[[], Finding], ...]] = {
     "setup": (python_version, free_disk),
     "stack-up": (postgres, kept_ports),
-    "all": (python_version, free_disk, environment_in_sync, postgres, browser_and_scraper, kept_ports),
+    "all": (python_version, free_disk, environment_in_sync, postgres, browser_and_scraper, kept_ports, ui_ports),
 }
 
 

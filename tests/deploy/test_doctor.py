@@ -114,3 +114,29 @@ def test_chromium_and_prometheus_hidden_from_the_path_are_named_with_the_command
     # then it names the three programs and the one command that installs them
     assert "not installed: chromium, prometheus, promtool" in done.stdout
     assert "sudo apt-get install -y chromium prometheus" in done.stdout
+
+
+def test_a_taken_ui_port_is_an_error_naming_how_to_choose_another(capsys: pytest.CaptureFixture[str]) -> None:
+    from deploy import ui
+
+    # given another program listening where the MLflow UI would go
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        # when the UI is asked for that port, then it stops at once, exit 1, saying how to choose another
+        assert ui.main(["mlflow", str(port)]) == 1
+    said = capsys.readouterr().err
+    assert f"127.0.0.1:{port} is taken by another program" in said
+    assert "make mlflow-ui PORT=<another port>" in said
+
+
+def test_the_doctor_warns_of_a_taken_ui_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        monkeypatch.setattr(doctor, "UI_PORTS", {"make mlflow-ui": port})
+        found = doctor.ui_ports()
+    assert found.level == "warn"
+    assert found.what == f"taken by another program now: make mlflow-ui {port} (on macOS, AirPlay takes 5000)"

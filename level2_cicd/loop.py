@@ -66,6 +66,7 @@ def run_loop(
         httpx.Client(base_url=base, timeout=60) as client,
         Progress(transient=True, disable=on_day is not None) as progress,
     ):
+        print(f"service: {base} (during the run, from another terminal: curl -s {base}/model)", flush=True)
         traffic = Traffic(client, source_from(settings), settings.label_delay_days, settings, chunk)
         bar = progress.add_task("simulated days", total=days)
         for day in range(first_day, first_day + days):

@@ -24,22 +24,25 @@ class LevelSummary:
     retrainings: int
     promotions: int
     human_steps: str
-    recovery_days: int | None  # days from the drift onset until quality is back above the floor for good
+    recovery_days: int | None  # days from the drift onset until quality is back above the floor (RECOVERED_FOR days)
+
+
+RECOVERED_FOR = 3  # days in a row at or above the floor that count as recovered (fewer when the run ends first)
 
 
 def recovery_days(daily: pd.DataFrame, onset: int, floor: float) -> int | None:
-    """Days from ``onset`` to the first day from which every later day is at or above ``floor``.
-
-    0 when quality never fell below the floor after the onset; None when it never came back.
+    """Days from ``onset`` to the first day, after quality first fell below ``floor``, that starts ``RECOVERED_FOR``
+    days in a row at or above it: where the chart shows the line back above the floor (a later one-day dip is
+    noise, not a relapse). 0 when quality never fell below the floor after the onset; None when it never came back.
     """
-    after = daily[daily["day"] >= onset].sort_values("day")
-    below = after[after["auc"] < floor]
-    if below.empty:
+    after = daily[daily["day"] >= onset].sort_values("day").reset_index(drop=True)
+    good = (after["auc"] >= floor).tolist()
+    if all(good):
         return 0
-    last_bad = int(below["day"].max())
-    if last_bad == int(after["day"].max()):
-        return None
-    return last_bad + 1 - onset
+    for start in range(good.index(False) + 1, len(good)):
+        if all(good[start : start + RECOVERED_FOR]):
+            return int(after["day"][start]) - onset
+    return None
 
 
 def summarise(daily: pd.DataFrame, onset: int, floor: float) -> list[LevelSummary]:

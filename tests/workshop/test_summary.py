@@ -19,6 +19,13 @@ def test_recovery_counts_days_from_onset_to_lasting_recovery() -> None:
     assert recovery_days(daily([0.8, 0.8, 0.5, 0.5, 0.8, 0.7, 0.8, 0.8]), onset=12, floor=0.75) == 4
 
 
+def test_a_late_one_day_dip_is_not_a_relapse_the_chart_shows_the_recovery_where_it_is() -> None:
+    # given quality that fell at the onset, came back two days later and stayed, but for one noisy day near the end
+    aucs = [0.8, 0.5, 0.5, 0.8, 0.8, 0.8, 0.8, 0.7, 0.8]
+    # then the recovery is where the line came back (day 13), not after the dip (day 18)
+    assert recovery_days(daily(aucs), onset=11, floor=0.75) == 2
+
+
 def test_never_recovered_and_never_hurt() -> None:
     assert recovery_days(daily([0.8, 0.5, 0.5]), onset=11, floor=0.75) is None
     assert recovery_days(daily([0.8, 0.8, 0.8]), onset=11, floor=0.75) == 0

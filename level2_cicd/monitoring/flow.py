@@ -20,7 +20,7 @@ from level2_cicd.monitoring.dashboard import WindowFacts, publish_window, worksp
 from level2_cicd.monitoring.decision import Decision, WindowSummary, classify, decide
 from level2_cicd.monitoring.dispatch import retrain_payload, send_retrain_dispatch
 from level2_cicd.monitoring.drift import detect_drift, save_report
-from level2_cicd.monitoring.history import Kind, MonitoringHistory
+from level2_cicd.monitoring.history import MonitoringHistory, RecordKind
 from level2_cicd.monitoring.inputs import ChampionReference, LoggedWindow, champion_reference, read_window
 from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_policy
 from level2_cicd.monitoring.release import act, judge_live_test
@@ -206,7 +206,7 @@ def monitoring_flow(
         if settings.monitoring_dashboard:
             dashboard_task(settings, summary, drift_snapshot, window, champion)
         history.append(
-            {"kind": Kind.WINDOW.value, "day": day, "status": decision.status.value, "reason": decision.reason}
+            {"kind": RecordKind.WINDOW.value, "day": day, "status": decision.status.value, "reason": decision.reason}
         )
         after = live.champion_after if live is not None else champion.version
         outcome = MonitoringOutcome(
@@ -221,7 +221,7 @@ def monitoring_flow(
         )
         if live is not None:
             record = {"mode": live.mode, "challenger": live.challenger, "champion_after": after}
-            history.append({"kind": Kind.LIVE_TEST.value, "day": day, **record, **live.verdict.as_dict()})
+            history.append({"kind": RecordKind.LIVE_TEST.value, "day": day, **record, **live.verdict.as_dict()})
         # A challenger under a live test gets its verdict first; the alarm still stands tomorrow.
         retrain = decision.retrain and (live is None or live.verdict.action != "continue")
         if retrain and policy.retrain_by == "ci":

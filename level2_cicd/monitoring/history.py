@@ -17,7 +17,7 @@ from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Retraining, Sta
 from shared.prediction_log import METADATA, create_store_engine
 
 
-class Kind(StrEnum):
+class RecordKind(StrEnum):
     """The kinds of record the history keeps, one per (kind, day)."""
 
     WINDOW = "window"  # a judged day: its status and reason
@@ -28,7 +28,7 @@ class Kind(StrEnum):
 HISTORY = sa.Table(
     "monitoring_history",
     METADATA,
-    sa.Column("kind", sa.String(16), primary_key=True),  # a Kind
+    sa.Column("kind", sa.String(16), primary_key=True),  # a RecordKind
     sa.Column("day", sa.Integer, primary_key=True),  # day number on the data source's calendar
     sa.Column("status", sa.String(32), nullable=True),
     sa.Column("details", sa.Text, nullable=False),  # the whole record, as JSON
@@ -67,12 +67,14 @@ class MonitoringHistory:
         return [
             (int(r["day"]), Status(r["status"]))
             for r in self.records()
-            if r.get("kind") == Kind.WINDOW and (last is None or int(r["day"]) > last)
+            if r.get("kind") == RecordKind.WINDOW and (last is None or int(r["day"]) > last)
         ]
 
     def last_retrain_day(self) -> int | None:
         """The newest retraining that produced a candidate (or was sent to CI): a refused one starts no cooldown."""
-        days = [int(r["day"]) for r in self.records() if r.get("kind") == Kind.RETRAINING and _made_a_candidate(r)]
+        days = [
+            int(r["day"]) for r in self.records() if r.get("kind") == RecordKind.RETRAINING and _made_a_candidate(r)
+        ]
         return max(days) if days else None
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from level1_pipeline.flow import Became, DataGateError, DataGateReport, TrainingOutcome, training_flow
 from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Retraining
-from level2_cicd.monitoring.history import Kind
+from level2_cicd.monitoring.history import RecordKind
 from shared.settings import Settings, retraining_overrides
 
 
@@ -33,7 +33,7 @@ class RetrainingResult:
         """The monitoring history's record of it (one per monitored day: a re-run replaces it)."""
         promoted = self.result is Retraining.PROMOTED
         return {
-            "kind": Kind.RETRAINING.value,
+            "kind": RecordKind.RETRAINING.value,
             "day": day,
             "by": by,
             "status": self.result.value,

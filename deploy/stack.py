@@ -100,9 +100,13 @@ def up(folder: Path) -> Stack:
     config.touch(mode=0o600)  # it holds the service's tokens
     config.write_text(render(programs(stack, data), folder, ROOT))
     supervisord = [str(Path(sys.executable).parent / "supervisord"), "-c", str(config)]
-    # the servers read the settings file the caller reads (.env, or the one MLOPS_ENV_FILE names, or none)
+    # the servers read the settings files the caller reads: .env (or the one MLOPS_ENV_FILE names, or none), the
+    # project's config/settings.yaml (or MLOPS_SETTINGS_FILE's) and the policy files the caller's variables name
     passed = ("PATH", "HOME", "LANG", "TZ", ENV_FILE_VARIABLE)
     environment = {key: os.environ[key] for key in passed if key in os.environ}
+    environment |= {
+        key: value for key, value in os.environ.items() if key.startswith("MLOPS_") and key.endswith("_FILE")
+    }
     with (folder / "logs" / "supervisord.out").open("ab") as log:
         process = subprocess.Popen(
             supervisord, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT, env=environment

@@ -7,7 +7,9 @@ from shared.settings_layers import PROJECT_ROOT
 
 
 def groups() -> dict[str, list[str]]:
-    shown = subprocess.run(["make", "-s", "help"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    shown = subprocess.run(
+        ["make", "-s", "--no-print-directory", "help"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
     found: dict[str, list[str]] = {}
     title = ""
     for line in re.sub(r"\x1b\[[0-9;]*m", "", shown.stdout).splitlines():

@@ -99,13 +99,15 @@ def evaluate_task(trained: TrainedModel, holdout: pd.DataFrame, run: TrainingRun
 
     metrics = evaluate(trained.model, holdout, trained.threshold)
     run.log_metrics(metrics, prefix="holdout_")
-    run.log_dict(reliance(trained.model, holdout), f"{REFERENCE_DIR}/{RELIANCE_FILE}")  # what the monitor weighs
+    shares = reliance(trained.model, holdout)
+    run.log_dict(shares, f"{REFERENCE_DIR}/{RELIANCE_FILE}")  # what the monitor weighs drifted columns by
     labels, probabilities = holdout[LABEL_COLUMN], predict_proba(trained.model, holdout)
     run.log_figures(
         {
             "plots/roc_curve.png": plots.roc_figure(labels, probabilities),
             "plots/confusion_matrix.png": plots.confusion_figure(labels, probabilities, trained.threshold),
             "plots/calibration.png": plots.calibration_figure(labels, probabilities),
+            "plots/reliance.png": plots.reliance_figure(shares),
         }
     )
     return metrics

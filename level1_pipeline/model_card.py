@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from shared.policy_file import StrictModel, read_policy
-from shared.tracking import REFERENCE_DIR, REFERENCE_FILE
+from shared.tracking import REFERENCE_DIR, REFERENCE_FILE, RELIANCE_FILE
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -52,6 +52,7 @@ class CardFacts:
     reference_sample: str
     outcome: str
     params: dict[str, str] = field(default_factory=dict)
+    reliance: dict[str, float] = field(default_factory=dict)  # each column's share (empty: logged before it was)
 
 
 def render_card(facts: CardFacts, text: CardText) -> str:
@@ -76,6 +77,9 @@ def render_card(facts: CardFacts, text: CardText) -> str:
         "## Holdout metrics",
         *_metrics_table(facts),
         "",
+        "## What it relies on",
+        *_reliance_table(facts),
+        "",
         "## Model gate: " + ("passed" if facts.gate_passed else "FAILED"),
         *(f"- {reason}" for reason in facts.gate_reasons),
         "",
@@ -97,6 +101,15 @@ def _metrics_table(facts: CardFacts) -> list[str]:
         f"| {name} | {value:.4f} | {_number(facts.champion_metrics.get(name))} |"
         for name, value in facts.metrics.items()
     ]
+
+
+def _reliance_table(facts: CardFacts) -> list[str]:
+    """Permutation importance on the holdout as shares of one, largest first (figure: plots/reliance.png)."""
+    if not facts.reliance:
+        return ["- not recorded for this version"]
+    header = ["| column | share of the model's reliance |", "| --- | --- |"]
+    ordered = sorted(facts.reliance.items(), key=lambda item: -item[1])
+    return header + [f"| {name} | {share:.1%} |" for name, share in ordered] + ["", "(figure: `plots/reliance.png`)"]
 
 
 def _number(value: float | None) -> str:
@@ -131,7 +144,18 @@ def facts_from_run(client: MlflowClient, model_name: str, version: str, outcome:
         reference_sample=f"{run.info.artifact_uri}/{REFERENCE_DIR}/{REFERENCE_FILE}",
         outcome=outcome,
         params=dict(sorted(run.data.params.items())),
+        reliance=_logged_reliance(f"{run.info.artifact_uri}/{REFERENCE_DIR}/{RELIANCE_FILE}"),
     )
+
+
+def _logged_reliance(uri: str) -> dict[str, float]:
+    from mlflow.artifacts import load_dict
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return {str(name): float(share) for name, share in load_dict(uri).items()}
+    except (MlflowException, OSError):  # a version trained before reliance was logged
+        return {}
 
 
 def _prefixed(metrics: dict[str, float], prefix: str) -> dict[str, float]:

@@ -68,3 +68,13 @@ def trials_figure(numbers: list[int], scores: list[float | None]) -> Figure:
         ax.set_ylim(max(0.0, min(finished) - 0.05), min(1.0, max(finished) + 0.02))
     ax.set(xlabel="trial", ylabel="validation ROC AUC", title="Sweep trials")
     return figure
+
+
+def reliance_figure(shares: dict[str, float]) -> Figure:
+    """Each column's share of the model's reliance (permutation importance on the holdout), largest on top."""
+    ordered = sorted(shares.items(), key=lambda item: item[1])
+    figure, ax = _figure()
+    ax.barh([name for name, _ in ordered], [share for _, share in ordered])
+    ax.set(xlabel="share of the model's reliance", title="What the model relies on (holdout)")
+    figure.tight_layout()
+    return figure

@@ -86,5 +86,12 @@ def test_every_version_is_described_from_what_its_run_logged(
     assert "## Model gate: FAILED" in card
     assert f"{run.info.artifact_uri}/reference/reference.parquet" in card
     assert load_card_text(ROOT / "config" / "model_card.yaml").intended_use.strip() in card
+    # and what the version relies on, as its run logged it (the table and the figure)
+    from mlflow.artifacts import load_dict
+
+    shares = load_dict(f"{run.info.artifact_uri}/reference/reliance.json")
+    heaviest = max(shares, key=lambda column: shares[column])
+    assert f"| {heaviest} | {shares[heaviest]:.1%} |" in card.split("## What it relies on", 1)[1]
+    assert "plots/reliance.png" in {a.path for a in client.list_artifacts(worse.run_id, "plots")}
     # and the champion's own card says it was promoted
     assert "promoted to champion" in (client.get_model_version(MODEL, "1").description or "")

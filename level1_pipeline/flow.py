@@ -6,7 +6,7 @@ ingest -> validate data (gate) -> split -> train -> evaluate -> validate model (
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
@@ -21,18 +21,27 @@ from level1_pipeline.model_card import CardText, facts_from_run, load_card_text,
 from level1_pipeline.model_gate import GateResult, judge_candidate
 from level1_pipeline.outcome import Became
 from level1_pipeline.policy import TrainingPolicy, load_training_policy
-from level1_pipeline.release import PENDING, RELEASE_TAG, release_candidate, unreleased_versions
-from level1_pipeline.steps import TrainedModel, evaluate, ingest_window, model_input_example, split_window, train
-from level1_pipeline.tracking import TrainingRun, code_version
+from level1_pipeline.release import RELEASE_TAG, release_candidate, unreleased_versions
+from level1_pipeline.steps import (
+    TrainedModel,
+    evaluate,
+    ingest_window,
+    model_input_example,
+    score_slices,
+    split_window,
+    train,
+)
+from level1_pipeline.tags import run_tags, version_tags
+from level1_pipeline.tracking import TrainingRun
 from shared.data.source import source_from, training_window
 from shared.data.windows import DataWindow, TimeSplit
-from shared.feature_set import FEATURES_TAG, feature_set
 from shared.model import ModelParams
 from shared.prefect_api import check_deployment_targets
 from shared.registry import Registry, RegistryError
 from shared.reliance import reliance
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN, with_schema_types
 from shared.settings import Settings, load_settings
+from shared.slices import SliceScore
 from shared.tracking import REFERENCE_DIR, RELIANCE_FILE, connect
 
 __all__ = ["Became", "DataGateError", "DataGateReport", "TrainingOutcome", "training_flow"]  # what other levels use
@@ -93,12 +102,21 @@ def train_task(split: TimeSplit, params: ModelParams, run: TrainingRun) -> Train
     return trained
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    metrics: dict[str, float]
+    slices: dict[str, SliceScore]  # the holdout's slices (shared/slices.py)
+    non_finite: int  # holdout scores that are NaN or infinite
+
+
 @task(name="evaluate", cache_policy=NO_CACHE)
-def evaluate_task(trained: TrainedModel, holdout: pd.DataFrame, run: TrainingRun) -> dict[str, float]:
+def evaluate_task(trained: TrainedModel, holdout: pd.DataFrame, run: TrainingRun) -> Evaluation:
     from shared.model import predict_proba
 
     metrics = evaluate(trained.model, holdout, trained.threshold)
     run.log_metrics(metrics, prefix="holdout_")
+    slices, non_finite = score_slices(trained.model, holdout)
+    run.log_dict({name: asdict(score) for name, score in slices.items()}, "slices.json")
     shares = reliance(trained.model, holdout)
     run.log_dict(shares, f"{REFERENCE_DIR}/{RELIANCE_FILE}")  # what the monitor weighs drifted columns by
     labels, probabilities = holdout[LABEL_COLUMN], predict_proba(trained.model, holdout)
@@ -110,7 +128,7 @@ def evaluate_task(trained: TrainedModel, holdout: pd.DataFrame, run: TrainingRun
             "plots/reliance.png": plots.reliance_figure(shares),
         }
     )
-    return metrics
+    return Evaluation(metrics, slices, non_finite)
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,7 @@ class JudgedChampion:
 
     version: str | None
     metrics: dict[str, float] | None
+    slices: dict[str, SliceScore] | None = None  # on the candidate's holdout
 
 
 @task(name="evaluate-champion", cache_policy=NO_CACHE)
@@ -137,17 +156,20 @@ def evaluate_champion_task(
             )
         run.set_tags({"schema_change_from_champion": champion.version})
         return JudgedChampion(champion.version, None)  # no comparison across feature sets; promotion still CAS
-    metrics = evaluate(registry.load(champion), holdout, champion.threshold)
+    model = registry.load(champion)
+    metrics = evaluate(model, holdout, champion.threshold)
     run.log_metrics(metrics, prefix="champion_holdout_")
     run.set_tags({"compared_with_champion_version": champion.version})
-    return JudgedChampion(champion.version, metrics)
+    return JudgedChampion(champion.version, metrics, score_slices(model, holdout)[0])
 
 
 @task(name="validate-model", cache_policy=NO_CACHE)
 def validate_model_task(
-    metrics: dict[str, float], champion: dict[str, float] | None, policy: TrainingPolicy, run: TrainingRun
+    candidate: Evaluation, champion: JudgedChampion, policy: TrainingPolicy, run: TrainingRun
 ) -> GateResult:
-    gate = judge_candidate(metrics["roc_auc"], champion["roc_auc"] if champion else None, policy.model_gate)
+    champion_auc = champion.metrics["roc_auc"] if champion.metrics else None
+    slices = (candidate.slices, champion.slices)
+    gate = judge_candidate(candidate.metrics["roc_auc"], champion_auc, policy.model_gate, slices, candidate.non_finite)
     run.set_tags(gate.as_tags())
     run.log_dict({"passed": gate.passed, "checks": gate.checks, "reasons": list(gate.reasons)}, "model_gate.json")
     return gate
@@ -211,7 +233,7 @@ def training_flow(
     model_params = ModelParams(**(params or {}))
     experiment_id = connect(settings)
     registry = Registry(settings.model_name)
-    tags = _run_tags(window, source.lineage())
+    tags = run_tags(window, source.lineage())
     run = TrainingRun.start(experiment_id, f"train-{window.first}-{window.last}", tags)
     try:
         notes = unreleased_task(registry, settings, run)
@@ -238,10 +260,10 @@ def _train_and_gate(
     validate_data_task(frame, policy, run)
     split, digest = split_task(frame, policy, run)
     trained = train_task(split, params, run)
-    metrics = evaluate_task(trained, split.holdout, run)
+    evaluation = evaluate_task(trained, split.holdout, run)
     judged = evaluate_champion_task(registry, split.holdout, run, settings.allow_schema_change)
-    gate = validate_model_task(metrics, judged.metrics, policy, run)
-    tags = _version_tags(window, digest, trained, gate)
+    gate = validate_model_task(evaluation, judged, policy, run)
+    tags = version_tags(window, digest, trained, gate)
     version = register_task(trained, split, tags, registry, run)
     lock = settings.promotion_lock_url  # beside the registry, or the database every promoter shares
     release = release_candidate(policy.release, registry, version, gate, judged.version, lock, run.run_id)
@@ -253,29 +275,13 @@ def _train_and_gate(
         promoted=release.became is Became.CHAMPION,
         champion_version=release.champion,
         previous_version=registry.previous_number(),  # as the registry holds it, promoted or not
-        metrics=metrics,
+        metrics=evaluation.metrics,
         champion_metrics=judged.metrics,
         gate_reasons=[*gate.reasons, *([release.why_not] if release.why_not else [])],
         window=str(window),
         became=release.became,
         notes=notes,
     )
-
-
-def _run_tags(window: DataWindow, lineage: dict[str, str]) -> dict[str, str]:
-    return {"data_window": str(window), **lineage, "code_version": code_version(), "level": "1"}
-
-
-def _version_tags(window: DataWindow, digest: str, trained: TrainedModel, gate: GateResult) -> dict[str, str]:
-    return {
-        "data_window": str(window),
-        "data_digest": digest,
-        "code_version": code_version(),
-        "threshold": f"{trained.threshold:.2f}",
-        **gate.as_tags(),
-        FEATURES_TAG: feature_set(),
-        **({RELEASE_TAG: PENDING} if gate.passed else {}),
-    }
 
 
 def _report(outcome: TrainingOutcome) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from level1_pipeline.policy import ModelGatePolicy
+from level1_pipeline.policy import ModelGatePolicy, SlicePolicy
+from shared.slices import SliceScore
+
+Slices = dict[str, SliceScore]
 
 
 @dataclass(frozen=True)
@@ -19,10 +23,17 @@ class GateResult:
         return tags
 
 
-def judge_candidate(candidate_auc: float, champion_auc: float | None, policy: ModelGatePolicy) -> GateResult:
-    """Pass when the candidate clears the floor and is no worse than the champion by the margin."""
-    checks: dict[str, bool] = {}
-    reasons: list[str] = []
+def judge_candidate(
+    candidate_auc: float,
+    champion_auc: float | None,
+    policy: ModelGatePolicy,
+    slices: tuple[Slices, Slices | None] = ({}, None),
+    non_finite: int = 0,
+) -> GateResult:
+    """Pass when the candidate's scores are all numbers, it clears the floor, is no worse than the champion by the
+    margin, and no slice of the holdout is much worse than the champion's same slice."""
+    checks: dict[str, bool] = {"finite_scores": non_finite == 0}
+    reasons: list[str] = [] if non_finite == 0 else [f"{non_finite} holdout scores are NaN or infinite"]
     checks["floor"] = candidate_auc >= policy.min_roc_auc
     reasons.append(f"ROC AUC {candidate_auc:.4f} {'>=' if checks['floor'] else '<'} floor {policy.min_roc_auc:.4f}")
     if champion_auc is None:
@@ -35,4 +46,27 @@ def judge_candidate(candidate_auc: float, champion_auc: float | None, policy: Mo
             f"ROC AUC {candidate_auc:.4f} {relation} champion {champion_auc:.4f} - margin "
             f"{policy.max_auc_drop_vs_champion:.4f} on the same holdout"
         )
+    candidate_slices, champion_slices = slices
+    if champion_slices is not None:
+        worse = worse_slices(candidate_slices, champion_slices, policy.slices)
+        checks["slices"] = not worse
+        judged = f"{policy.slices.min_rows}+ rows"
+        reasons += worse or [f"no slice of {judged} much worse than the champion's on the same rows"]
     return GateResult(all(checks.values()), checks, tuple(reasons))
+
+
+def worse_slices(candidate: Slices, champion: Slices, policy: SlicePolicy) -> list[str]:
+    """Each slice (enough rows, both classes) where the candidate's ROC AUC falls below the champion's by more than
+    the margin and more than ``errors`` standard errors of the difference, named with its numbers."""
+    found = []
+    for name, mine in candidate.items():
+        theirs = champion.get(name)
+        if theirs is None or mine.roc_auc is None or theirs.roc_auc is None or mine.rows < policy.min_rows:
+            continue
+        allowed = max(policy.max_auc_drop_vs_champion, policy.errors * math.sqrt(2) * theirs.standard_error)
+        if theirs.roc_auc - mine.roc_auc > allowed:
+            found.append(
+                f"slice {name} ({mine.rows} rows): ROC AUC {mine.roc_auc:.4f} < champion {theirs.roc_auc:.4f} "
+                f"- {allowed:.4f} on the same rows"
+            )
+    return found

@@ -26,9 +26,18 @@ class SplitPolicy(StrictModel):
         return self
 
 
+class SlicePolicy(StrictModel):
+    """A candidate much worse than the champion on one slice of the holdout is refused (shared/slices.py)."""
+
+    min_rows: int = Field(default=300, ge=1)  # a slice with fewer holdout rows is shown, not judged
+    max_auc_drop_vs_champion: float = Field(default=0.05, ge=0, le=1)  # ... and never less than `errors` standard
+    errors: float = Field(default=3.0, ge=0)  # errors of the difference: a slice's noise is not a refusal
+
+
 class ModelGatePolicy(StrictModel):
     min_roc_auc: float = Field(default=0.75, ge=0, le=1)
     max_auc_drop_vs_champion: float = Field(default=0.005, ge=0, le=1)
+    slices: SlicePolicy = SlicePolicy()
 
 
 class CandidatePolicy(StrictModel):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from shared.data.source import source_from
@@ -16,6 +17,7 @@ from shared.metrics import choose_threshold, classification_metrics
 from shared.model import ModelParams, fit_model, predict_proba
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN
 from shared.settings import Settings
+from shared.slices import SliceScore, slice_masks, slice_scores
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -48,6 +50,13 @@ def train(split: TimeSplit, params: ModelParams) -> TrainedModel:
 
 def evaluate(model: Pipeline, holdout: pd.DataFrame, threshold: float) -> dict[str, float]:
     return classification_metrics(holdout[LABEL_COLUMN], predict_proba(model, holdout), threshold)
+
+
+def score_slices(model: Pipeline, holdout: pd.DataFrame) -> tuple[dict[str, SliceScore], int]:
+    """The model's ROC AUC on each slice of the holdout, and how many of its scores are NaN or infinite."""
+    scores = predict_proba(model, holdout)
+    non_finite = int((~np.isfinite(scores.to_numpy())).sum())
+    return slice_scores(holdout[LABEL_COLUMN], scores.fillna(0.5), slice_masks(holdout)), non_finite
 
 
 def model_input_example(frame: pd.DataFrame, rows: int = 5) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from shared.calibration_math import auc_standard_error
 from shared.model import fit_model, predict_proba
 from shared.schema import FEATURES, LABEL_COLUMN, TIME_COLUMN
 
@@ -110,13 +111,6 @@ def baseline(rows: pd.DataFrame, newest: date, train_days: int, folds: int = 3, 
     if not aucs:
         raise ValueError(f"the history is too short for one fold: {train_days} + {test_days} labelled days needed")
     return Baseline(tuple(aucs))
-
-
-def auc_standard_error(auc: float, positives: float, negatives: float) -> float:
-    """Hanley & McNeil (1982): the standard error of a ROC AUC on that many positives and negatives."""
-    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
-    variance = auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)
-    return math.sqrt(max(variance, 0.0) / max(positives * negatives, 1.0))
 
 
 def _n(value: float) -> str:

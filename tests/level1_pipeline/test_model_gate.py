@@ -1,5 +1,6 @@
 from level1_pipeline.model_gate import judge_candidate
 from level1_pipeline.policy import ModelGatePolicy
+from shared.slices import SliceScore
 
 POLICY = ModelGatePolicy(min_roc_auc=0.75, max_auc_drop_vs_champion=0.01)
 
@@ -16,6 +17,35 @@ def test_candidate_within_the_margin_of_the_champion_passes() -> None:
 def test_candidate_clearly_worse_than_the_champion_fails_with_reason() -> None:
     result = judge_candidate(0.79, 0.81, POLICY)
     assert not result.passed
-    assert result.checks == {"floor": True, "vs_champion": False}
+    assert result.checks == {"finite_scores": True, "floor": True, "vs_champion": False}
     assert result.as_tags()["gate.vs_champion"] == "failed"
     assert "champion 0.8100" in result.reasons[-1]
+
+
+def test_a_candidate_better_overall_but_much_worse_on_one_slice_is_refused_naming_the_slice() -> None:
+
+    # given a candidate better than the champion overall, and on every slice but one, where it falls far behind
+    champion = {"plan=basic": SliceScore(2000, 600, 0.80), "plan=premium": SliceScore(1500, 450, 0.78)}
+    candidate = {"plan=basic": SliceScore(2000, 600, 0.84), "plan=premium": SliceScore(1500, 450, 0.62)}
+    result = judge_candidate(0.83, 0.80, POLICY, (candidate, champion))
+    # then it is refused, and the reason names the slice and its numbers
+    assert not result.passed
+    assert not result.checks["slices"]
+    (named,) = [r for r in result.reasons if r.startswith("slice ")]
+    assert named.startswith("slice plan=premium (1500 rows): ROC AUC 0.6200 < champion 0.7800 - ")
+
+
+def test_a_slice_within_its_noise_or_too_small_to_judge_does_not_refuse() -> None:
+
+    champion = {"plan=basic": SliceScore(120, 30, 0.80), "contract=two-year": SliceScore(400, 20, 0.80)}
+    # a big drop on 120 rows (under the policy's minimum), a 0.07 drop on 400 rows with 20 positives (noise)
+    candidate = {"plan=basic": SliceScore(120, 30, 0.50), "contract=two-year": SliceScore(400, 20, 0.73)}
+    result = judge_candidate(0.81, 0.80, POLICY, (candidate, champion))
+    assert result.passed
+    assert result.checks["slices"]
+
+
+def test_scores_that_are_not_numbers_fail_the_gate() -> None:
+    result = judge_candidate(0.9, None, POLICY, non_finite=3)
+    assert not result.passed
+    assert "3 holdout scores are NaN or infinite" in result.reasons

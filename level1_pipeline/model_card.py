@@ -53,6 +53,7 @@ class CardFacts:
     outcome: str
     params: dict[str, str] = field(default_factory=dict)
     reliance: dict[str, float] = field(default_factory=dict)  # each column's share (empty: logged before it was)
+    slices: dict[str, dict[str, Any]] = field(default_factory=dict)  # slice -> rows, positives, roc_auc
 
 
 def render_card(facts: CardFacts, text: CardText) -> str:
@@ -76,6 +77,9 @@ def render_card(facts: CardFacts, text: CardText) -> str:
         "",
         "## Holdout metrics",
         *_metrics_table(facts),
+        "",
+        "## Slices of the holdout (weakest first)",
+        *_slices_table(facts),
         "",
         "## What it relies on",
         *_reliance_table(facts),
@@ -101,6 +105,14 @@ def _metrics_table(facts: CardFacts) -> list[str]:
         f"| {name} | {value:.4f} | {_number(facts.champion_metrics.get(name))} |"
         for name, value in facts.metrics.items()
     ]
+
+
+def _slices_table(facts: CardFacts) -> list[str]:
+    if not facts.slices:
+        return ["- not recorded for this version"]
+    ordered = sorted(facts.slices.items(), key=lambda item: (item[1]["roc_auc"] is None, item[1]["roc_auc"] or 0))
+    rows = [f"| {name} | {s['rows']} | {_number(s['roc_auc'])} |" for name, s in ordered]
+    return ["| slice | rows | ROC AUC |", "| --- | --- | --- |", *rows]
 
 
 def _reliance_table(facts: CardFacts) -> list[str]:
@@ -144,17 +156,19 @@ def facts_from_run(client: MlflowClient, model_name: str, version: str, outcome:
         reference_sample=f"{run.info.artifact_uri}/{REFERENCE_DIR}/{REFERENCE_FILE}",
         outcome=outcome,
         params=dict(sorted(run.data.params.items())),
-        reliance=_logged_reliance(f"{run.info.artifact_uri}/{REFERENCE_DIR}/{RELIANCE_FILE}"),
+        reliance=_logged(f"{run.info.artifact_uri}/{REFERENCE_DIR}/{RELIANCE_FILE}"),
+        slices=_logged(f"{run.info.artifact_uri}/slices.json"),
     )
 
 
-def _logged_reliance(uri: str) -> dict[str, float]:
+def _logged(uri: str) -> dict[str, Any]:
+    """A JSON artifact of the run; empty for a version trained before it was logged."""
     from mlflow.artifacts import load_dict
     from mlflow.exceptions import MlflowException
 
     try:
-        return {str(name): float(share) for name, share in load_dict(uri).items()}
-    except (MlflowException, OSError):  # a version trained before reliance was logged
+        return dict(load_dict(uri))
+    except (MlflowException, OSError):
         return {}
 
 

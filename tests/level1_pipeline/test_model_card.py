@@ -93,5 +93,10 @@ def test_every_version_is_described_from_what_its_run_logged(
     heaviest = max(shares, key=lambda column: shares[column])
     assert f"| {heaviest} | {shares[heaviest]:.1%} |" in card.split("## What it relies on", 1)[1]
     assert "plots/reliance.png" in {a.path for a in client.list_artifacts(worse.run_id, "plots")}
+    # and its slices, as the run logged them, weakest first
+    logged = load_dict(f"{run.info.artifact_uri}/slices.json")
+    weakest = min((name for name in logged if logged[name]["roc_auc"] is not None), key=lambda n: logged[n]["roc_auc"])
+    table = card.split("## Slices of the holdout (weakest first)", 1)[1]
+    assert table.split("\n")[3].startswith(f"| {weakest} | {logged[weakest]['rows']} |")
     # and the champion's own card says it was promoted
     assert "promoted to champion" in (client.get_model_version(MODEL, "1").description or "")

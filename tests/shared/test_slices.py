@@ -15,7 +15,7 @@ def test_every_category_value_and_every_numeric_quartile_is_a_slice(small_window
             assert len(mine) == small_window[spec.name].nunique()
         else:
             assert 1 <= len(mine) <= QUARTILES
-            covered = sum(masks[name] for name in mine)
+            covered = pd.concat([masks[name] for name in mine], axis=1).sum(axis=1)
             assert (covered[small_window[spec.name].notna()] == 1).all()  # each non-null row in exactly one
 
 

@@ -55,8 +55,6 @@ def run_loop(
 
     initial = training_flow(last_day=first_day - 1, settings_overrides=overrides)
     print(f"initial champion: version {initial.champion_version} (trained on {initial.window})")
-    if on_day is None:
-        print(HEADER)
     port = free_port()
     command = [sys.executable, "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
@@ -67,6 +65,8 @@ def run_loop(
         Progress(transient=True, disable=on_day is not None) as progress,
     ):
         print(f"service: {base} (during the run, from another terminal: curl -s {base}/model)", flush=True)
+        if on_day is None:
+            print(HEADER)
         traffic = Traffic(client, source_from(settings), settings.label_delay_days, settings, chunk)
         bar = progress.add_task("simulated days", total=days)
         for day in range(first_day, first_day + days):

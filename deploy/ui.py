@@ -7,23 +7,13 @@ first and says how to choose another (`make mlflow-ui PORT=5001`), exit 1.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from pathlib import Path
 
+from shared.processes import port_is_free
 from shared.settings import load_settings
 
 UIS = {"mlflow": 5000, "prefect": 4200}
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def command(ui: str, port: int) -> list[str]:

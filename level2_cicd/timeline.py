@@ -28,6 +28,7 @@ class DayRecord:
     became: Became | None = None  # what the retrained version became
     live_test: str | None = None  # the day's verdict on a challenger under a live test
     live_action: str | None = None  # promote, stop or continue
+    retraining: str | None = None  # what the retraining became, in one line (a refused one made no version)
 
 
 def day_record(outcome: MonitoringOutcome, rows: int, served: str) -> DayRecord:
@@ -46,6 +47,7 @@ def day_record(outcome: MonitoringOutcome, rows: int, served: str) -> DayRecord:
         became=outcome.became,
         live_test=f"{live.mode} v{live.challenger}: {live.verdict.reason}" if live else None,
         live_action=live.verdict.action if live else None,
+        retraining=outcome.retraining,
     )
 
 
@@ -59,7 +61,9 @@ def format_row(r: DayRecord) -> str:
     if r.live_test is not None:
         shown = {"promote": "PROMOTED after its live test", "stop": "STOPPED", "continue": "live test"}
         note = f"{shown.get(r.live_action or '', '')} {r.live_test}"
-    if r.retrained:
+    if r.retrained and r.new_version is None:  # no candidate: the data gate's numbers, and no cooldown
+        note = f"RETRAINING REFUSED: {r.retraining}; {r.reason}"
+    elif r.retrained:
         verdict = "promoted" if r.promoted else "NOT promoted (failed a gate)"
         if r.became is Became.CHALLENGER:
             verdict = "CHALLENGER (a live test decides)"

@@ -46,7 +46,6 @@ class MonitoringOutcome:
     retrained: bool
     new_version: str | None = None
     promoted: bool | None = None
-    retraining_error: str | None = None  # the retraining produced no candidate: why (the data gate's numbers)
     retraining: str | None = None  # what the retraining became, in one line (retraining.py)
     live_test: LiveTest | None = None  # a challenger was under a live test this day
     became: Became | None = None  # what the retrained version became
@@ -177,7 +176,7 @@ def _dispatch(
     first, last = (calendar.date_of(day) for day in outcome.decision.retrain_window)
     sent = dispatched(first, last)
     history.append(sent.record(outcome.day, by="ci") | payload)
-    return replace(outcome, retrained=False, retraining_error=None, retraining=sent.explanation)
+    return replace(outcome, retrained=False, retraining=sent.explanation)
 
 
 @flow(name="level2-monitoring", log_prints=True)
@@ -253,6 +252,5 @@ def _retrain(
         promoted=done.result is Retraining.PROMOTED,
         champion_after=done.champion_after or outcome.champion_after,
         became=done.became,
-        retraining_error=done.explanation if done.result is Retraining.REFUSED else None,
         retraining=done.explanation,
     )

@@ -23,11 +23,11 @@ from level1_pipeline.outcome import Became
 from level1_pipeline.policy import TrainingPolicy, load_training_policy
 from level1_pipeline.release import RELEASE_TAG, release_candidate, unreleased_versions
 from level1_pipeline.steps import (
+    Scored,
     TrainedModel,
-    evaluate,
     ingest_window,
     model_input_example,
-    score_slices,
+    score_holdout,
     split_window,
     train,
 )
@@ -102,24 +102,14 @@ def train_task(split: TimeSplit, params: ModelParams, run: TrainingRun) -> Train
     return trained
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    metrics: dict[str, float]
-    slices: dict[str, SliceScore]  # the holdout's slices (shared/slices.py)
-    non_finite: int  # holdout scores that are NaN or infinite
-
-
 @task(name="evaluate", cache_policy=NO_CACHE)
-def evaluate_task(trained: TrainedModel, holdout: pd.DataFrame, run: TrainingRun) -> Evaluation:
-    from shared.model import predict_proba
-
-    metrics = evaluate(trained.model, holdout, trained.threshold)
-    run.log_metrics(metrics, prefix="holdout_")
-    slices, non_finite = score_slices(trained.model, holdout)
-    run.log_dict({name: asdict(score) for name, score in slices.items()}, "slices.json")
+def evaluate_task(trained: TrainedModel, holdout: pd.DataFrame, run: TrainingRun) -> Scored:
+    scored = score_holdout(trained.model, holdout, trained.threshold)
+    run.log_metrics(scored.metrics, prefix="holdout_")
+    run.log_dict({name: asdict(score) for name, score in scored.slices.items()}, "slices.json")
     shares = reliance(trained.model, holdout)
     run.log_dict(shares, f"{REFERENCE_DIR}/{RELIANCE_FILE}")  # what the monitor weighs drifted columns by
-    labels, probabilities = holdout[LABEL_COLUMN], predict_proba(trained.model, holdout)
+    labels, probabilities = holdout[LABEL_COLUMN], scored.scores
     run.log_figures(
         {
             "plots/roc_curve.png": plots.roc_figure(labels, probabilities),
@@ -128,7 +118,7 @@ def evaluate_task(trained: TrainedModel, holdout: pd.DataFrame, run: TrainingRun
             "plots/reliance.png": plots.reliance_figure(shares),
         }
     )
-    return Evaluation(metrics, slices, non_finite)
+    return scored
 
 
 @dataclass(frozen=True)
@@ -156,16 +146,15 @@ def evaluate_champion_task(
             )
         run.set_tags({"schema_change_from_champion": champion.version})
         return JudgedChampion(champion.version, None)  # no comparison across feature sets; promotion still CAS
-    model = registry.load(champion)
-    metrics = evaluate(model, holdout, champion.threshold)
-    run.log_metrics(metrics, prefix="champion_holdout_")
+    scored = score_holdout(registry.load(champion), holdout, champion.threshold)
+    run.log_metrics(scored.metrics, prefix="champion_holdout_")
     run.set_tags({"compared_with_champion_version": champion.version})
-    return JudgedChampion(champion.version, metrics, score_slices(model, holdout)[0])
+    return JudgedChampion(champion.version, scored.metrics, scored.slices)
 
 
 @task(name="validate-model", cache_policy=NO_CACHE)
 def validate_model_task(
-    candidate: Evaluation, champion: JudgedChampion, policy: TrainingPolicy, run: TrainingRun
+    candidate: Scored, champion: JudgedChampion, policy: TrainingPolicy, run: TrainingRun
 ) -> GateResult:
     champion_auc = champion.metrics["roc_auc"] if champion.metrics else None
     slices = (candidate.slices, champion.slices)

@@ -52,11 +52,23 @@ def evaluate(model: Pipeline, holdout: pd.DataFrame, threshold: float) -> dict[s
     return classification_metrics(holdout[LABEL_COLUMN], predict_proba(model, holdout), threshold)
 
 
-def score_slices(model: Pipeline, holdout: pd.DataFrame) -> tuple[dict[str, SliceScore], int]:
-    """The model's ROC AUC on each slice of the holdout, and how many of its scores are NaN or infinite."""
-    scores = predict_proba(model, holdout)
-    non_finite = int((~np.isfinite(scores.to_numpy())).sum())
-    return slice_scores(holdout[LABEL_COLUMN], scores.fillna(0.5), slice_masks(holdout)), non_finite
+@dataclass(frozen=True)
+class Scored:
+    """A model's scores on the holdout (scored once), and what they say."""
+
+    scores: pd.Series  # NaN or infinite scores read as 0.5, so the metrics can be computed and the gate refuse
+    metrics: dict[str, float]
+    slices: dict[str, SliceScore]  # the holdout's slices (shared/slices.py)
+    non_finite: int  # scores that were NaN or infinite
+
+
+def score_holdout(model: Pipeline, holdout: pd.DataFrame, threshold: float) -> Scored:
+    raw = predict_proba(model, holdout)
+    finite = np.isfinite(raw.to_numpy())
+    scores = raw.where(finite, 0.5)
+    labels = holdout[LABEL_COLUMN]
+    metrics = classification_metrics(labels, scores, threshold)
+    return Scored(scores, metrics, slice_scores(labels, scores, slice_masks(holdout)), int((~finite).sum()))
 
 
 def model_input_example(frame: pd.DataFrame, rows: int = 5) -> pd.DataFrame:

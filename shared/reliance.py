@@ -51,10 +51,3 @@ def shares(importances: dict[str, float]) -> dict[str, float]:
     if total <= 0:
         return {name: 1 / len(importances) for name in importances}
     return {name: value / total for name, value in importances.items()}
-
-
-def weight_of(columns: tuple[str, ...], reliance_shares: dict[str, float] | None) -> float:
-    """The share of the model's reliance carried by ``columns`` (each column counts equally without reliance)."""
-    if not reliance_shares:
-        return len(columns) / len(FEATURE_NAMES)
-    return sum(reliance_shares.get(column, 0.0) for column in columns)

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from shared.local_state import SQLITE_PREFIX
 from shared.settings_layers import (
     ENV_FILE_VARIABLE,
     PROJECT_ROOT,
@@ -226,8 +227,9 @@ class Settings(BaseSettings):
     def promotion_lock_url(self) -> str:
         """Where promoters serialise their compare-and-set: beside the registry's own SQLite store (embedded
         defaults), else in the database every process of a deployment shares (the prediction store)."""
-        if self.resolved_tracking_uri.startswith("sqlite:///"):
-            return f"sqlite:///{Path(self.resolved_tracking_uri.removeprefix('sqlite:///')).parent / 'locks.db'}"
+        if self.resolved_tracking_uri.startswith(SQLITE_PREFIX):
+            store = Path(self.resolved_tracking_uri.removeprefix(SQLITE_PREFIX))
+            return f"{SQLITE_PREFIX}{store.parent / 'locks.db'}"
         return self.resolved_prediction_store_url
 
     @property

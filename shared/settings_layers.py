@@ -7,6 +7,7 @@ A wrong entry is named with its layer: the file or the variable, the key and the
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -66,8 +67,7 @@ class ProjectSettingsFile(PydanticBaseSettingsSource):
         return None, field_name, False  # the whole file is read in __call__
 
     def __call__(self) -> dict[str, object]:
-        path = settings_file()
-        return read_settings_file(path, self.settings_cls.model_fields) if path is not None else {}
+        return project_settings(self.settings_cls.model_fields)
 
 
 def env_file() -> Path | None:
@@ -100,25 +100,41 @@ def variable_names(name: str, fields: Fields) -> list[str]:
     return [f"MLOPS_{name.upper()}"]
 
 
+def project_settings(fields: Fields) -> dict[str, object]:
+    """What the project's settings file sets (empty without one)."""
+    path = settings_file()
+    return read_settings_file(path, fields) if path is not None else {}
+
+
 def origin(name: str, fields: Fields, environment: set[str], from_env_file: dict[str, str]) -> str:
     """The layer that set ``name``: the environment, the machine's ``.env``, the project's settings file, or none."""
-    for variable in variable_names(name, fields):
-        if variable in environment:
-            return f"environment ({variable})"
-        if variable in from_env_file:
-            return f"{env_file() or '.env'} ({variable})"
-    project = settings_file()
-    if project is not None and name in read_settings_file(project, fields):
-        return str(project)
-    return "default"
+    return Layers(fields, environment, from_env_file, project_settings(fields)).origin(name)
+
+
+@dataclass(frozen=True)
+class Layers:
+    """What each layer sets, read once: for naming the layer of many settings (`make settings`, an error)."""
+
+    fields: Fields
+    environment: set[str]
+    from_env_file: dict[str, str]
+    from_project_file: dict[str, object]
+
+    def origin(self, name: str) -> str:
+        for variable in variable_names(name, self.fields):
+            if variable in self.environment:
+                return f"environment ({variable})"
+            if variable in self.from_env_file:
+                return f"{env_file() or '.env'} ({variable})"
+        return str(settings_file()) if name in self.from_project_file else "default"
 
 
 def explained(error: ValidationError, fields: Fields, overridden: set[str], from_env_file: dict[str, str]) -> str:
     """Each broken rule as `<where the value came from>: <setting>: <rule>`."""
-    environment = set(os.environ) - set(from_env_file)
+    layers = Layers(fields, set(os.environ) - set(from_env_file), from_env_file, project_settings(fields))
     lines = []
     for problem in error.errors():
         name = str(problem["loc"][0]) if problem["loc"] else "settings"
-        where = "a command's option" if name in overridden else origin(name, fields, environment, from_env_file)
+        where = "a command's option" if name in overridden else layers.origin(name)
         lines.append(f"{where}: {name}: {problem['msg']}")
     return "invalid settings: " + "; ".join(lines)

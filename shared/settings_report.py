@@ -10,7 +10,7 @@ import sys
 from pydantic import SecretStr
 
 from shared.settings import NAMED_AFTER_THE_PROJECT, Settings, env_file, load_env_file, load_settings, settings_file
-from shared.settings_layers import origin
+from shared.settings_layers import Layers, project_settings
 
 
 def shown(value: object) -> str:
@@ -20,8 +20,10 @@ def shown(value: object) -> str:
 
 
 def report(settings: Settings, environment: set[str], from_env_file: dict[str, str]) -> list[str]:
+    layers = Layers(Settings.model_fields, environment, from_env_file, project_settings(Settings.model_fields))
+
     def where(name: str) -> str:
-        found = origin(name, Settings.model_fields, environment, from_env_file)
+        found = layers.origin(name)
         return "from project_name" if found == "default" and name in NAMED_AFTER_THE_PROJECT else found
 
     rows = [(name, shown(getattr(settings, name)), where(name)) for name in Settings.model_fields]

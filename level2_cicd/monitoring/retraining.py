@@ -14,6 +14,7 @@ from typing import Any
 from level1_pipeline.flow import Became, DataGateError, DataGateReport, TrainingOutcome, training_flow
 from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Retraining
 from level2_cicd.monitoring.history import RecordKind
+from shared.data.windows import DataWindow
 from shared.settings import Settings, retraining_overrides
 
 
@@ -71,15 +72,13 @@ def dispatched(first: date, last: date) -> RetrainingResult:
     return RetrainingResult(Retraining.DISPATCHED, f"retraining on {first}..{last} sent to CI (retrain_by: ci)")
 
 
-def retrain(
-    settings: Settings, last_day: date | str, days: int, params: dict[str, Any] | None = None
-) -> RetrainingResult:
+def retrain(settings: Settings, last_day: date, days: int, params: dict[str, Any] | None = None) -> RetrainingResult:
     """Train the window through the same gates as every training (the level 1 flow); never raises for a refusal."""
     try:
         outcome = training_flow(
             last_day=last_day, days=days, params=params, settings_overrides=retraining_overrides(settings)
         )
     except DataGateError as failed:
-        first = date.fromordinal(date.fromisoformat(str(last_day)).toordinal() - days + 1)
-        return refused(failed.report, f"{first}..{last_day}", str(settings.training_policy_file))
+        window = DataWindow.ending_on(last_day, days)
+        return refused(failed.report, str(window), str(settings.training_policy_file))
     return trained(outcome)

@@ -6,21 +6,23 @@ from pathlib import Path
 import pytest
 
 from shared.policy_file import PolicyError
-from shared.schema import DECLARATION, read_declaration
+from shared.schema import DECLARATION_FILE, read_declaration
 
 Write = Callable[[str], Path]
 COLUMNS = "id_column: row_id\ntime_column: seen_at\nlabel_column: outcome\n"
 
 
-def test_the_projects_declaration_is_the_schema_in_force() -> None:
+def test_the_projects_file_is_the_schema_in_force() -> None:
+    import yaml
+
     from shared import schema
 
-    assert (
-        DECLARATION.id_column,
-        DECLARATION.time_column,
-        DECLARATION.label_column,
-    ) == (schema.ID_COLUMN, schema.TIME_COLUMN, schema.LABEL_COLUMN)
-    assert tuple(f.name for f in DECLARATION.features) == schema.FEATURE_NAMES
+    # read the file as plain YAML, not through the module's reader, and compare with what every level uses
+    written = yaml.safe_load(DECLARATION_FILE.read_text())
+    columns = (written["id_column"], written["time_column"], written["label_column"])
+    assert columns == (schema.ID_COLUMN, schema.TIME_COLUMN, schema.LABEL_COLUMN)
+    assert tuple(entry["name"] for entry in written["features"]) == schema.FEATURE_NAMES
+    assert [f.kind.value for f in schema.FEATURES] == [entry["kind"] for entry in written["features"]]
 
 
 def test_a_declaration_of_another_shape_reads(written_policy: Write) -> None:

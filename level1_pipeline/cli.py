@@ -67,7 +67,7 @@ def _gated_flow(settings: Settings, run: Callable[[], T], nothing_done: str) -> 
 
     check_reachable(settings)
     with orchestration_ready(training_warm_up(settings)):
-        from level1_pipeline.data_gate import DataGateError
+        from level1_pipeline.data_gate_report import DataGateError
 
         try:
             return run()
@@ -79,8 +79,6 @@ def _gated_flow(settings: Settings, run: Callable[[], T], nothing_done: str) -> 
 
 
 def run_once(args: argparse.Namespace, settings: Settings) -> int:
-    from level1_pipeline.steps import parse_param_overrides
-
     params = parse_param_overrides(args.param)
 
     def train() -> TrainingOutcome:
@@ -173,7 +171,7 @@ def sign_off(settings: Settings, args: argparse.Namespace) -> int:
     """Resume the paused training run of ``--version`` with the decision; print what it then did."""
     import time
 
-    from level1_pipeline.release import APPROVAL_API_TAG, APPROVAL_RUN_TAG, APPROVAL_TAG
+    from level1_pipeline.sign_off import APPROVAL_API_TAG, APPROVAL_RUN_TAG, APPROVAL_TAG
     from shared.registry import Registry, RegistryError, person
     from shared.tracking import connect
 
@@ -245,3 +243,20 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command in ("approve", "reject"):
         return sign_off(settings, args)
     return rollback(settings)
+
+
+def parse_param_overrides(pairs: list[str]) -> dict[str, Any]:
+    """``["max_depth=3", "learning_rate=0.1"]`` -> validated hyperparameter overrides."""
+    from shared.model import ModelParams  # the recipe's imports start after the Prefect API, not before
+
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--param {pair!r}: expected NAME=VALUE")
+        overrides[key.strip()] = value.strip()
+    known = set(ModelParams.model_fields)
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown hyperparameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return ModelParams.model_validate(overrides).model_dump(include=set(overrides))

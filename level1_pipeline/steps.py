@@ -6,7 +6,7 @@ The Prefect flow (``flow.py``) wraps each in a task; tests can call them directl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,7 @@ from shared.data.source import source_from
 from shared.data.windows import DataWindow, TimeSplit, split_by_time
 from shared.metrics import choose_threshold, classification_metrics
 from shared.model import ModelParams, fit_model, predict_proba
+from shared.registry import Registry, RegistryError
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN
 from shared.settings import Settings
 from shared.slices import SliceScore, slice_masks, slice_scores
@@ -76,16 +77,25 @@ def model_input_example(frame: pd.DataFrame, rows: int = 5) -> pd.DataFrame:
     return frame[list(FEATURE_NAMES)].dropna().head(rows).reset_index(drop=True)
 
 
-def parse_param_overrides(pairs: list[str]) -> dict[str, Any]:
-    """``["max_depth=3", "learning_rate=0.1"]`` -> validated hyperparameter overrides."""
-    overrides: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--param {pair!r}: expected NAME=VALUE")
-        overrides[key.strip()] = value.strip()
-    known = set(ModelParams.model_fields)
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ValueError(f"unknown hyperparameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    return ModelParams.model_validate(overrides).model_dump(include=set(overrides))
+@dataclass(frozen=True)
+class JudgedChampion:
+    """The champion a candidate is compared with, scored on the candidate's holdout (not when it has other features)."""
+
+    version: str | None
+    scored: Scored | None = None
+    other_features: bool = False  # trained on another feature set: replaced without a comparison, when allowed
+
+
+def score_champion(registry: Registry, holdout: pd.DataFrame, allow_schema_change: bool) -> JudgedChampion:
+    champion = registry.champion()
+    if champion is None:
+        return JudgedChampion(None)
+    if (differs := champion.schema_differences) is not None:
+        if not allow_schema_change:
+            raise RegistryError(
+                f"champion version {champion.version} was trained on another feature set ({differs}). Nothing was "
+                "registered. To replace it by a model of this schema, judged without the champion, set "
+                "MLOPS_ALLOW_SCHEMA_CHANGE=true"
+            )
+        return JudgedChampion(champion.version, other_features=True)  # promotion is still a compare-and-set
+    return JudgedChampion(champion.version, score_holdout(registry.load(champion), holdout, champion.threshold))

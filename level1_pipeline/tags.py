@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from level1_pipeline.model_gate import GateResult
-from level1_pipeline.release import PENDING, RELEASE_TAG
 from level1_pipeline.steps import TrainedModel
 from level1_pipeline.tracking import code_version
 from shared.data.windows import DataWindow
 from shared.feature_set import FEATURES_TAG, feature_set
+
+RELEASE_TAG = "release"  # pending from registration until the release step ends, then what the version became
+RELEASE_REASON_TAG = "release_reason"
+PENDING = "pending"
+INTERRUPTED = "interrupted"
 
 
 def run_tags(window: DataWindow, lineage: dict[str, str]) -> dict[str, str]:

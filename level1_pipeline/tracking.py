@@ -7,17 +7,24 @@ from __future__ import annotations
 
 import subprocess
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from shared.schema import LABEL_COLUMN
-from shared.tracking import REFERENCE_DIR, REFERENCE_FILE
+from level1_pipeline import plots
+from shared.schema import FEATURE_NAMES, LABEL_COLUMN
+from shared.tracking import REFERENCE_DIR, REFERENCE_FILE, RELIANCE_FILE
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from sklearn.pipeline import Pipeline
+
+    from level1_pipeline.data_gate_report import DataGateReport
+    from level1_pipeline.model_gate import GateResult
+    from level1_pipeline.steps import JudgedChampion, Scored
+    from shared.data.windows import TimeSplit
 
 
 def code_version() -> str:
@@ -116,6 +123,45 @@ class TrainingRun:
         # Leaving the block ended the run as FINISHED; it is not: registration and release follow.
         self.client.update_run(self.run_id, status="RUNNING")
         return str(info.model_uri), str(info.model_id)
+
+    def log_data_gate(self, report: DataGateReport) -> None:
+        self.log_dict(report.raw, "data_validation/result.json")
+        self.set_tags({"data_gate": "passed" if report.success else "failed"})
+
+    def log_split(self, split: TimeSplit) -> str:
+        """The train and holdout windows as inputs and the reference sample; returns the train window's digest."""
+        digest = self.log_dataset(split.train, name="train", context="training")
+        self.log_dataset(split.holdout, name="holdout", context="evaluation")
+        self.log_reference(split.train[list(FEATURE_NAMES)])
+        return digest
+
+    def log_evaluation(
+        self, scored: Scored, reliance: dict[str, float], holdout: pd.DataFrame, threshold: float
+    ) -> None:
+        """The candidate's holdout metrics, its slices, what it relies on (the monitor weighs drift by it), plots."""
+        self.log_metrics(scored.metrics, prefix="holdout_")
+        self.log_dict({name: asdict(score) for name, score in scored.slices.items()}, "slices.json")
+        self.log_dict(reliance, f"{REFERENCE_DIR}/{RELIANCE_FILE}")
+        labels, probabilities = holdout[LABEL_COLUMN], scored.scores
+        self.log_figures(
+            {
+                "plots/roc_curve.png": plots.roc_figure(labels, probabilities),
+                "plots/confusion_matrix.png": plots.confusion_figure(labels, probabilities, threshold),
+                "plots/calibration.png": plots.calibration_figure(labels, probabilities),
+                "plots/reliance.png": plots.reliance_figure(reliance),
+            }
+        )
+
+    def log_champion(self, judged: JudgedChampion) -> None:
+        if judged.other_features:
+            self.set_tags({"schema_change_from_champion": str(judged.version)})
+        elif judged.scored is not None:
+            self.log_metrics(judged.scored.metrics, prefix="champion_holdout_")
+            self.set_tags({"compared_with_champion_version": str(judged.version)})
+
+    def log_gate(self, gate: GateResult) -> None:
+        self.set_tags(gate.as_tags())
+        self.log_dict({"passed": gate.passed, "checks": gate.checks, "reasons": list(gate.reasons)}, "model_gate.json")
 
     def finish(self, succeeded: bool) -> None:
         self.client.set_terminated(self.run_id, "FINISHED" if succeeded else "FAILED")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from level1_pipeline.cli import main
+from level1_pipeline.cli import main, parse_param_overrides
 from shared.processes import free_port
 
 pytestmark = pytest.mark.slow  # runs processes or servers of its own (make test-fast skips it)
@@ -49,3 +49,14 @@ def test_a_setting_that_breaks_a_rule_is_the_error_shown(monkeypatch, tmp_path: 
     # then the command stops naming the file, the setting and the rule (not an error of its own error handling)
     assert main(["run"]) == 2
     assert f"{project}: train_days: Input should be greater than 2" in capsys.readouterr().err
+
+
+def test_param_overrides_are_typed_and_validated() -> None:
+    assert parse_param_overrides(["max_depth=3", "learning_rate=0.2"]) == {"max_depth": 3, "learning_rate": 0.2}
+
+
+def test_bad_param_values_are_refused() -> None:
+    with pytest.raises(ValueError, match="max_depth"):
+        parse_param_overrides(["max_depth=zero"])
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        parse_param_overrides(["max_depth"])

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from mlflow import MlflowClient
 
-from level1_pipeline.data_gate import DataGateError
+from level1_pipeline.data_gate_report import DataGateError
 from shared.registry import Move, Registry
 from shared.schema import FEATURE_NAMES
 from tests.level1_pipeline.conftest import WEAK_BUT_ABOVE_FLOOR

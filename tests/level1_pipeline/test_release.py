@@ -177,7 +177,7 @@ def test_a_version_whose_run_died_before_its_release_is_marked_and_reported_by_t
 def test_a_pending_release_is_over_when_its_run_ended_or_it_outlived_the_bound(
     status: str, age: float, outlived: bool
 ) -> None:
-    from level1_pipeline.release import release_outlived
+    from level1_pipeline.unreleased import release_outlived
 
     assert release_outlived(status, age, bound_seconds=180) is outlived
 

@@ -1,6 +1,6 @@
 """What a retraining became, in one line with the gate's numbers (pure: no training here)."""
 
-from level1_pipeline.data_gate import DataGateReport, Failure
+from level1_pipeline.data_gate_report import DataGateReport, Failure
 from level1_pipeline.flow import TrainingOutcome
 from level1_pipeline.outcome import Became
 from level2_cicd.monitoring.decision import Retraining

@@ -185,6 +185,7 @@ def cpu_summary(results: dict[str, dict[str, float]], cpu: dict[str, CpuUse]) ->
     )
 
 
+PLAIN_PATH = "level 2 service /predict, plain path (the model's predict_proba, no speed room)"
 ROWS_100 = "level 2 service /predict, 100 rows per request"
 
 
@@ -236,7 +237,10 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
                 results[ONE_WORKER] = wrk(f"{served.base}/predict", predict_body, seconds, work)
             results["level 2 service /invocations"] = wrk(f"{served.base}/invocations", invocations_body, seconds, work)
             results[ROWS_100] = wrk(f"{served.base}/predict", rows_100_body, seconds, work) | {"rows_per_request": 100}
-        logs = {store: [ONE_WORKER, "level 2 service /invocations", ROWS_100]}
+        store_plain = f"sqlite:///{work / 'predictions-plain.db'}"
+        with serving(env | {"MLOPS_SERVING_SCORER": "plain"}, store_plain, workers=1) as served:
+            results[PLAIN_PATH] = wrk(f"{served.base}/predict", predict_body, seconds, work)
+        logs = {store: [ONE_WORKER, "level 2 service /invocations", ROWS_100], store_plain: [PLAIN_PATH]}
         store_2 = f"sqlite:///{work / 'predictions-2.db'}"
         with serving(env, store_2, workers=2) as served, cpu_during(served.pid) as cpu[TWO_WORKERS]:
             results[TWO_WORKERS] = wrk(f"{served.base}/predict", predict_body, seconds, work)

@@ -166,7 +166,8 @@ CHECKS: dict[str, tuple[Callable[[], Finding], ...]] = {
 }
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     before = argv[argv.index("--before") + 1] if "--before" in argv else "all"
     findings = [check() for check in CHECKS[before]]
     if before == "all":
@@ -178,4 +179,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

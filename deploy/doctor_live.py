@@ -5,6 +5,7 @@ Prints a JSON list of findings (level, what, fix) for ``deploy/doctor.py``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from typing import Any
@@ -90,7 +91,8 @@ def prefect_findings(api: str) -> list[dict[str, str]]:
     return found
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)
     found, settings = settings_findings()
     if settings is not None:
         try:

@@ -8,6 +8,7 @@ checkout, and a deployment without a tracking server is refused here, not at 6 a
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -42,7 +43,8 @@ def deploy_env() -> dict[str, str]:
     return env
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)
     env = deploy_env()
     prefect = [str(Path(sys.executable).parent / "prefect"), "--no-prompt"]
     pools = subprocess.run([*prefect, "work-pool", "inspect", WORK_POOL], env=env, capture_output=True, cwd=ROOT)

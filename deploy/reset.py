@@ -7,6 +7,7 @@ PostgreSQL cluster (outside the folder) removed first (`python -m deploy.stack r
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 from pathlib import Path
@@ -40,7 +41,8 @@ def plan(state: Path) -> tuple[list[Path], list[Path]]:
     return [p for p in found if p.name in GENERATED], [p for p in found if p.name not in GENERATED]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)
     state = load_settings().state_path
     if (state / "stack").is_dir() and stack.main(["remove"]) != 0:
         print("error: the stack could not be stopped; nothing removed", file=sys.stderr)

@@ -182,7 +182,8 @@ def status(folder: Path) -> int:
     return 0 if healthy else 1
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     folder = stack_folder()
     command = argv[0] if argv else "status"
     try:
@@ -215,4 +216,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -35,7 +35,8 @@ def command(ui: str, port: int) -> list[str]:
     return [str(bin_folder / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     ui = argv[0]
     port = int(argv[1]) if len(argv) > 1 and argv[1] else UIS[ui]
     if not port_is_free(port):
@@ -53,4 +54,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -39,7 +39,8 @@ def ready(target: str, http: Any = None) -> bool:
         return False
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     if "--" not in argv:
         print(__doc__, file=sys.stderr)
         return 2
@@ -62,4 +63,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -1,4 +1,5 @@
 from level1_pipeline.cli import main
 from shared.runtime import exit_quickly
 
-exit_quickly(main())
+if __name__ == "__main__":
+    exit_quickly(main())

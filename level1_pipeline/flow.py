@@ -21,12 +21,14 @@ from level1_pipeline.data_gate_report import DataGateError, DataGateReport
 from level1_pipeline.model_card import CardText, facts_from_run, load_card_text, render_card
 from level1_pipeline.model_gate import GateResult, judge_candidate
 from level1_pipeline.outcome import Became, TrainingOutcome
-from level1_pipeline.policy import TrainingPolicy, load_training_policy
+from level1_pipeline.policy import TrainingPolicy
 from level1_pipeline.release import release_candidate
+from level1_pipeline.start import start_training
 from level1_pipeline.steps import (
     JudgedChampion,
     Scored,
     TrainedModel,
+    check_candidate_behaviour,
     ingest_window,
     model_input_example,
     score_champion,
@@ -37,15 +39,13 @@ from level1_pipeline.steps import (
 from level1_pipeline.tags import RELEASE_TAG, run_tags, version_tags
 from level1_pipeline.tracking import TrainingRun
 from level1_pipeline.unreleased import release_bound_seconds, unreleased_versions
-from shared.data.source import source_from, training_window
+from shared.behaviour import BehaviourResult
 from shared.data.windows import DataWindow, TimeSplit
 from shared.model import ModelParams
-from shared.prefect_api import check_deployment_targets
 from shared.registry import Registry
 from shared.reliance import reliance
 from shared.schema import with_schema_types
-from shared.settings import Settings, load_settings
-from shared.tracking import connect
+from shared.settings import Settings
 
 __all__ = ["Became", "DataGateError", "DataGateReport", "TrainingOutcome", "training_flow"]  # what other levels use
 
@@ -90,6 +90,15 @@ def evaluate_task(trained: TrainedModel, holdout: pd.DataFrame, run: TrainingRun
     return scored
 
 
+@task(name="check-behaviour", cache_policy=NO_CACHE)
+def behaviour_task(
+    trained: TrainedModel, holdout: pd.DataFrame, policy: TrainingPolicy, run: TrainingRun
+) -> list[BehaviourResult]:
+    results = check_candidate_behaviour(trained.model, holdout, policy.model_gate.behaviour)
+    run.log_behaviour(results)
+    return results
+
+
 @task(name="evaluate-champion", cache_policy=NO_CACHE)
 def evaluate_champion_task(registry: Registry, holdout: pd.DataFrame, run: TrainingRun, allow: bool) -> JudgedChampion:
     judged = score_champion(registry, holdout, allow_schema_change=allow)
@@ -99,7 +108,11 @@ def evaluate_champion_task(registry: Registry, holdout: pd.DataFrame, run: Train
 
 @task(name="validate-model", cache_policy=NO_CACHE)
 def validate_model_task(
-    candidate: Scored, champion: JudgedChampion, policy: TrainingPolicy, run: TrainingRun
+    candidate: Scored,
+    behaviour: list[BehaviourResult],
+    champion: JudgedChampion,
+    policy: TrainingPolicy,
+    run: TrainingRun,
 ) -> GateResult:
     theirs = champion.scored
     gate = judge_candidate(
@@ -108,6 +121,7 @@ def validate_model_task(
         policy.model_gate,
         (candidate.slices, theirs.slices if theirs else None),
         candidate.non_finite,
+        behaviour,
     )
     run.log_gate(gate)
     return gate
@@ -149,18 +163,16 @@ def training_flow(
     The window ends on ``last_day`` (a date, or a day number of the source), by default on the
     newest day of the source whose labels have all arrived.
     """
-    settings = load_settings(**(settings_overrides or {}))
-    check_deployment_targets(settings)
-    policy = load_training_policy(settings.training_policy_file)
-    source = source_from(settings)
-    window = training_window(source, settings, last_day, days)
-    experiment_id = connect(settings)  # first: the registry and the run talk to the tracking server it sets
+    begun = start_training(last_day, days, settings_overrides)
+    settings, window = begun.settings, begun.window
+    card_text = load_card_text(settings.model_card_file)  # a broken card file stops the run before it starts
     registry = Registry(settings.model_name)
-    run = TrainingRun.start(experiment_id, f"train-{window.first}-{window.last}", run_tags(window, source.lineage()))
+    tags = run_tags(window, begun.source.lineage())
+    run = TrainingRun.start(begun.experiment_id, f"train-{window.first}-{window.last}", tags)
     try:
         notes = unreleased_task(registry, settings, run, now=time.time())
-        outcome = _train_and_gate(settings, policy, window, ModelParams(**(params or {})), registry, run, notes)
-        model_card_task(registry, outcome, load_card_text(settings.model_card_file))
+        outcome = _train_and_gate(settings, begun.policy, window, ModelParams(**(params or {})), registry, run, notes)
+        model_card_task(registry, outcome, card_text)
     except BaseException:
         run.finish(succeeded=False)
         raise
@@ -184,8 +196,9 @@ def _train_and_gate(
     split, digest = split_task(frame, policy, run)
     trained = train_task(split, params, run)
     evaluation = evaluate_task(trained, split.holdout, run)
+    behaviour = behaviour_task(trained, split.holdout, policy, run)
     judged = evaluate_champion_task(registry, split.holdout, run, settings.allow_schema_change)
-    gate = validate_model_task(evaluation, judged, policy, run)
+    gate = validate_model_task(evaluation, behaviour, judged, policy, run)
     version = register_task(trained, split, version_tags(window, digest, trained, gate), registry, run)
     lock = settings.promotion_lock_url  # beside the registry, or the database every promoter shares
     release = release_candidate(policy.release, registry, version, gate, judged.version, lock, run.run_id)

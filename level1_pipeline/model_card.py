@@ -54,6 +54,7 @@ class CardFacts:
     params: dict[str, str] = field(default_factory=dict)
     reliance: dict[str, float] = field(default_factory=dict)  # each column's share (empty: logged before it was)
     slices: dict[str, dict[str, Any]] = field(default_factory=dict)  # slice -> rows, positives, roc_auc
+    behaviour: dict[str, dict[str, Any]] = field(default_factory=dict)  # feature -> its check (shared/behaviour.py)
 
 
 def render_card(facts: CardFacts, text: CardText) -> str:
@@ -84,6 +85,9 @@ def render_card(facts: CardFacts, text: CardText) -> str:
         "## What it relies on",
         *_reliance_table(facts),
         "",
+        "## Behaviour the schema declares",
+        *_behaviour_table(facts),
+        "",
         "## Model gate: " + ("passed" if facts.gate_passed else "FAILED"),
         *(f"- {reason}" for reason in facts.gate_reasons),
         "",
@@ -113,6 +117,18 @@ def _slices_table(facts: CardFacts) -> list[str]:
     ordered = sorted(facts.slices.items(), key=lambda item: (item[1]["roc_auc"] is None, item[1]["roc_auc"] or 0))
     rows = [f"| {name} | {s['rows']} | {_number(s['roc_auc'])} |" for name, s in ordered]
     return ["| slice | rows | ROC AUC |", "| --- | --- | --- |", *rows]
+
+
+def _behaviour_table(facts: CardFacts) -> list[str]:
+    """Each declared effect, checked on holdout rows with the feature moved up (or shuffled, for none)."""
+    if not facts.behaviour:
+        return ["(none declared: `effect:` in config/schema.yaml)"]
+    header = ["| feature | declared effect | mean change | rows against | holds |", "| --- | --- | --- | --- | --- |"]
+    return header + [
+        f"| {name} | {r['effect']} | {r['mean_change']:+.4f} | {r['against_share']:.1%} of {r['rows']} | "
+        f"{'yes' if r['passed'] else 'NO'} |"
+        for name, r in facts.behaviour.items()
+    ]
 
 
 def _reliance_table(facts: CardFacts) -> list[str]:
@@ -158,6 +174,7 @@ def facts_from_run(client: MlflowClient, model_name: str, version: str, outcome:
         params=dict(sorted(run.data.params.items())),
         reliance=_logged(f"{run.info.artifact_uri}/{REFERENCE_DIR}/{RELIANCE_FILE}"),
         slices=_logged(f"{run.info.artifact_uri}/slices.json"),
+        behaviour=_logged(f"{run.info.artifact_uri}/behaviour.json"),
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from level1_pipeline.policy import ModelGatePolicy, SlicePolicy
+from shared.behaviour import BehaviourResult
 from shared.slices import SliceScore
 
 Slices = dict[str, SliceScore]
@@ -29,9 +31,11 @@ def judge_candidate(
     policy: ModelGatePolicy,
     slices: tuple[Slices, Slices | None] = ({}, None),
     non_finite: int = 0,
+    behaviour: Sequence[BehaviourResult] = (),
 ) -> GateResult:
     """Pass when the candidate's scores are all numbers, it clears the floor, is no worse than the champion by the
-    margin, and no slice of the holdout is much worse than the champion's same slice."""
+    margin, no slice of the holdout is much worse than the champion's same slice, and it behaves as the schema
+    declares (``effect:``)."""
     checks: dict[str, bool] = {"finite_scores": non_finite == 0}
     reasons: list[str] = [] if non_finite == 0 else [f"{non_finite} holdout scores are NaN or infinite"]
     checks["floor"] = candidate_auc >= policy.min_roc_auc
@@ -52,6 +56,10 @@ def judge_candidate(
         checks["slices"] = not worse
         judged = f"{policy.slices.min_rows}+ rows"
         reasons += worse or [f"no slice of {judged} much worse than the champion's on the same rows"]
+    if behaviour:
+        failed = [str(result) for result in behaviour if not result.passed]
+        checks["behaviour"] = not failed
+        reasons += failed or [f"behaves as the schema declares ({', '.join(r.feature for r in behaviour)})"]
     return GateResult(all(checks.values()), checks, tuple(reasons))
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from shared.behaviour import Limits
 from shared.policy_file import PolicyError, StrictModel, read_policy
 
 
@@ -34,10 +35,30 @@ class SlicePolicy(StrictModel):
     errors: float = Field(default=3.0, ge=0)  # errors of the difference: a slice's noise is not a refusal
 
 
+class BehaviourPolicy(StrictModel):
+    """The checks of what the model does with a feature, as ``config/schema.yaml`` declares (shared/behaviour.py)."""
+
+    rows: int = Field(default=2000, ge=10)  # holdout rows each rule is checked on (at most)
+    tolerance: float = Field(default=Limits.tolerance, ge=0, le=1)  # a probability move smaller than this is no move
+    min_mean_effect: float = Field(
+        default=Limits.min_mean_effect, ge=0, le=1
+    )  # raises/lowers: the mean move the declared way
+    max_against_share: float = Field(
+        default=Limits.max_against_share, ge=0, le=1
+    )  # raises/lowers: rows moving the other way
+    max_moved_share: float = Field(
+        default=Limits.max_moved_share, ge=0, le=1
+    )  # none: rows whose answer moves when shuffled
+
+    def limits(self) -> Limits:
+        return Limits(self.tolerance, self.min_mean_effect, self.max_against_share, self.max_moved_share)
+
+
 class ModelGatePolicy(StrictModel):
     min_roc_auc: float = Field(default=0.75, ge=0, le=1)
     max_auc_drop_vs_champion: float = Field(default=0.005, ge=0, le=1)
     slices: SlicePolicy = SlicePolicy()
+    behaviour: BehaviourPolicy = BehaviourPolicy()
 
 
 class CandidatePolicy(StrictModel):

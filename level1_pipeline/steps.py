@@ -11,19 +11,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from shared.behaviour import BehaviourResult, check_behaviour, rules_from
 from shared.data.source import source_from
 from shared.data.windows import DataWindow, TimeSplit, split_by_time
 from shared.metrics import choose_threshold, classification_metrics
 from shared.model import ModelParams, fit_model, predict_proba
 from shared.registry import Registry, RegistryError
-from shared.schema import FEATURE_NAMES, LABEL_COLUMN
+from shared.schema import FEATURE_NAMES, FEATURES, LABEL_COLUMN
 from shared.settings import Settings
 from shared.slices import SliceScore, slice_masks, slice_scores
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
-    from level1_pipeline.policy import SplitPolicy
+    from level1_pipeline.policy import BehaviourPolicy, SplitPolicy
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,14 @@ def score_holdout(model: Pipeline, holdout: pd.DataFrame, threshold: float) -> S
     labels = holdout[LABEL_COLUMN]
     metrics = classification_metrics(labels, scores, threshold)
     return Scored(scores, metrics, slice_scores(labels, scores, slice_masks(holdout)), int((~finite).sum()))
+
+
+def check_candidate_behaviour(model: Pipeline, holdout: pd.DataFrame, policy: BehaviourPolicy) -> list[BehaviourResult]:
+    """What the schema says the model should do with a feature (``effect:``), checked on holdout rows moved."""
+    rows = holdout[list(FEATURE_NAMES)].sample(min(policy.rows, len(holdout)), random_state=0)
+    return check_behaviour(
+        lambda frame: predict_proba(model, frame).to_numpy(), rows, rules_from(FEATURES), policy.limits()
+    )
 
 
 def model_input_example(frame: pd.DataFrame, rows: int = 5) -> pd.DataFrame:

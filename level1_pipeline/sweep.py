@@ -19,19 +19,15 @@ import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from level1_pipeline.data_gate import validate_frame
-from level1_pipeline.flow import DataGateError, TrainingOutcome, ingest_task, training_flow
-from level1_pipeline.policy import load_training_policy
+from level1_pipeline.flow import TrainingOutcome, ingest_task, training_flow, validate_data_task
+from level1_pipeline.start import start_training
 from level1_pipeline.steps import evaluate, split_window, train
 from level1_pipeline.sweep_space import load_sweep_space
 from level1_pipeline.tracking import TrainingRun, code_version
-from shared.data.source import source_from, training_window
 from shared.data.windows import DataWindow, TimeSplit
 from shared.model import ModelParams
-from shared.prefect_api import check_deployment_targets
 from shared.schema import with_schema_types
-from shared.settings import Settings, load_settings, overrides_without_secrets
-from shared.tracking import connect
+from shared.settings import Settings, overrides_without_secrets
 
 SELECTED_BY = "roc_auc"  # on the validation days: the holdout stays for the model gate
 
@@ -106,17 +102,13 @@ def sweep_flow(
     settings_overrides: dict[str, Any] | None = None,
 ) -> SweepOutcome:
     """Sweep the search space on one data window; train and gate the best trial like any model."""
-    settings = load_settings(**(settings_overrides or {}))
-    check_deployment_targets(settings)
-    policy = load_training_policy(settings.training_policy_file)
+    begun = start_training(last_day, days, settings_overrides)
+    settings, window = begun.settings, begun.window
     space = load_sweep_space(settings.sweep_space_file)
-    source = source_from(settings)
-    window = training_window(source, settings, last_day, days)
-    experiment_id = connect(settings)
-    tags = {"data_window": str(window), **source.lineage(), "code_version": code_version(), "sweep": "parent"}
-    parent = TrainingRun.start(experiment_id, f"sweep-{window.first}-{window.last}", tags)
+    tags = {"data_window": str(window), **begun.source.lineage(), "code_version": code_version(), "sweep": "parent"}
+    parent = TrainingRun.start(begun.experiment_id, f"sweep-{window.first}-{window.last}", tags)
     try:
-        outcome = _sweep(settings, policy, space, window, parent)
+        outcome = _sweep(settings, begun.policy, space, window, parent)
     except BaseException:
         parent.finish(succeeded=False)
         raise
@@ -126,10 +118,7 @@ def sweep_flow(
 
 def _sweep(settings: Settings, policy: Any, space: Any, window: DataWindow, parent: TrainingRun) -> SweepOutcome:
     frame = ingest_task(settings, window)
-    report = validate_frame(frame, policy.data_gate)
-    parent.set_tags({"data_gate": "passed" if report.success else "failed"})
-    if not report.success:
-        raise DataGateError(report)
+    validate_data_task(frame, policy, parent)  # the training's own data-gate step: logged, and raises on failure
     split = split_window(with_schema_types(frame), policy.split)
     candidates = space.draw()
     parent.log_params({"strategy": space.strategy, "trials": len(candidates), "seed": space.seed})

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from level1_pipeline.data_gate_report import DataGateReport
     from level1_pipeline.model_gate import GateResult
     from level1_pipeline.steps import JudgedChampion, Scored
+    from shared.behaviour import BehaviourResult
     from shared.data.windows import TimeSplit
 
 
@@ -158,6 +159,9 @@ class TrainingRun:
         elif judged.scored is not None:
             self.log_metrics(judged.scored.metrics, prefix="champion_holdout_")
             self.set_tags({"compared_with_champion_version": str(judged.version)})
+
+    def log_behaviour(self, results: list[BehaviourResult]) -> None:
+        self.log_dict({r.feature: asdict(r) for r in results}, "behaviour.json")
 
     def log_gate(self, gate: GateResult) -> None:
         self.set_tags(gate.as_tags())

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from level1_pipeline.outcome import Became
 
 if TYPE_CHECKING:
-    from level2_cicd.monitoring.flow import MonitoringOutcome
+    from level2_cicd.monitoring.outcome import MonitoringOutcome
 
 
 @dataclass(frozen=True)

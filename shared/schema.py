@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
+from shared.behaviour import Effect
 from shared.policy_file import PROJECT_ROOT, StrictModel, read_policy
 
 DECLARATION_FILE = PROJECT_ROOT / "config" / "schema.yaml"
@@ -38,6 +39,7 @@ class Feature(StrictModel):
     maximum: int | float | None = None
     categories: tuple[str, ...] = ()
     nullable: bool = False
+    effect: Effect | None = None  # what a higher value should do to the predicted probability (shared/behaviour.py)
 
     @property
     def is_categorical(self) -> bool:
@@ -53,6 +55,8 @@ class Feature(StrictModel):
             raise ValueError(f"{self.name}: a categorical feature has categories, not minimum/maximum")
         if not self.is_categorical and self.categories:
             raise ValueError(f"{self.name}: only a categorical feature has categories")
+        if self.is_categorical and self.effect not in (None, Effect.NONE):
+            raise ValueError(f"{self.name}: a categorical feature has no higher value: its effect may only be none")
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             raise ValueError(f"{self.name}: minimum {self.minimum} is above maximum {self.maximum}")
         return self

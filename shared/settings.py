@@ -156,6 +156,11 @@ class Settings(BaseSettings):
         description="The running service (`make serve`'s address): `make replay` sends to it.",
     )
     model_poll_seconds: float = Field(default=5.0, gt=0, description="How often the service checks the alias.")
+    serving_scorer: Literal["plain", "fast"] = Field(
+        default="fast",
+        description="plain: the model's own predict_proba; fast: the speed room's scorer (level2_cicd/speed/) when "
+        "its self-check shows it equal to predict_proba, else plain.",
+    )
     admin_token: SecretStr | None = Field(default=None, description="Bearer token of POST /admin/reload.")
     scoring_token: SecretStr | None = Field(
         default=None, description="Bearer token of /predict and /invocations (unset: open, as on embedded defaults)."

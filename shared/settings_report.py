@@ -4,6 +4,7 @@ default < the project's settings file (config/settings.yaml, committed) < .env (
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -31,7 +32,8 @@ def report(settings: Settings, environment: set[str], from_env_file: dict[str, s
     return [f"{name:<{width}}  {value}  [{where}]" for name, value, where in rows]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)
     environment = set(os.environ)  # before .env adds to it
     try:
         project = settings_file()

@@ -68,3 +68,40 @@ def test_one_class_per_name() -> None:
             if isinstance(node, ast.ClassDef):
                 classes.setdefault(node.name, []).append(_name(path))
     assert {name: where for name, where in classes.items() if len(where) > 1} == {}
+
+
+def test_the_speed_room_is_entered_through_the_service_scorer_only() -> None:
+    # The service's teaching path is predict_proba; the faster scorer is a room of its own behind one interface.
+    entering = {
+        _name(p)
+        for p in _sources()
+        if "level2_cicd/speed/" not in _name(p)
+        for node in ast.walk(ast.parse(p.read_text()))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("level2_cicd.speed")
+    }
+    assert entering == {"level2_cicd/service/scorer.py"}
+
+
+def _runs_as_a_command(tree: ast.Module, path: Path) -> bool:
+    guarded = any(isinstance(node, ast.If) and "__main__" in ast.unparse(node.test) for node in tree.body)
+    return guarded or path.name == "__main__.py"
+
+
+def test_every_command_has_one_shape() -> None:
+    # main(argv: list[str] | None = None) -> int, called only under the `__name__ == "__main__"` guard.
+    shapes: dict[str, str] = {}
+    for path in _sources():
+        tree = ast.parse(path.read_text())
+        if not _runs_as_a_command(tree, path):
+            continue
+        mains = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main"]
+        signature = (
+            f"({ast.unparse(mains[0].args)}) -> {ast.unparse(mains[0].returns or ast.Constant(None))}" if mains else ""
+        )
+        called_bare = any(isinstance(n, ast.Expr) and "main(" in ast.unparse(n) for n in tree.body)
+        imported = any(isinstance(n, ast.ImportFrom) and any(a.name == "main" for a in n.names) for n in tree.body)
+        if imported:  # a __main__.py that runs the package's CLI module's main
+            signature = "(argv: list[str] | None=None) -> int"
+        shapes[_name(path)] = signature + (" called at import" if called_bare else "")
+    assert len(shapes) > 15
+    assert {name: shape for name, shape in shapes.items() if shape != "(argv: list[str] | None=None) -> int"} == {}

@@ -7,6 +7,7 @@ rows quote every cell, word for word, in the seed's order.
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
@@ -141,7 +142,8 @@ def _line(row: Row) -> str:
     return f"| {row.level} | {row.column} | “{row.quote}” | {shown} | {'<br>'.join(evidence)} |"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)
     MAP_MD.write_text(render(load_map()))
     print(f"wrote {MAP_MD.relative_to(ROOT)}")
     return 0

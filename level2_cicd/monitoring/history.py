@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Retraining, Status
+from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Decision, Retraining, Status
 from shared.prediction_log import METADATA, create_store_engine
 
 
@@ -60,6 +60,17 @@ class MonitoringHistory:
         with self.engine.begin() as conn:
             conn.execute(sa.delete(HISTORY).where(HISTORY.c.kind == row["kind"], HISTORY.c.day == row["day"]))
             conn.execute(sa.insert(HISTORY).values(**row))
+
+    def record_window(self, day: int, decision: Decision) -> None:
+        self.append(
+            {"kind": RecordKind.WINDOW.value, "day": day, "status": decision.status.value, "reason": decision.reason}
+        )
+
+    def record_live_test(
+        self, day: int, mode: str, challenger: str, champion_after: str, verdict: dict[str, Any]
+    ) -> None:
+        record = {"mode": mode, "challenger": challenger, "champion_after": champion_after}
+        self.append({"kind": RecordKind.LIVE_TEST.value, "day": day, **record, **verdict})
 
     def windows_since_last_retraining(self) -> list[tuple[int, Status]]:
         """(day, status) of the windows judged after the newest retraining."""

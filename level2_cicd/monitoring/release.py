@@ -13,10 +13,12 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from level2_cicd.monitoring.outcome import LiveTest
 from level2_cicd.monitoring.release_judge import Verdict, collecting, compare_ab, compare_paired, verdict_on
 from shared.prediction_log import create_store_engine, read_live_test
 from shared.registry import CHALLENGER, ChampionMovedError, Move, Registry, VersionRef
-from shared.release_policy import LiveTestPolicy
+from shared.release_policy import LiveTestPolicy, load_release_policy
+from shared.settings import Settings
 
 
 def live_test_start(registry: Registry, challenger: VersionRef) -> datetime:
@@ -73,3 +75,16 @@ def act(
     elif verdict.action == "stop":
         registry.drop_alias(CHALLENGER, move)
     return registry.champion_number() or champion.version
+
+
+def run_live_test(settings: Settings, champion: VersionRef, day: int) -> LiveTest | None:
+    """Judge the challenger on its labelled live traffic and act on the verdict; None without a live test."""
+    policy = load_release_policy(settings.release_policy_file)
+    registry = Registry(settings.model_name)
+    challenger = registry.challenger()
+    if challenger is None or policy.mode == "off":
+        return None
+    store = settings.resolved_prediction_store_url
+    verdict = judge_live_test(store, registry, champion, challenger, policy)
+    after = act(registry, verdict, champion, challenger, settings.promotion_lock_url, day)  # as every promoter
+    return LiveTest(policy.mode, challenger.version, verdict, after)

@@ -12,8 +12,9 @@ from datetime import date
 from typing import Any
 
 from level1_pipeline.flow import Became, DataGateError, DataGateReport, TrainingOutcome, training_flow
-from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Retraining
+from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Decision, Retraining
 from level2_cicd.monitoring.history import RecordKind
+from shared.data.source import Calendar
 from shared.data.windows import DataWindow
 from shared.settings import Settings, retraining_overrides
 
@@ -82,3 +83,10 @@ def retrain(settings: Settings, last_day: date, days: int, params: dict[str, Any
         window = DataWindow.ending_on(last_day, days)
         return refused(failed.report, str(window), str(settings.training_policy_file))
     return trained(outcome)
+
+
+def chosen_window(calendar: Calendar, decision: Decision) -> DataWindow:
+    """The newest fully labelled window the decision chose to retrain on (the decision's day numbers as dates)."""
+    assert decision.retrain_window is not None, "only a decision to retrain chooses a window"
+    first, last = decision.retrain_window
+    return DataWindow(calendar.date_of(first), calendar.date_of(last))

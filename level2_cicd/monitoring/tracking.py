@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from level2_cicd.monitoring.decision import WindowSummary
+from level2_cicd.monitoring.decision import Decision, WindowSummary
+from level2_cicd.monitoring.outcome import LiveTest
 from level2_cicd.monitoring.release_judge import Verdict
+from shared.registry import VersionRef
+from shared.settings import Settings
+from shared.tracking import ensure_experiment
 
 TAG_LIMIT = 5000  # characters MLflow keeps in a tag value
 
@@ -51,3 +55,21 @@ def log_window_run(experiment_id: str, window: MonitoredWindow, report: Path | N
         client.log_artifact(run_id, str(report))
     client.set_terminated(run_id)
     return run_id
+
+
+def log_day(
+    settings: Settings,
+    champion: VersionRef,
+    summary: WindowSummary,
+    decision: Decision,
+    when: date,
+    live: LiveTest | None,
+) -> str:
+    """One monitoring run per day, in an experiment of its own (the champion's training run stays as it ended)."""
+    experiment_id = ensure_experiment(settings, f"{settings.experiment_name}-monitoring")
+    logged = summary.as_dict() | {"decision": asdict(decision)}
+    if live is not None:
+        logged["live_test"] = {"mode": live.mode, "challenger": live.challenger} | live.verdict.as_dict()
+    report = settings.level2_dir / "reports" / f"day-{summary.day:03d}" / "drift.html"
+    window = MonitoredWindow(champion.version, summary, decision.status, when, logged, live.verdict if live else None)
+    return log_window_run(experiment_id, window, report if report.is_file() else None)

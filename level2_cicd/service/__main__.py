@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 
 import uvicorn
 
@@ -22,12 +23,12 @@ def metrics_folder(settings: Settings, port: int) -> str:
     return str(folder)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (each polls the registry)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     settings = load_settings()
     prepare_process(settings)
     logging_config = {"version": 1, "disable_existing_loggers": False}
@@ -42,6 +43,8 @@ def main() -> None:
         access_log=False,
         log_config=logging_config,
     )
+    return 0
 
 
-main()
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,12 +9,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from level2_cicd.service.fast_scorer import CompiledScorer, verified_scorer
-from shared.data.synthetic import schema_rows
+from level2_cicd.service.scorer import Scorer, ScoringPath, scorer_for
 from shared.registry import CHAMPION
-from shared.schema import FEATURE_NAMES
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -35,14 +32,11 @@ class LoadedModel:
     data_window: str
     model: Pipeline
     loaded_at: str
-    fast: CompiledScorer | None = None
+    scorer: Scorer  # the model's predict_proba, or the speed room's proven-equal scorer (service/scorer.py)
 
     def score(self, rows: list[dict[str, Any]]) -> np.ndarray:
-        """Probabilities of the positive label for raw feature rows, by the lean path when the recipe allows it."""
-        if self.fast is not None:
-            return self.fast.score(rows)
-        frame = pd.DataFrame.from_records(rows, columns=list(FEATURE_NAMES))
-        return np.asarray(self.model.predict_proba(frame)[:, 1])
+        """Probabilities of the positive label for raw feature rows."""
+        return self.scorer.score(rows)
 
 
 class ModelHolder:
@@ -52,10 +46,13 @@ class ModelHolder:
     lets its model go: no challenger alias means no challenger.
     """
 
-    def __init__(self, name: str, alias: str = CHAMPION, optional: bool = False) -> None:
+    def __init__(
+        self, name: str, alias: str = CHAMPION, optional: bool = False, scoring: ScoringPath = ScoringPath.FAST
+    ) -> None:
         self.name = name
         self.alias = alias
         self.optional = optional
+        self.scoring = scoring
         self.current: LoadedModel | None = None
         self.last_error: str | None = None
         self._refused: str | None = None  # the version last refused for not fitting the schema
@@ -88,7 +85,7 @@ class ModelHolder:
         if target.version == self._refused:  # already said why; the alias has not moved since
             return False
         differs = target.schema_differences
-        loaded = _load(registry, target) if differs is None else None
+        loaded = _load(registry, target, self.scoring) if differs is None else None
         if loaded is not None and differs is None:
             differs = _untagged_differences(loaded)  # a version registered before versions carried the tag
         if loaded is None or differs is not None:
@@ -116,7 +113,7 @@ def _untagged_differences(loaded: LoadedModel) -> str | None:
     return differences(",".join(names)) if names is not None else None
 
 
-def _load(registry: Registry, champion: VersionRef) -> LoadedModel:
+def _load(registry: Registry, champion: VersionRef, scoring: ScoringPath) -> LoadedModel:
     model = registry.load(champion)  # by version number, as read above: never re-resolving the alias
     return LoadedModel(
         name=champion.name,
@@ -125,6 +122,6 @@ def _load(registry: Registry, champion: VersionRef) -> LoadedModel:
         threshold=champion.threshold,
         data_window=champion.data_window,
         model=model,
-        fast=verified_scorer(model, schema_rows(64, seed=0)),
+        scorer=scorer_for(model, scoring),
         loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )

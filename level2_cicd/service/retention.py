@@ -8,6 +8,7 @@ the service's writer is never blocked for long.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 
 from level2_cicd.service.data_policy import DataPolicy, load_data_policy
 from shared.prediction_log import LABELS, PREDICTIONS, REJECTIONS, SHADOW, create_store_engine, safe_url
-from shared.settings import Settings, load_settings
+from shared.settings import load_settings
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,9 @@ def purge(engine: sa.Engine, policy: DataPolicy, now: datetime | None = None) ->
     return Purged(predictions, labels, rejections)
 
 
-def main(settings: Settings | None = None) -> int:
-    settings = settings or load_settings()
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)
+    settings = load_settings()
     policy = load_data_policy(settings.data_policy_file)
     engine = create_store_engine(settings.resolved_prediction_store_url)
     try:

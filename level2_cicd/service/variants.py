@@ -8,6 +8,7 @@ from typing import Any
 from level2_cicd.service.batcher import Batcher
 from level2_cicd.service.model_holder import LoadedModel, ModelHolder
 from level2_cicd.service.routing import CHALLENGER, CHAMPION, variant_for
+from level2_cicd.service.scorer import ScoringPath
 from level2_cicd.service.threads import in_daemon_thread
 from shared.registry import CHALLENGER as CHALLENGER_ALIAS
 from shared.release_policy import LiveTestPolicy
@@ -21,8 +22,9 @@ class Variants:
 
     def __init__(self, settings: Settings, release: LiveTestPolicy) -> None:
         self.release = release
-        self.champion = ModelHolder(settings.model_name)
-        self.challenger = ModelHolder(settings.model_name, CHALLENGER_ALIAS, optional=True)
+        scoring = ScoringPath(settings.serving_scorer)
+        self.champion = ModelHolder(settings.model_name, scoring=scoring)
+        self.challenger = ModelHolder(settings.model_name, CHALLENGER_ALIAS, optional=True, scoring=scoring)
         wait = settings.batch_max_wait_ms / 1000
         self._batchers = {
             CHAMPION: Batcher(self.champion, settings.batch_max_rows, wait),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from shared.behaviour import Effect
 from shared.schema import FEATURES, Feature, Kind
 
 
@@ -42,8 +43,18 @@ def _standardised(spec: Feature, values: pd.Series) -> np.ndarray:
     return np.nan_to_num((values.astype(float).to_numpy() - middle) / spread)
 
 
+def _declared(spec: Feature, weight: float) -> float:
+    """The drawn weight, made to honour the effect the schema declares (a clear one: a behaviour check can see it)."""
+    if spec.effect is Effect.NONE:
+        return 0.0
+    if spec.effect is None:
+        return weight
+    size = max(abs(weight), 0.6)
+    return size if spec.effect is Effect.RAISES else -size
+
+
 def learnable_labels(frame: pd.DataFrame, seed: int, rng: np.random.Generator) -> np.ndarray:
-    """0/1 labels that depend on every feature through fixed effects drawn from ``seed`` alone."""
+    """0/1 labels that depend on every feature through fixed effects drawn from ``seed`` (as the schema declares)."""
     effects = np.random.default_rng([seed, 1_000_003])
     score = np.zeros(len(frame))
     for spec in FEATURES:
@@ -51,7 +62,7 @@ def learnable_labels(frame: pd.DataFrame, seed: int, rng: np.random.Generator) -
             weights = dict(zip(spec.categories, effects.normal(0, 1.2, len(spec.categories)), strict=True))
             score += frame[spec.name].map(weights).fillna(0.0).to_numpy(dtype=float)
         else:
-            score += effects.normal(0, 1.2) * _standardised(spec, frame[spec.name])
+            score += _declared(spec, effects.normal(0, 1.2)) * _standardised(spec, frame[spec.name])
     return (rng.random(len(frame)) < 1 / (1 + np.exp(-score))).astype("int64")
 
 

@@ -45,7 +45,7 @@ def test_first_run_registers_version_1_as_champion_with_artifacts_and_tags(train
         a.path for a in client.list_artifacts(outcome.run_id, "plots")
     }
     plots = {"plots/roc_curve.png", "plots/confusion_matrix.png", "plots/calibration.png"}
-    assert {"model_gate.json", "slices.json", *plots} <= artifacts
+    assert {"model_gate.json", "slices.json", "behaviour.json", *plots} <= artifacts
     assert client.list_artifacts(outcome.run_id, "data_validation")
     shown = [a.path for a in client.list_artifacts(outcome.run_id, "reference")]
     assert sorted(shown) == ["reference/reference.parquet", "reference/reliance.json"]

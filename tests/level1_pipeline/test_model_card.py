@@ -98,5 +98,10 @@ def test_every_version_is_described_from_what_its_run_logged(
     weakest = min((name for name in logged if logged[name]["roc_auc"] is not None), key=lambda n: logged[n]["roc_auc"])
     table = card.split("## Slices of the holdout (weakest first)", 1)[1]
     assert table.split("\n")[3].startswith(f"| {weakest} | {logged[weakest]['rows']} |")
+    # and the behaviour the schema declares, as the run checked it
+    checked = load_dict(f"{run.info.artifact_uri}/behaviour.json")
+    section = card.split("## Behaviour the schema declares", 1)[1]
+    for feature, result in checked.items():
+        assert f"| {feature} | {result['effect']} | {result['mean_change']:+.4f} |" in section
     # and the champion's own card says it was promoted
     assert "promoted to champion" in (client.get_model_version(MODEL, "1").description or "")

@@ -49,3 +49,16 @@ def test_scores_that_are_not_numbers_fail_the_gate() -> None:
     result = judge_candidate(0.9, None, POLICY, non_finite=3)
     assert not result.passed
     assert "3 holdout scores are NaN or infinite" in result.reasons
+
+
+def test_a_candidate_that_breaks_a_declared_behaviour_is_refused_naming_the_feature() -> None:
+    from level1_pipeline.model_gate import judge_candidate
+    from level1_pipeline.policy import ModelGatePolicy
+    from shared.behaviour import BehaviourResult, Effect
+
+    held = BehaviourResult("a", Effect.RAISES, 100, 0.05, 0.02, True)
+    broken = BehaviourResult("b", Effect.LOWERS, 100, 0.03, 0.6, False)
+    gate = judge_candidate(0.9, None, ModelGatePolicy(), behaviour=[held, broken])
+    assert (gate.passed, gate.checks["behaviour"]) == (False, False)
+    assert [r for r in gate.reasons if r.startswith("behaviour of b: a higher value should lower")]
+    assert judge_candidate(0.9, None, ModelGatePolicy(), behaviour=[held]).passed

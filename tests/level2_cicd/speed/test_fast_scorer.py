@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from level2_cicd.service.fast_scorer import compile_scorer, verified_scorer
+from level2_cicd.speed.fast_scorer import compile_scorer, verified_scorer
 from shared.data.synthetic import schema_rows
 from shared.model import fit_model
 from shared.schema import CATEGORICAL_FEATURES, FEATURE_NAMES, NUMERIC_FEATURES, to_records

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from level2_cicd.service.compiled_trees import SMALL_BATCH, compile_trees
+from level2_cicd.speed.compiled_trees import SMALL_BATCH, compile_trees
 
 
 def _data(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from level2_cicd.service.compiled_trees import SMALL_BATCH, CompiledTrees, compile_trees
+from level2_cicd.speed.compiled_trees import SMALL_BATCH, CompiledTrees, compile_trees
 from shared.schema import FEATURE_NAMES, to_records
 
 log = logging.getLogger("level2.fast_scorer")

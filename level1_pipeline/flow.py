@@ -31,6 +31,7 @@ from level1_pipeline.steps import (
     check_candidate_behaviour,
     ingest_window,
     model_input_example,
+    score_baseline,
     score_champion,
     score_holdout,
     split_window,
@@ -90,6 +91,14 @@ def evaluate_task(trained: TrainedModel, holdout: pd.DataFrame, run: TrainingRun
     return scored
 
 
+@task(name="train-baseline", cache_policy=NO_CACHE)
+def baseline_task(split: TimeSplit, run: TrainingRun) -> float:
+    """A simpler model on the same rows: the candidate must not be much worse than it."""
+    baseline = score_baseline(split)
+    run.log_metrics(baseline.metrics, prefix="baseline_holdout_")
+    return baseline.metrics["roc_auc"]
+
+
 @task(name="check-behaviour", cache_policy=NO_CACHE)
 def behaviour_task(
     trained: TrainedModel, holdout: pd.DataFrame, policy: TrainingPolicy, run: TrainingRun
@@ -109,6 +118,7 @@ def evaluate_champion_task(registry: Registry, holdout: pd.DataFrame, run: Train
 @task(name="validate-model", cache_policy=NO_CACHE)
 def validate_model_task(
     candidate: Scored,
+    baseline_auc: float,
     behaviour: list[BehaviourResult],
     champion: JudgedChampion,
     policy: TrainingPolicy,
@@ -122,6 +132,7 @@ def validate_model_task(
         (candidate.slices, theirs.slices if theirs else None),
         candidate.non_finite,
         behaviour,
+        baseline_auc,
     )
     run.log_gate(gate)
     return gate
@@ -196,9 +207,10 @@ def _train_and_gate(
     split, digest = split_task(frame, policy, run)
     trained = train_task(split, params, run)
     evaluation = evaluate_task(trained, split.holdout, run)
+    baseline_auc = baseline_task(split, run)
     behaviour = behaviour_task(trained, split.holdout, policy, run)
     judged = evaluate_champion_task(registry, split.holdout, run, settings.allow_schema_change)
-    gate = validate_model_task(evaluation, behaviour, judged, policy, run)
+    gate = validate_model_task(evaluation, baseline_auc, behaviour, judged, policy, run)
     version = register_task(trained, split, version_tags(window, digest, trained, gate), registry, run)
     lock = settings.promotion_lock_url  # beside the registry, or the database every promoter shares
     release = release_candidate(policy.release, registry, version, gate, judged.version, lock, run.run_id)

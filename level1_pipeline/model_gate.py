@@ -32,10 +32,11 @@ def judge_candidate(
     slices: tuple[Slices, Slices | None] = ({}, None),
     non_finite: int = 0,
     behaviour: Sequence[BehaviourResult] = (),
+    baseline_auc: float | None = None,
 ) -> GateResult:
     """Pass when the candidate's scores are all numbers, it clears the floor, is no worse than the champion by the
-    margin, no slice of the holdout is much worse than the champion's same slice, and it behaves as the schema
-    declares (``effect:``)."""
+    margin, no worse than a simpler baseline by its margin, no slice of the holdout is much worse than the champion's
+    same slice, and it behaves as the schema declares (``effect:``)."""
     checks: dict[str, bool] = {"finite_scores": non_finite == 0}
     reasons: list[str] = [] if non_finite == 0 else [f"{non_finite} holdout scores are NaN or infinite"]
     checks["floor"] = candidate_auc >= policy.min_roc_auc
@@ -49,6 +50,13 @@ def judge_candidate(
         reasons.append(
             f"ROC AUC {candidate_auc:.4f} {relation} champion {champion_auc:.4f} - margin "
             f"{policy.max_auc_drop_vs_champion:.4f} on the same holdout"
+        )
+    if baseline_auc is not None:
+        needed = baseline_auc - policy.max_auc_drop_vs_baseline
+        checks["vs_baseline"] = candidate_auc >= needed
+        reasons.append(
+            f"ROC AUC {candidate_auc:.4f} {'>=' if checks['vs_baseline'] else '<'} simpler baseline (logistic "
+            f"regression) {baseline_auc:.4f} - margin {policy.max_auc_drop_vs_baseline:.4f}"
         )
     candidate_slices, champion_slices = slices
     if champion_slices is not None:

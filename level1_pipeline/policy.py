@@ -57,6 +57,7 @@ class BehaviourPolicy(StrictModel):
 class ModelGatePolicy(StrictModel):
     min_roc_auc: float = Field(default=0.75, ge=0, le=1)
     max_auc_drop_vs_champion: float = Field(default=0.005, ge=0, le=1)
+    max_auc_drop_vs_baseline: float = Field(default=0.05, ge=0, le=1)  # vs a logistic regression on the same rows
     slices: SlicePolicy = SlicePolicy()
     behaviour: BehaviourPolicy = BehaviourPolicy()
 

@@ -15,7 +15,7 @@ from shared.behaviour import BehaviourResult, check_behaviour, rules_from
 from shared.data.source import source_from
 from shared.data.windows import DataWindow, TimeSplit, split_by_time
 from shared.metrics import choose_threshold, classification_metrics
-from shared.model import ModelParams, fit_model, predict_proba
+from shared.model import ModelParams, fit_baseline, fit_model, predict_proba
 from shared.registry import Registry, RegistryError
 from shared.schema import FEATURE_NAMES, FEATURES, LABEL_COLUMN
 from shared.settings import Settings
@@ -71,6 +71,11 @@ def score_holdout(model: Pipeline, holdout: pd.DataFrame, threshold: float) -> S
     labels = holdout[LABEL_COLUMN]
     metrics = classification_metrics(labels, scores, threshold)
     return Scored(scores, metrics, slice_scores(labels, scores, slice_masks(holdout)), int((~finite).sum()))
+
+
+def score_baseline(split: TimeSplit) -> Scored:
+    """The simpler model, trained on the same rows and scored on the same holdout (ML Test Score model.5)."""
+    return score_holdout(fit_baseline(split.train), split.holdout, 0.5)
 
 
 def check_candidate_behaviour(model: Pipeline, holdout: pd.DataFrame, policy: BehaviourPolicy) -> list[BehaviourResult]:

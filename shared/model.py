@@ -7,8 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from shared.schema import CATEGORICAL_FEATURES, FEATURE_NAMES, LABEL_COLUMN, NUMERIC_FEATURES
 
@@ -46,6 +47,22 @@ def build_model(params: ModelParams | None = None) -> Pipeline:
         random_state=p.random_state,
     )
     return Pipeline([("preprocess", preprocess), ("classifier", classifier)])
+
+
+def fit_baseline(train: pd.DataFrame) -> Pipeline:
+    """The simpler model every candidate is compared with (ML Test Score model.5): a regularised logistic
+    regression on the same features (median-imputed with missing indicators and scaled; one-hot categories)."""
+    numeric = Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)), ("scale", StandardScaler())])
+    preprocess = ColumnTransformer(
+        [
+            ("numeric", numeric, list(NUMERIC_FEATURES)),
+            ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(CATEGORICAL_FEATURES)),
+        ],
+        verbose_feature_names_out=False,
+    )
+    model = Pipeline([("preprocess", preprocess), ("classifier", LogisticRegression(C=1.0, max_iter=1000))])
+    model.fit(train[list(FEATURE_NAMES)], train[LABEL_COLUMN].astype("int64"))
+    return model
 
 
 def fit_model(train: pd.DataFrame, params: ModelParams | None = None) -> Pipeline:

@@ -194,6 +194,11 @@ class Registry:
         except MlflowException:
             return "GONE"
 
+    def run_metric(self, ref: VersionRef, name: str) -> float | None:
+        """A metric the version's training run logged (e.g. ``holdout_roc_auc``), or None."""
+        value = self.client.get_run(ref.run_id).data.metrics.get(name)
+        return None if value is None else float(value)
+
     def challenger(self) -> VersionRef | None:
         """The version under a live test (the ``challenger`` alias), or None."""
         found = self._alias(CHALLENGER)

@@ -48,6 +48,14 @@ class WindowSummary:
     drifted_reliance: dict[str, float] = field(default_factory=dict)
     labels_of: str = ""  # the date whose predictions' labels are judged today (the day minus the label delay)
     labels_due: str = ""  # the date this day's own labels are due
+    holdout_roc_auc: float | None = None  # the serving version's offline ROC AUC on its own holdout
+
+    @property
+    def drop_vs_holdout(self) -> float | None:
+        """How far live ROC AUC falls below the version's offline holdout ROC AUC (negative: above it)."""
+        if self.roc_auc is None or self.holdout_roc_auc is None:
+            return None
+        return self.holdout_roc_auc - self.roc_auc
 
     @property
     def drift_weight(self) -> float | None:
@@ -85,6 +93,12 @@ def classify(summary: WindowSummary, policy: MonitoringPolicy) -> tuple[Status, 
     judged = summary.roc_auc is not None and summary.labelled_rows >= quality.min_labelled_rows
     if judged and summary.roc_auc is not None and summary.roc_auc < quality.min_roc_auc:
         return Status.DECAY, f"live ROC AUC {summary.roc_auc:.3f} < {quality.min_roc_auc:.3f}"
+    drop = summary.drop_vs_holdout
+    if judged and drop is not None and drop > quality.max_drop_vs_holdout:
+        return Status.DECAY, (
+            f"live ROC AUC {summary.roc_auc:.3f} is {drop:.3f} below the version's holdout "
+            f"{summary.holdout_roc_auc:.3f} (> {quality.max_drop_vs_holdout:.3f})"
+        )
     not_judged = "" if judged else f"; {_quality_not_judged(summary, quality.min_labelled_rows)}"
     if summary.rows < policy.min_rows or summary.drift_share is None:
         return Status.INSUFFICIENT, f"{summary.rows} rows < {policy.min_rows}{not_judged}"

@@ -63,10 +63,12 @@ class ChampionReference:
     champion: VersionRef
     reference: pd.DataFrame
     reliance: dict[str, float]  # empty for a version trained before reliance was logged: columns weigh alike
+    holdout_roc_auc: float | None = None  # the version's offline ROC AUC on its holdout, as its run logged it
 
 
 def champion_reference(settings: Settings) -> ChampionReference:
-    champion = Registry(settings.model_name).champion()
+    registry = Registry(settings.model_name)
+    champion = registry.champion()
     if champion is None:
         raise RuntimeError(f"no champion of {settings.model_name!r} to monitor: run `make level1` first")
     # Downloaded once per champion, not once per monitored day.
@@ -75,4 +77,5 @@ def champion_reference(settings: Settings) -> ChampionReference:
         download_artifacts(run_id=champion.run_id, artifact_path=REFERENCE_DIR, dst_path=str(folder))
     reference = pd.read_parquet(next(folder.rglob(REFERENCE_FILE)))
     saved = next(folder.rglob(RELIANCE_FILE), None)
-    return ChampionReference(champion, reference, json.loads(saved.read_text()) if saved else {})
+    reliance = json.loads(saved.read_text()) if saved else {}
+    return ChampionReference(champion, reference, reliance, registry.run_metric(champion, "holdout_roc_auc"))

@@ -21,6 +21,7 @@ class DataQualityPolicy(StrictModel):
 class QualityPolicy(StrictModel):
     min_labelled_rows: int = Field(default=100, ge=1)
     min_roc_auc: float = Field(default=0.72, gt=0.5, le=1)
+    max_drop_vs_holdout: float = Field(default=0.10, gt=0, le=1)  # live ROC AUC this far below the version's own
 
 
 class MonitoringPolicy(StrictModel):

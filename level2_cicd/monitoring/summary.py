@@ -33,6 +33,7 @@ def summarise(day: int, window: LoggedWindow, drift: DriftResult | None, serving
         labels_of=window.labels_of.isoformat(),
         labels_due=window.labels_due.isoformat(),
         drifted_reliance={c: serving.reliance[c] for c in drifted} if serving.reliance else {},
+        holdout_roc_auc=serving.holdout_roc_auc,
     )
 
 

@@ -38,6 +38,8 @@ def test_first_run_registers_version_1_as_champion_with_artifacts_and_tags(train
     assert float(version.tags["threshold"]) == pytest.approx(float(run.data.params["threshold"]), abs=0.005)
     assert run.info.status == "FINISHED"
     assert run.data.metrics["holdout_roc_auc"] == pytest.approx(outcome.metrics["roc_auc"])
+    assert 0.5 < run.data.metrics["baseline_holdout_roc_auc"] < 1  # the simpler model, on the same holdout
+    assert version.tags["gate.vs_baseline"] == "passed"
     assert run.data.params["max_depth"] == "4"
     assert run.inputs is not None
     assert {d.dataset.name for d in run.inputs.dataset_inputs} == {"train", "holdout"}

@@ -62,3 +62,14 @@ def test_a_candidate_that_breaks_a_declared_behaviour_is_refused_naming_the_feat
     assert (gate.passed, gate.checks["behaviour"]) == (False, False)
     assert [r for r in gate.reasons if r.startswith("behaviour of b: a higher value should lower")]
     assert judge_candidate(0.9, None, ModelGatePolicy(), behaviour=[held]).passed
+
+
+def test_a_candidate_much_worse_than_the_simpler_baseline_is_refused() -> None:
+    from level1_pipeline.model_gate import judge_candidate
+    from level1_pipeline.policy import ModelGatePolicy
+
+    policy = ModelGatePolicy(min_roc_auc=0.6, max_auc_drop_vs_baseline=0.05)
+    refused = judge_candidate(0.76, None, policy, baseline_auc=0.84)
+    assert (refused.passed, refused.checks["vs_baseline"]) == (False, False)
+    assert "ROC AUC 0.7600 < simpler baseline (logistic regression) 0.8400 - margin 0.0500" in refused.reasons
+    assert judge_candidate(0.80, None, policy, baseline_auc=0.84).checks["vs_baseline"]

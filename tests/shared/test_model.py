@@ -51,3 +51,17 @@ def test_time_split_has_no_leakage(small_window: pd.DataFrame) -> None:
     assert split.train[TIME_COLUMN].max() < split.validation[TIME_COLUMN].min()
     assert split.validation[TIME_COLUMN].max() < split.holdout[TIME_COLUMN].min()
     assert len(split.train) + len(split.validation) + len(split.holdout) == len(small_window)
+
+
+def test_the_simpler_baseline_learns_the_same_rows_and_stays_linear(
+    small_source: SyntheticSource, small_window: pd.DataFrame
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from shared.model import fit_baseline
+
+    # given two weeks of data, when the baseline trains on them, then it is a logistic regression that learned
+    baseline = fit_baseline(small_window)
+    following = small_source.rows(small_source.calendar.date_of(14), small_source.calendar.date_of(17))
+    assert isinstance(baseline.steps[-1][1], LogisticRegression)
+    assert classification_metrics(following[LABEL_COLUMN], predict_proba(baseline, following), 0.4)["roc_auc"] > 0.7

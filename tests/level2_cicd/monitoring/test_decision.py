@@ -10,7 +10,7 @@ POLICY = MonitoringPolicy.model_validate(
         "min_rows": 200,
         "data_quality": {"max_rejected_share": 0.05},
         "drift": {"max_drifted_share": 0.3},
-        "quality": {"min_labelled_rows": 100, "min_roc_auc": 0.72},
+        "quality": {"min_labelled_rows": 100, "min_roc_auc": 0.72, "max_drop_vs_holdout": 0.10},
         "consecutive_windows": 1,
         "min_labelled_days_after_alarm": 5,
         "retrain_window_days": 5,
@@ -38,6 +38,17 @@ def test_drifted_columns_above_the_share_are_drift() -> None:
 
 def test_low_live_quality_is_decay_and_outranks_drift() -> None:
     assert classify(summary(drift_share=0.5, roc_auc=0.6), POLICY)[0] is DECAY
+
+
+def test_live_quality_far_below_the_versions_own_holdout_is_decay_even_above_the_floor() -> None:
+    # given a version that scored 0.88 on its holdout, live above the floor of 0.72 at 0.76: 0.12 below, limit 0.10
+    status, reason = classify(summary(roc_auc=0.76, holdout_roc_auc=0.88), POLICY)
+    assert status is DECAY
+    assert reason == "live ROC AUC 0.760 is 0.120 below the version's holdout 0.880 (> 0.100)"
+    # a smaller gap, an unknown holdout, or too few labels raise nothing
+    assert classify(summary(roc_auc=0.80, holdout_roc_auc=0.88), POLICY)[0] is OK
+    assert classify(summary(roc_auc=0.76, holdout_roc_auc=None), POLICY)[0] is OK
+    assert classify(summary(roc_auc=0.76, holdout_roc_auc=0.88, labelled_rows=10), POLICY)[0] is OK
 
 
 def test_quality_on_too_few_labels_is_not_judged_and_too_few_rows_decide_nothing() -> None:

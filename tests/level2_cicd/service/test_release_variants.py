@@ -191,3 +191,8 @@ def test_the_monitor_stops_a_clearly_worse_challenger_on_its_live_labels(
     move = challenger.trail("2")[-1]
     assert (move["alias"], move["action"]) == ("challenger", "removed")
     assert move["by"].startswith("monitor (day ")
+    # and the day's facts carry the serving version's offline holdout ROC AUC, as its run logged it, beside the live one
+    from mlflow import MlflowClient
+
+    logged = MlflowClient().get_run(challenger.version("1").run_id).data.metrics["holdout_roc_auc"]
+    assert outcome.summary.holdout_roc_auc == pytest.approx(logged)

@@ -186,6 +186,7 @@ def cpu_summary(results: dict[str, dict[str, float]], cpu: dict[str, CpuUse]) ->
 
 
 PLAIN_PATH = "level 2 service /predict, plain path (the model's predict_proba, no speed room)"
+EXPLAIN = "level 2 service /explain (one row: its probability and each feature moved to its typical value)"
 ROWS_100 = "level 2 service /predict, 100 rows per request"
 
 
@@ -237,6 +238,7 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
                 results[ONE_WORKER] = wrk(f"{served.base}/predict", predict_body, seconds, work)
             results["level 2 service /invocations"] = wrk(f"{served.base}/invocations", invocations_body, seconds, work)
             results[ROWS_100] = wrk(f"{served.base}/predict", rows_100_body, seconds, work) | {"rows_per_request": 100}
+            results[EXPLAIN] = wrk(f"{served.base}/explain", {"row": row}, seconds, work)
         store_plain = f"sqlite:///{work / 'predictions-plain.db'}"
         with serving(env | {"MLOPS_SERVING_SCORER": "plain"}, store_plain, workers=1) as served:
             results[PLAIN_PATH] = wrk(f"{served.base}/predict", predict_body, seconds, work)

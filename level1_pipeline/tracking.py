@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from level1_pipeline import plots
+from shared.explain import TYPICAL_FILE, typical_row
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN
 from shared.tracking import REFERENCE_DIR, REFERENCE_FILE, RELIANCE_FILE
 
@@ -134,6 +135,7 @@ class TrainingRun:
         digest = self.log_dataset(split.train, name="train", context="training")
         self.log_dataset(split.holdout, name="holdout", context="evaluation")
         self.log_reference(split.train[list(FEATURE_NAMES)])
+        self.log_dict(typical_row(split.train[list(FEATURE_NAMES)]), f"{REFERENCE_DIR}/{TYPICAL_FILE}")  # /explain's
         return digest
 
     def log_evaluation(

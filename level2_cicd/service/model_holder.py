@@ -33,6 +33,7 @@ class LoadedModel:
     model: Pipeline
     loaded_at: str
     scorer: Scorer  # the model's predict_proba, or the speed room's proven-equal scorer (service/scorer.py)
+    typical: dict[str, Any] | None = None  # each feature's typical training value, for /explain (None: not logged)
 
     def score(self, rows: list[dict[str, Any]]) -> np.ndarray:
         """Probabilities of the positive label for raw feature rows."""
@@ -123,5 +124,6 @@ def _load(registry: Registry, champion: VersionRef, scoring: ScoringPath) -> Loa
         data_window=champion.data_window,
         model=model,
         scorer=scorer_for(model, scoring),
+        typical=registry.typical_row(champion),
         loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )

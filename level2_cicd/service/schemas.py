@@ -126,3 +126,22 @@ class ModelInfo(BaseModel):
     challenger: ChallengerInfo | None = None
     challenger_error: str | None = None
     release: ReleaseInfo | None = None
+
+
+class ExplainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    row: FeatureRow
+
+
+class FeatureContribution(BaseModel):
+    feature: str
+    value: Any
+    typical: Any = Field(description="The feature's typical value on the version's training rows.")
+    change: float = Field(description="Probability with this row's value minus probability with the typical one.")
+
+
+class ExplainResponse(BaseModel):
+    model_version: str
+    probability: float
+    contributions: list[FeatureContribution] = Field(description="Largest move first.")

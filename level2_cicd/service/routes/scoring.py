@@ -10,7 +10,16 @@ from pydantic import ValidationError
 
 from level2_cicd.service.access import Role, requires
 from level2_cicd.service.routes.dependencies import ServiceDep
-from level2_cicd.service.schemas import FeatureRow, InvocationsRequest, PredictRequest, PredictResponse
+from level2_cicd.service.schemas import (
+    ExplainRequest,
+    ExplainResponse,
+    FeatureContribution,
+    FeatureRow,
+    InvocationsRequest,
+    PredictRequest,
+    PredictResponse,
+)
+from shared.explain import contributions
 
 router = APIRouter(dependencies=[Depends(requires(Role.SCORING))])
 
@@ -37,6 +46,25 @@ async def invocations(body: InvocationsRequest, svc: ServiceDep, request: Reques
     event_time = body.params.event_time if body.params is not None else None
     predictions = await svc.predict(rows_from_invocation(body), event_time, key)
     return {"predictions": [[1.0 - p.probability, p.probability] for p in predictions]}
+
+
+@router.post("/explain")
+def explain(body: ExplainRequest, svc: ServiceDep) -> ExplainResponse:
+    """Why the champion answers what it does for one row: how far each feature's value moves the probability from
+    the typical training value's (shared/explain.py). Not logged as a prediction: it decides nothing."""
+    model = svc.variants.champion.current
+    if model is None:
+        raise HTTPException(503, "not ready: no champion loaded")
+    if model.typical is None:
+        raise HTTPException(409, f"version {model.version} was registered before explanations were logged: train anew")
+    probability, found = contributions(model.score, body.row.model_dump(), model.typical)
+    return ExplainResponse(
+        model_version=model.version,
+        probability=probability,
+        contributions=[
+            FeatureContribution(feature=c.feature, value=c.value, typical=c.typical, change=c.change) for c in found
+        ],
+    )
 
 
 def rows_from_invocation(body: InvocationsRequest) -> list[dict[str, Any]]:

@@ -53,6 +53,10 @@ def test_scoring_needs_the_scoring_token(guarded: TestClient, rows: list[dict[st
     split = {"dataframe_records": rows[:1]}
     assert guarded.post("/invocations", json=split).status_code == 401
     assert guarded.post("/invocations", json=split, headers=bearer(SCORING)).status_code == 200
+    explain = {"row": rows[0]}
+    assert guarded.post("/explain", json=explain).status_code == 401
+    assert guarded.post("/explain", json=explain, headers=bearer(LABELS)).status_code == 403
+    assert guarded.post("/explain", json=explain, headers=bearer(SCORING)).status_code == 200
 
 
 def test_labels_need_the_labels_token(guarded: TestClient, rows: list[dict[str, Any]]) -> None:

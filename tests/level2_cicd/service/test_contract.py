@@ -351,3 +351,39 @@ def test_a_log_table_from_an_older_schema_keeps_the_service_unready_instead_of_l
     assert "table 'predictions'" in ready.json()["reason"]
     assert f"missing columns {FEATURE_NAMES[-1]}" in ready.json()["reason"]
     assert predicted.status_code == 503
+
+
+def test_explain_moves_each_feature_to_its_typical_value_and_logs_no_prediction(
+    client: TestClient, rows: list[dict[str, Any]]
+) -> None:
+    from mlflow.artifacts import load_dict
+
+    from shared.registry import Registry
+
+    # given the champion's typical training values, as its run logged them
+    champion = Registry("churn-model").champion()
+    assert champion is not None
+    typical = load_dict(f"runs:/{champion.run_id}/reference/typical.json")
+    # when one row is explained
+    answer = client.post("/explain", json={"row": rows[0]})
+    assert answer.status_code == 200, answer.text
+    explained = answer.json()
+    # then its probability is the one /predict gives, and each feature's change is the model's own answer to the row
+    # with that feature set to its typical value, largest move first
+    predicted = client.post("/predict", json={"rows": rows[:1]}).json()["predictions"][0]
+    assert explained["probability"] == pytest.approx(predicted["probability"], abs=1e-9)
+    assert [c["feature"] for c in explained["contributions"]] == sorted(
+        FEATURE_NAMES,
+        key=lambda name: -abs(next(c["change"] for c in explained["contributions"] if c["feature"] == name)),
+    )
+    model = mlflow.sklearn.load_model(champion.model_uri)
+    heaviest = explained["contributions"][0]
+    moved = pd.DataFrame([{**rows[0], heaviest["feature"]: typical[heaviest["feature"]]}])[list(FEATURE_NAMES)]
+    expected = explained["probability"] - model.predict_proba(moved)[:, 1][0]
+    assert heaviest["change"] == pytest.approx(expected, abs=1e-6)
+    assert heaviest["typical"] == typical[heaviest["feature"]]
+    # and the explanation is not a prediction: the log holds only the /predict one; a bad row is a 422 as anywhere
+    service = client.app.state.service  # type: ignore[attr-defined]
+    service.store.flush()
+    assert read_log(service.store.engine)["request_id"].tolist() == [predicted["request_id"]]
+    assert client.post("/explain", json={"row": {**rows[0], "nope": 1}}).status_code == 422

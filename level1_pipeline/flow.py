@@ -45,7 +45,7 @@ from shared.data.windows import DataWindow, TimeSplit
 from shared.model import ModelParams
 from shared.registry import Registry
 from shared.reliance import reliance
-from shared.schema import with_schema_types
+from shared.schema import SENSITIVE_FEATURES, with_schema_types
 from shared.settings import Settings
 
 __all__ = ["Became", "DataGateError", "DataGateReport", "TrainingOutcome", "training_flow"]  # what other levels use
@@ -133,6 +133,7 @@ def validate_model_task(
         candidate.non_finite,
         behaviour,
         baseline_auc,
+        SENSITIVE_FEATURES,
     )
     run.log_gate(gate)
     return gate

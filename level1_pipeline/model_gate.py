@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from level1_pipeline.policy import ModelGatePolicy, SlicePolicy
+from level1_pipeline.policy import InclusionPolicy, ModelGatePolicy, SlicePolicy
 from shared.behaviour import BehaviourResult
 from shared.slices import SliceScore
 
@@ -33,6 +33,7 @@ def judge_candidate(
     non_finite: int = 0,
     behaviour: Sequence[BehaviourResult] = (),
     baseline_auc: float | None = None,
+    sensitive: tuple[str, ...] = (),
 ) -> GateResult:
     """Pass when the candidate's scores are all numbers, it clears the floor, is no worse than the champion by the
     margin, no worse than a simpler baseline by its margin, no slice of the holdout is much worse than the champion's
@@ -64,6 +65,12 @@ def judge_candidate(
         checks["slices"] = not worse
         judged = f"{policy.slices.min_rows}+ rows"
         reasons += worse or [f"no slice of {judged} much worse than the champion's on the same rows"]
+    if sensitive:
+        gaps = group_gaps(candidate_slices, sensitive, policy.inclusion)
+        checks["inclusion"] = not gaps
+        reasons += gaps or [
+            f"ROC AUC within {policy.inclusion.max_auc_gap} across the groups of {', '.join(sensitive)}"
+        ]
     if behaviour:
         failed = [str(result) for result in behaviour if not result.passed]
         checks["behaviour"] = not failed
@@ -84,5 +91,27 @@ def worse_slices(candidate: Slices, champion: Slices, policy: SlicePolicy) -> li
             found.append(
                 f"slice {name} ({mine.rows} rows): ROC AUC {mine.roc_auc:.4f} < champion {theirs.roc_auc:.4f} "
                 f"- {allowed:.4f} on the same rows"
+            )
+    return found
+
+
+def group_gaps(slices: Slices, sensitive: tuple[str, ...], policy: InclusionPolicy) -> list[str]:
+    """Each sensitive column whose groups (its slices of enough rows) differ in ROC AUC by more than the policy."""
+    found = []
+    for column in sensitive:
+        groups = {
+            name: score.roc_auc
+            for name, score in slices.items()
+            if name.startswith((f"{column}=", f"{column} in ")) and score.rows >= policy.min_rows
+            if score.roc_auc is not None
+        }
+        if len(groups) < 2:
+            continue
+        best, worst = max(groups, key=groups.__getitem__), min(groups, key=groups.__getitem__)
+        gap = groups[best] - groups[worst]
+        if gap > policy.max_auc_gap:
+            found.append(
+                f"inclusion: ROC AUC differs by {gap:.4f} across the groups of {column} ({worst} {groups[worst]:.4f}, "
+                f"{best} {groups[best]:.4f}; at most {policy.max_auc_gap:.4f})"
             )
     return found

@@ -54,12 +54,20 @@ class BehaviourPolicy(StrictModel):
         return Limits(self.tolerance, self.min_mean_effect, self.max_against_share, self.max_moved_share)
 
 
+class InclusionPolicy(StrictModel):
+    """The groups of each column `config/schema.yaml` marks `sensitive: true` (ML Test Score model.7)."""
+
+    min_rows: int = Field(default=300, ge=1)  # a group with fewer holdout rows is shown, not judged
+    max_auc_gap: float = Field(default=0.10, ge=0, le=1)  # best group's ROC AUC minus the worst's, at most
+
+
 class ModelGatePolicy(StrictModel):
     min_roc_auc: float = Field(default=0.75, ge=0, le=1)
     max_auc_drop_vs_champion: float = Field(default=0.005, ge=0, le=1)
     max_auc_drop_vs_baseline: float = Field(default=0.05, ge=0, le=1)  # vs a logistic regression on the same rows
     slices: SlicePolicy = SlicePolicy()
     behaviour: BehaviourPolicy = BehaviourPolicy()
+    inclusion: InclusionPolicy = InclusionPolicy()
 
 
 class CandidatePolicy(StrictModel):

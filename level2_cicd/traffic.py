@@ -32,17 +32,20 @@ class Traffic:
         self.pending: dict[int, list[dict[str, Any]]] = {}
         self.truth: dict[str, tuple[int, int]] = {}  # request id -> (day, true label), for offline scoring
         self.refused = 0  # rows the service refused (422): counted, not resent
+        self.source_has_ids = False  # the rows carry the table's id: sent as the request's ids
 
     def send_day(self, day: int) -> int:
         """Send the day's rows as the upstream system has them (broken ones too); returns rows sent."""
         calendar = self.source.calendar
         frame = self.source.rows(calendar.date_of(day), calendar.date_of(day))
         rows, labels = client_records(frame), frame[LABEL_COLUMN].tolist()
-        keys = frame[ID_COLUMN].astype(str).tolist() if ID_COLUMN in frame else [str(i) for i in range(len(frame))]
+        self.source_has_ids = ID_COLUMN in frame
+        keys = frame[ID_COLUMN].astype(str).tolist() if self.source_has_ids else [str(i) for i in range(len(frame))]
         event_time = calendar.start_of(day).isoformat()
         self.pending[day] = []
         for start in range(0, len(rows), self.chunk):
-            chunk = list(zip(rows[start : start + self.chunk], labels[start : start + self.chunk], strict=True))
+            end = start + self.chunk
+            chunk = list(zip(rows[start:end], labels[start:end], keys[start:end], strict=True))
             routing = {"X-Routing-Key": keys[start]}  # a request is one customer's: A/B keeps them on one variant
             for prediction, label in self._predict(chunk, event_time, routing):
                 if pd.notna(label):  # a label the source does not know yet is never sent
@@ -51,10 +54,13 @@ class Traffic:
         return len(rows)
 
     def _predict(
-        self, chunk: list[tuple[dict[str, Any], int]], event_time: str, routing: dict[str, str]
+        self, chunk: list[tuple[dict[str, Any], int, str]], event_time: str, routing: dict[str, str]
     ) -> list[tuple[dict[str, Any], int]]:
-        """Score a chunk; when the service refuses rows (422), resend the others, as a tolerant client would."""
-        body = {"rows": [row for row, _ in chunk], "event_time": event_time}
+        """Score a chunk (rows with their ids: the monitor compares them with the source's own rows); when the
+        service refuses rows (422), resend the others, as a tolerant client would."""
+        body: dict[str, Any] = {"rows": [row for row, _, _ in chunk], "event_time": event_time}
+        if self.source_has_ids:
+            body["ids"] = [key for _, _, key in chunk]
         response = self.client.post("/predict", json=body, headers=self.scoring | routing)
         if response.status_code == 422:
             refused = {e["loc"][2] for e in response.json()["detail"] if e["loc"][:2] == ["body", "rows"]}
@@ -64,7 +70,7 @@ class Traffic:
             kept = [item for i, item in enumerate(chunk) if i not in refused]
             return self._predict(kept, event_time, routing) if kept else []
         response.raise_for_status()
-        return list(zip(response.json()["predictions"], [label for _, label in chunk], strict=True))
+        return list(zip(response.json()["predictions"], [label for _, label, _ in chunk], strict=True))
 
     def release_labels(self, today: int) -> None:
         """Labels of the day ``delay`` days ago arrive today."""

@@ -33,6 +33,7 @@ PREDICTIONS = sa.Table(
     # Added after the first release, so nullable (older logs gain them, their rows read as online/champion):
     sa.Column("source", sa.String(16), nullable=True, info=ADDED_LATER),  # online (the service) or batch
     sa.Column("variant", sa.String(16), nullable=True, info=ADDED_LATER),  # champion, or challenger (A/B test)
+    sa.Column("entity_id", sa.String(64), nullable=True, info=ADDED_LATER),  # the row's id in the client's table
     *(sa.Column(f.name, sa.String(64) if f.kind is Kind.CATEGORICAL else sa.Float, nullable=True) for f in FEATURES),
 )
 

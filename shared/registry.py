@@ -12,10 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
-
-from shared.explain import TYPICAL_FILE
-from shared.tracking import REFERENCE_DIR
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -196,16 +193,6 @@ class Registry:
             return str(self.client.get_run(run_id).info.status)
         except MlflowException:
             return "GONE"
-
-    def typical_row(self, ref: VersionRef) -> dict[str, Any] | None:
-        """Each feature's typical value on the version's training rows (for /explain); None when not logged."""
-        from mlflow.artifacts import load_dict
-        from mlflow.exceptions import MlflowException
-
-        try:
-            return dict(load_dict(f"runs:/{ref.run_id}/{REFERENCE_DIR}/{TYPICAL_FILE}"))
-        except (MlflowException, OSError):
-            return None  # a version trained before it was logged: it can be served, not explained
 
     def run_metric(self, ref: VersionRef, name: str) -> float | None:
         """A metric the version's training run logged (e.g. ``holdout_roc_auc``), or None."""

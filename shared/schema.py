@@ -40,6 +40,7 @@ class Feature(StrictModel):
     categories: tuple[str, ...] = ()
     nullable: bool = False
     effect: Effect | None = None  # what a higher value should do to the predicted probability (shared/behaviour.py)
+    sensitive: bool = False  # a protected attribute: the model gate compares its groups' ROC AUC (inclusion)
 
     @property
     def is_categorical(self) -> bool:
@@ -94,6 +95,7 @@ LABEL_COLUMN = DECLARATION.label_column
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 NUMERIC_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if not f.is_categorical)
 CATEGORICAL_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if f.is_categorical)
+SENSITIVE_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if f.sensitive)
 
 
 @dataclass(frozen=True)

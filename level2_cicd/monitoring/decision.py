@@ -14,6 +14,7 @@ class Status(StrEnum):
     DRIFT = "drift"
     DECAY = "decay"
     DATA_QUALITY = "data_quality"
+    SKEW = "skew"  # served inputs differ from the source's own rows: a pipeline fault, never a retraining
     INSUFFICIENT = "insufficient"
 
 
@@ -49,6 +50,8 @@ class WindowSummary:
     labels_of: str = ""  # the date whose predictions' labels are judged today (the day minus the label delay)
     labels_due: str = ""  # the date this day's own labels are due
     holdout_roc_auc: float | None = None  # the serving version's offline ROC AUC on its own holdout
+    skew_rows: int = 0  # rows served with an id the source holds for the day (monitoring/skew.py)
+    skew: dict[str, float] = field(default_factory=dict)  # column -> share of those rows served otherwise
 
     @property
     def drop_vs_holdout(self) -> float | None:
@@ -83,12 +86,21 @@ class Decision:
 
 
 def classify(summary: WindowSummary, policy: MonitoringPolicy) -> tuple[Status, str]:
-    """Broken data outranks everything (nothing else is trustworthy); decay outranks drift; few rows decide nothing."""
+    """Broken data outranks everything (nothing else is trustworthy), then skew (inputs served otherwise than the
+    source holds them); decay outranks drift; few rows decide nothing."""
     if summary.rejected_share > policy.data_quality.max_rejected_share:
         worst = sorted(summary.rejected_by_rule.items(), key=lambda item: -item[1])[:2]
         rules = ", ".join(f"{name} ({rows})" for name, rows in worst)
         limit = policy.data_quality.max_rejected_share
         return Status.DATA_QUALITY, f"{summary.rejected_share:.0%} of rows refused (> {limit:.0%}): {rules}"
+    skewed = {c: share for c, share in summary.skew.items() if share > policy.skew.max_mismatch_share}
+    if summary.skew_rows >= policy.skew.min_rows and skewed:
+        named = ", ".join(f"{c} differs on {share:.0%}" for c, share in sorted(skewed.items(), key=lambda i: -i[1]))
+        limit = policy.skew.max_mismatch_share
+        return (
+            Status.SKEW,
+            f"training-serving skew on {summary.skew_rows} rows the source also holds: {named} (> {limit:.0%})",
+        )
     quality = policy.quality
     judged = summary.roc_auc is not None and summary.labelled_rows >= quality.min_labelled_rows
     if judged and summary.roc_auc is not None and summary.roc_auc < quality.min_roc_auc:
@@ -160,6 +172,8 @@ def decide(
     day, status = windows[-1]
     if status is Status.DATA_QUALITY:
         return Decision(day, status, False, f"{reason}; ALARM: fix the data, no retraining")
+    if status is Status.SKEW:
+        return Decision(day, status, False, f"{reason}; ALARM: fix the serving pipeline, no retraining on its inputs")
     alarm = _alarm_start(windows, label_delay_days)
     if alarm is None:
         return Decision(day, status, False, reason)

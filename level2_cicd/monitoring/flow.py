@@ -23,6 +23,7 @@ from level2_cicd.monitoring.outcome import LiveTest, MonitoringOutcome
 from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_policy
 from level2_cicd.monitoring.release import run_live_test
 from level2_cicd.monitoring.retraining import RetrainingResult, chosen_window, dispatched, retrain
+from level2_cicd.monitoring.skew import SkewResult, compare_with_source
 from level2_cicd.monitoring.summary import summarise, write_summary
 from level2_cicd.monitoring.tracking import log_day
 from shared.data.source import Calendar, resolve_day, source_from
@@ -44,13 +45,20 @@ def champion_reference_task(settings: Settings) -> ChampionReference:
     return champion_reference(settings)
 
 
+@task(name="compare-with-source", cache_policy=NO_CACHE)
+def skew_task(settings: Settings, calendar: Calendar, day: int, window: LoggedWindow) -> SkewResult:
+    """What was served for rows with an id, against the source's own rows of that day (training-serving skew)."""
+    when = calendar.date_of(day)
+    return compare_with_source(window.current, source_from(settings).rows(when, when))
+
+
 @task(name="summarise-window", cache_policy=NO_CACHE)
 def summarise_task(
-    settings: Settings, day: int, serving: ChampionReference, window: LoggedWindow
+    settings: Settings, day: int, serving: ChampionReference, window: LoggedWindow, skew: SkewResult
 ) -> tuple[WindowSummary, Any]:
     """The day's facts, and the Evidently drift snapshot they came from (None without traffic)."""
     drift = detect_drift(serving.reference, window.current, window.start) if len(window.current) else None
-    summary = summarise(day, window, drift, serving)
+    summary = summarise(day, window, drift, serving, skew)
     folder = settings.level2_dir / "reports" / f"day-{day:03d}"
     if drift is not None:
         save_report(drift, folder)
@@ -119,7 +127,8 @@ def monitoring_flow(
         window = read_window_task(settings, calendar, day)
         serving = champion_reference_task(settings)
         champion = serving.champion
-        summary, drift_snapshot = summarise_task(settings, day, serving, window)
+        skew = skew_task(settings, calendar, day, window)
+        summary, drift_snapshot = summarise_task(settings, day, serving, window, skew)
         decision = decide_task(summary, history, policy, settings)
         live = live_test_task(settings, champion, day)
         log_to_mlflow_task(settings, champion, summary, decision, calendar.date_of(day), live)

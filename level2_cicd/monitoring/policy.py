@@ -18,6 +18,13 @@ class DataQualityPolicy(StrictModel):
     max_rejected_share: float = Field(default=0.05, gt=0, lt=1)
 
 
+class SkewPolicy(StrictModel):
+    """Served rows against the source's own rows of the same id (monitoring/skew.py)."""
+
+    min_rows: int = Field(default=50, ge=1)  # rows served with an id the source holds, needed to judge
+    max_mismatch_share: float = Field(default=0.01, ge=0, lt=1)  # a column differing on more of them is skew
+
+
 class QualityPolicy(StrictModel):
     min_labelled_rows: int = Field(default=100, ge=1)
     min_roc_auc: float = Field(default=0.72, gt=0.5, le=1)
@@ -30,6 +37,7 @@ class MonitoringPolicy(StrictModel):
     version: int = Field(default=1, ge=1)
     min_rows: int = Field(default=200, ge=1)
     data_quality: DataQualityPolicy = DataQualityPolicy()
+    skew: SkewPolicy = SkewPolicy()
     drift: DriftPolicy = DriftPolicy()
     quality: QualityPolicy = QualityPolicy()
     consecutive_windows: int = Field(default=1, ge=1)

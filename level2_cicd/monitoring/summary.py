@@ -8,10 +8,13 @@ from pathlib import Path
 from level2_cicd.monitoring.decision import WindowSummary
 from level2_cicd.monitoring.drift import DriftResult
 from level2_cicd.monitoring.inputs import ChampionReference, LoggedWindow
+from level2_cicd.monitoring.skew import SkewResult
 from shared.metrics import classification_metrics
 
 
-def summarise(day: int, window: LoggedWindow, drift: DriftResult | None, serving: ChampionReference) -> WindowSummary:
+def summarise(
+    day: int, window: LoggedWindow, drift: DriftResult | None, serving: ChampionReference, skew: SkewResult
+) -> WindowSummary:
     """The day's summary; quality only from labels that arrived, with both classes among them."""
     labelled = window.labelled
     quality: dict[str, float] = {}
@@ -34,6 +37,8 @@ def summarise(day: int, window: LoggedWindow, drift: DriftResult | None, serving
         labels_due=window.labels_due.isoformat(),
         drifted_reliance={c: serving.reliance[c] for c in drifted} if serving.reliance else {},
         holdout_roc_auc=serving.holdout_roc_auc,
+        skew_rows=skew.rows,
+        skew=skew.mismatch,
     )
 
 

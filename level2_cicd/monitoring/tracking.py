@@ -42,6 +42,7 @@ def log_window_run(experiment_id: str, window: MonitoredWindow, report: Path | N
     metrics = {"drift_share": summary.drift_share, "drift_weight": summary.drift_weight, "roc_auc": summary.roc_auc}
     metrics["rejected_share"] = summary.rejected_share
     metrics |= {"holdout_roc_auc": summary.holdout_roc_auc, "drop_vs_holdout": summary.drop_vs_holdout}
+    metrics["skew_max_share"] = max(summary.skew.values(), default=0.0) if summary.skew_rows else None
     for key, value in metrics.items():
         if value is not None:
             client.log_metric(run_id, key, float(value), step=summary.day)

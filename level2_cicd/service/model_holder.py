@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from level2_cicd.service.scorer import Scorer, ScoringPath, scorer_for
+from shared.explain import TYPICAL_FILE
 from shared.registry import CHAMPION
+from shared.tracking import REFERENCE_DIR
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -124,6 +126,17 @@ def _load(registry: Registry, champion: VersionRef, scoring: ScoringPath) -> Loa
         data_window=champion.data_window,
         model=model,
         scorer=scorer_for(model, scoring),
-        typical=registry.typical_row(champion),
+        typical=_typical_row(champion),
         loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
+
+
+def _typical_row(ref: VersionRef) -> dict[str, Any] | None:
+    """Each feature's typical value on the version's training rows (for /explain); None when it was not logged."""
+    from mlflow.artifacts import load_dict
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return dict(load_dict(f"runs:/{ref.run_id}/{REFERENCE_DIR}/{TYPICAL_FILE}"))
+    except (MlflowException, OSError):
+        return None  # a version trained before it was logged: it can be served, not explained

@@ -94,14 +94,20 @@ class PredictionLogger:
         self._acknowledgements: _Acknowledgements | None = None
 
     def predictions(
-        self, rows: Sequence[dict[str, Any]], answered: Sequence[Prediction], event_time: datetime | None
+        self,
+        rows: Sequence[dict[str, Any]],
+        answered: Sequence[Prediction],
+        event_time: datetime | None,
+        ids: Sequence[str] | None = None,
     ) -> Future[None]:
         served_at = _now()
         created_at = as_naive_utc(event_time) if event_time else served_at
+        entity_ids = ids if ids is not None else [None] * len(rows)
         return self.store.add_predictions(
             [
                 {**row, **p.model_dump(), "created_at": created_at, "served_at": served_at, "source": "online"}
-                for row, p in zip(rows, answered, strict=True)
+                | {"entity_id": entity_id}
+                for row, p, entity_id in zip(rows, answered, entity_ids, strict=True)
             ]
         )
 

@@ -17,7 +17,7 @@ ROW_CONTAINERS = ("rows", "dataframe_records", "dataframe_split")
 UNKNOWN_FIELD = "unknown_field"  # bounded metric labels: a client may send any key
 # The table's other columns, sent as they sit in it: named in metrics, and told where they belong instead.
 NOT_INPUTS = {
-    ID_COLUMN: "is the table's id column, not a model input: leave it out (each prediction gets a request_id)",
+    ID_COLUMN: "is the table's id column, not a model input: send it in the request's ids list (optional), not in rows",
     TIME_COLUMN: "is when the rows happened: send it once as the request's event_time, not in each row",
     LABEL_COLUMN: "is the label: send it later to /feedback with the prediction's request_id",
 }

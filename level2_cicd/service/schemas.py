@@ -6,9 +6,9 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model, model_validator
 
-from shared.schema import FEATURES, Feature, Kind
+from shared.schema import FEATURES, ID_COLUMN, Feature, Kind
 
 MAX_ROWS = 1000
 
@@ -48,6 +48,17 @@ class PredictRequest(BaseModel):
     event_time: datetime | None = Field(
         default=None, description="When the rows' events happened, if not now (replays and simulations)."
     )
+    ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None = Field(
+        default=None,
+        description=f"Optional: each row's {ID_COLUMN} in your table, in the rows' order. Logged with its "
+        "prediction, it lets the monitor compare what was served with the source's own row (training-serving skew).",
+    )
+
+    @model_validator(mode="after")
+    def _one_id_per_row(self) -> PredictRequest:
+        if self.ids is not None and len(self.ids) != len(self.rows):
+            raise ValueError(f"ids: {len(self.ids)} ids for {len(self.rows)} rows: give one per row, in their order")
+        return self
 
 
 class Prediction(BaseModel):

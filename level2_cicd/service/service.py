@@ -135,7 +135,11 @@ class Service:
         self.metrics.log_healthy.set(0 if self.store is None or self.store.problem() else 1)
 
     async def predict(
-        self, rows: list[dict[str, Any]], event_time: datetime | None, routing_key: str | None = None
+        self,
+        rows: list[dict[str, Any]],
+        event_time: datetime | None,
+        routing_key: str | None = None,
+        ids: list[str] | None = None,
     ) -> list[Prediction]:
         """Score with the variant the routing key's hash picks (a request without a key is routed on its own)."""
         logger = self.open_log()
@@ -153,7 +157,7 @@ class Service:
             )
             for p in probabilities
         ]
-        await self.acknowledged(logger.predictions(rows, predictions, event_time))
+        await self.acknowledged(logger.predictions(rows, predictions, event_time, ids))
         for p in predictions:
             self.metrics.predictions.labels(str(p.prediction), p.variant).inc()
             self.metrics.probability.labels(p.variant).observe(p.probability)

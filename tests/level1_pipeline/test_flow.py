@@ -50,7 +50,7 @@ def test_first_run_registers_version_1_as_champion_with_artifacts_and_tags(train
     assert {"model_gate.json", "slices.json", "behaviour.json", *plots} <= artifacts
     assert client.list_artifacts(outcome.run_id, "data_validation")
     shown = [a.path for a in client.list_artifacts(outcome.run_id, "reference")]
-    assert sorted(shown) == ["reference/reference.parquet", "reference/reliance.json"]
+    assert sorted(shown) == ["reference/reference.parquet", "reference/reliance.json", "reference/typical.json"]
 
 
 def test_logged_model_has_signature_and_loads_by_alias(given_a_champion: Callable[..., None]) -> None:

@@ -73,3 +73,29 @@ def test_a_candidate_much_worse_than_the_simpler_baseline_is_refused() -> None:
     assert (refused.passed, refused.checks["vs_baseline"]) == (False, False)
     assert "ROC AUC 0.7600 < simpler baseline (logistic regression) 0.8400 - margin 0.0500" in refused.reasons
     assert judge_candidate(0.80, None, policy, baseline_auc=0.84).checks["vs_baseline"]
+
+
+def test_a_candidate_whose_groups_of_a_sensitive_column_differ_too_much_is_refused_naming_them() -> None:
+    from level1_pipeline.model_gate import judge_candidate
+    from level1_pipeline.policy import ModelGatePolicy
+    from shared.slices import SliceScore
+
+    # given a column declared sensitive, whose two large groups the candidate ranks unequally well
+    slices = {
+        "region=north": SliceScore(500, 100, 0.86),
+        "region=south": SliceScore(450, 90, 0.71),
+        "region=east": SliceScore(20, 4, 0.40),  # too few rows: shown, not judged
+        "plan=basic": SliceScore(900, 200, 0.50),  # another column: not a group of region
+    }
+    policy = ModelGatePolicy(min_roc_auc=0.6)
+    refused = judge_candidate(0.8, None, policy, (slices, None), sensitive=("region",))
+    # then the gate refuses it, naming the column, its worst and best groups and the gap
+    assert (refused.passed, refused.checks["inclusion"]) == (False, False)
+    assert (
+        "inclusion: ROC AUC differs by 0.1500 across the groups of region (region=south 0.7100, region=north 0.8600; "
+        "at most 0.1000)"
+    ) in refused.reasons
+    # and a smaller gap passes; a column declared by nobody is not judged
+    fair = {**slices, "region=south": SliceScore(450, 90, 0.80)}
+    assert judge_candidate(0.8, None, policy, (fair, None), sensitive=("region",)).checks["inclusion"]
+    assert "inclusion" not in judge_candidate(0.8, None, policy, (slices, None)).checks

@@ -33,7 +33,7 @@ async def predict(body: PredictRequest, svc: ServiceDep, request: Request) -> Pr
     """
     rows = [row.model_dump() for row in body.rows]
     key = request.headers.get(svc.variants.release.routing_header)
-    return PredictResponse(predictions=await svc.predict(rows, body.event_time, key))
+    return PredictResponse(predictions=await svc.predict(rows, body.event_time, key, body.ids))
 
 
 @router.post("/invocations")

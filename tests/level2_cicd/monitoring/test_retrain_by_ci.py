@@ -28,8 +28,10 @@ def test_the_dispatch_carries_the_window_the_monitor_chose_as_dates() -> None:
 
 
 def test_ci_trains_the_dispatched_window_and_records_it_under_the_monitored_day(
-    tmp_path: Path, a_fresh_state: Callable[[Path], Path]
+    tmp_path: Path, a_fresh_state: Callable[[Path], Path], prefect_api: None
 ) -> None:
+    from prefect.settings import PREFECT_API_URL
+
     # given the monitor's "dispatched" record for day 12
     state = a_fresh_state(tmp_path / "state")
     store = f"sqlite:///{state / 'level2' / 'predictions.db'}"
@@ -39,6 +41,7 @@ def test_ci_trains_the_dispatched_window_and_records_it_under_the_monitored_day(
     # when CI runs `make retrain MONITOR_DAY=12 LAST_DAY=... DAYS=...`
     env = environment_without("MLOPS_", "MLFLOW_TRACKING", "PREFECT_API")
     env |= {"MLOPS_STATE_DIR": str(state), "MLOPS_DATA_SOURCE": "synthetic", "MLOPS_ROWS_PER_DAY": "300"}
+    env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())  # the session's API, as CI's job has its own server up
     command = [sys.executable, "-m", "level2_cicd.monitoring", "retrain", "--day", "12"]
     command += ["--last-day", "2024-06-28", "--days", "10"]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

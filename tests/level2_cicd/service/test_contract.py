@@ -291,7 +291,7 @@ def test_rows_sent_as_the_table_has_them_are_told_where_the_id_and_time_belong(
     # then the 422 says where each belongs, and the metrics name those columns (not "unknown_field")
     assert response.status_code == 422
     said = {error["loc"][-1]: error["msg"] for error in response.json()["detail"]}
-    assert "leave it out (each prediction gets a request_id)" in said[ID_COLUMN]
+    assert "send it in the request's ids list (optional), not in rows" in said[ID_COLUMN]
     assert "send it once as the request's event_time" in said[TIME_COLUMN]
     metrics = client.get("/metrics").text
     assert f'rejected_rows_total{{field="{ID_COLUMN}",rule="extra_forbidden"}}' in metrics

@@ -1,94 +1,28 @@
-"""One running service: its models, its prediction log, its metrics, and the poll that keeps the models current."""
+"""Scoring in one running service: rows in, the served version's answers out, each stored before it is acknowledged."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
 import logging
 import uuid
 from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException
-from sqlalchemy.exc import SQLAlchemyError
 
 from level2_cicd.service.batcher import NotReadyError
-from level2_cicd.service.data_policy import load_data_policy
-from level2_cicd.service.metrics import ServiceMetrics
-from level2_cicd.service.model_holder import LoadedModel
+from level2_cicd.service.lifecycle import Lifecycle
 from level2_cicd.service.prediction_logger import NotAcknowledgedError, PredictionLogger
 from level2_cicd.service.rejections import by_field_and_rule, row_problems
 from level2_cicd.service.routing import SHADOW
-from level2_cicd.service.schemas import ChallengerInfo, ModelInfo, Prediction, ReleaseInfo
-from level2_cicd.service.store import PredictionStore
-from level2_cicd.service.variants import Variants
-from shared.prediction_log import StoreSchemaError
-from shared.release_policy import load_release_policy
-from shared.settings import Settings
+from level2_cicd.service.schemas import Prediction
 
 log = logging.getLogger("level2.service")
 
 
-class Service:
-    """What one app holds: the variants it serves, the log it writes, its metrics and policies."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.metrics = ServiceMetrics()
-        self.variants = Variants(settings, load_release_policy(settings.release_policy_file))
-        self.data_policy = load_data_policy(settings.data_policy_file)
-        self.logger: PredictionLogger | None = None
-        self.store_error: str | None = None
-        self._shadows: set[asyncio.Task[None]] = set()  # shadow scorings still running (awaited on stop)
-        self._poller: asyncio.Task[None] | None = None
-        self._first_attempt = asyncio.Event()
-
-    @property
-    def store(self) -> PredictionStore | None:
-        return self.logger.store if self.logger is not None else None
-
-    async def start(self) -> None:
-        from shared.tracking import use_tracking_uri
-
-        use_tracking_uri(self.settings.resolved_tracking_uri)
-        self.logger = self._open_log()
-        self.variants.start()
-        # The model loads in the background: the process listens once the first attempt has ended or after one
-        # client timeout (/health 200, /ready 503 with the reason until a model is loaded), even while the registry
-        # is away, keeps trying every poll, and stops on SIGTERM meanwhile.
-        self._poller = asyncio.get_running_loop().create_task(self._poll())
-
-    def _open_log(self) -> PredictionLogger | None:
-        """The prediction log, or None with the reason kept for /ready (the service never serves unlogged)."""
-        try:
-            store = PredictionStore(
-                self.settings.resolved_prediction_store_url,
-                self.settings.store_flush_seconds,
-                on_dropped=self.metrics.log_dropped_rows.inc,
-            )
-        except (StoreSchemaError, SQLAlchemyError) as error:
-            self.store_error = f"prediction log unusable: {error}"
-            log.error(self.store_error)
-            return None
-        return PredictionLogger(store, self.settings.store_ack_seconds)
-
-    async def stop(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
-        await asyncio.gather(*self._shadows, return_exceptions=True)  # their rows are logged before the store closes
-        await self.variants.stop()
-        if self.store is not None:
-            self.store.close()  # flushes every queued prediction and label
-
-    def not_ready_reason(self) -> str | None:
-        """Why this process should not get traffic now, or None."""
-        if self.store is None:
-            return self.store_error or "prediction log not open"
-        if self.variants.champion.current is None:
-            return self.variants.champion.last_error or "loading the model (first attempt under way)"
-        return self.store.problem()
+class Service(Lifecycle):
+    """One running service scoring rows: validated rows in, the served version's answers out, each one stored in the
+    prediction log before it is acknowledged. Starting, polling, readiness and stopping: ``lifecycle.py``."""
 
     def open_log(self) -> PredictionLogger:
         """The prediction log, or 503: the service never answers what it cannot log."""
@@ -102,37 +36,6 @@ class Service:
             await self.open_log().acknowledged(stored)
         except NotAcknowledgedError as error:
             raise HTTPException(503, str(error)) from None
-
-    async def reload(self) -> bool:
-        swapped = await self.variants.reload()
-        champion, challenger = self.variants.champion.current, self.variants.challenger.current
-        if champion is not None:
-            self.metrics.model_version.set(float(champion.version))
-        if self.variants.release.mode != "off":
-            self.metrics.challenger_version.set(float(challenger.version) if challenger else float("nan"))
-        return swapped
-
-    async def _poll(self) -> None:
-        while True:
-            first = self.variants.champion.current is None
-            await self.reload()
-            self._first_attempt.set()
-            if first and self.variants.champion.current is not None:
-                # Start-up objects (MLflow, sklearn, pandas, the model) never die: keep them out of the
-                # collector's full passes, which otherwise stall the event loop for tens of milliseconds.
-                gc.collect()
-                gc.freeze()
-            self.report_log_health()
-            await asyncio.sleep(self.settings.model_poll_seconds)
-
-    async def first_load_attempted(self, timeout: float) -> bool:
-        """Wait (bounded) until the first attempt to load the models has ended; whether a champion is loaded."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._first_attempt.wait(), timeout)
-        return self.variants.champion.current is not None
-
-    def report_log_health(self) -> None:
-        self.metrics.log_healthy.set(0 if self.store is None or self.store.problem() else 1)
 
     async def predict(
         self,
@@ -189,31 +92,3 @@ class Service:
             self.metrics.rejected_rows.labels(field, rule).inc(rows)
         if self.logger is not None:
             self.logger.rejections(problems, body)
-
-    def describe(self) -> ModelInfo:
-        """What is served, since when, the last loading errors, and the release in force."""
-        champion, challenger = self.variants.champion, self.variants.challenger
-        release = self.variants.release
-        return ModelInfo(
-            name=champion.name,
-            ready=champion.current is not None,
-            last_error=champion.last_error,
-            **(_served(champion.current).model_dump() if champion.current is not None else {}),
-            challenger=_served(challenger.current) if challenger.current is not None else None,
-            challenger_error=challenger.last_error,
-            release=ReleaseInfo(
-                mode=release.mode,
-                challenger_share=self.variants.challenger_share(),
-                routing_header=release.routing_header,
-            ),
-        )
-
-
-def _served(model: LoadedModel) -> ChallengerInfo:
-    return ChallengerInfo(
-        version=model.version,
-        run_id=model.run_id,
-        data_window=model.data_window,
-        threshold=model.threshold,
-        loaded_at=model.loaded_at,
-    )

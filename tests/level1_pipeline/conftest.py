@@ -13,6 +13,7 @@ from typing import Any
 
 import mlflow
 import pytest
+import yaml
 
 from shared.settings import Settings
 from shared.tracking import use_tracking_uri
@@ -61,7 +62,9 @@ def given_a_champion(
 
     The real flow runs once per test process and parameters; each test gets a copy (tests move aliases and add
     versions). The copy's records point at the first folder's artifacts, where its new runs write too (unique run
-    ids). The test's process is pointed at the copy, as its own first run would have left it.
+    ids). The test's process is pointed at the copy, as its own first run would have left it. A deliberately weak
+    champion is the premise of some tests: its first run is not judged against the simpler baseline, which would
+    refuse it on data a linear model fits well (a fork's schema-made data does); later runs are.
     """
     from level1_pipeline.flow import training_flow
 
@@ -69,7 +72,10 @@ def given_a_champion(
         key = repr(sorted((params or {}).items()))
         if key not in _first_runs:
             folder = a_fresh_state(tmp_path_factory.mktemp("first-run") / "state")
-            first = training_flow(params=params, settings_overrides={**overrides, "state_dir": str(folder)})
+            policy = folder.parent / "premise-policy.yaml"
+            policy.write_text(yaml.safe_dump({"version": 1, "model_gate": {"max_auc_drop_vs_baseline": 1.0}}))
+            premise = {"state_dir": str(folder), "training_policy_file": str(policy)}
+            first = training_flow(params=params, settings_overrides={**overrides, **premise})
             assert (first.version, first.promoted) == ("1", True)
             _first_runs[key] = folder
         state = Path(overrides["state_dir"])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workshop.summary import LevelSummary
+from workshop.summary import RELEASE_CHECKS, LevelSummary
 
 COLOURS = {
     "level 0": "#d62728",
@@ -62,6 +62,12 @@ def table(rows: list[LevelSummary]) -> str:
     return "\n".join(lines)
 
 
+def release_checks_table() -> str:
+    """What judges a release at each level (the gates the levels' code runs)."""
+    lines = ["| level | what judges a release |", "| --- | --- |"]
+    return "\n".join(lines + [f"| {level} | {checks} |" for level, checks in RELEASE_CHECKS.items()])
+
+
 def write_report(rows: list[LevelSummary], description: str, chart: Path, path: Path) -> Path:
     text = "\n".join(
         [
@@ -72,6 +78,10 @@ def write_report(rows: list[LevelSummary], description: str, chart: Path, path: 
             table(rows),
             "",
             f"![daily quality per level]({chart.name})",
+            "",
+            "## What judges a release at each level",
+            "",
+            release_checks_table(),
             "",
             "Per-day records: `daily.csv` beside this file.",
             "",

@@ -15,6 +15,16 @@ HUMAN_STEPS = {
 }
 
 
+# What judges a release at each level (the gate's check names are those its runs tag as `gate.<name>`).
+GATE_CHECKS = ("finite_scores", "floor", "vs_champion", "vs_baseline", "slices", "inclusion", "behaviour")
+RELEASE_CHECKS = {
+    "level 0": "none: a person reads one metric and hands the file over",
+    "level 1": "the data gate (the schema's rules, volume, nulls), then the model gate: " + ", ".join(GATE_CHECKS),
+    "level 2": "level 1's gates on every retraining; live: quality against the floor and the version's own holdout, "
+    "drift weighted by reliance, broken data, training-serving skew; optionally an A/B or shadow test",
+}
+
+
 @dataclass(frozen=True)
 class LevelSummary:
     level: str

@@ -36,3 +36,22 @@ def test_summary_counts_days_below_floor_and_retrainings() -> None:
     frame.loc[2, ["retrained", "promoted"]] = True
     [row] = summarise(frame, onset=11, floor=0.75)
     assert (row.days_below_floor, row.retrainings, row.promotions, row.worst_auc) == (2, 1, 1, 0.5)
+
+
+def test_the_release_checks_the_comparison_names_are_the_checks_the_gate_runs() -> None:
+    from level1_pipeline.model_gate import judge_candidate
+    from level1_pipeline.policy import ModelGatePolicy
+    from shared.behaviour import BehaviourResult, Effect
+    from shared.slices import SliceScore
+    from workshop.report import release_checks_table
+    from workshop.summary import GATE_CHECKS
+
+    # given a candidate judged with every input the gate can have
+    slices = {"region=a": SliceScore(400, 80, 0.8), "region=b": SliceScore(400, 80, 0.8)}
+    behaviour = [BehaviourResult("x", Effect.RAISES, 100, 0.05, 0.0, True)]
+    gate = judge_candidate(
+        0.8, 0.8, ModelGatePolicy(), (slices, slices), 0, behaviour, baseline_auc=0.8, sensitive=("region",)
+    )
+    # then the comparison's table names exactly the checks the gate ran
+    assert set(GATE_CHECKS) == set(gate.checks)
+    assert all(name in release_checks_table() for name in gate.checks)

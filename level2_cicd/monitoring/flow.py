@@ -26,7 +26,7 @@ from level2_cicd.monitoring.retraining import RetrainingResult, chosen_window, d
 from level2_cicd.monitoring.skew import SkewResult, compare_with_source
 from level2_cicd.monitoring.summary import summarise, write_summary
 from level2_cicd.monitoring.tracking import log_day
-from shared.data.source import Calendar, resolve_day, source_from
+from shared.data.source import Calendar, DataSource, resolve_day, source_from
 from shared.prefect_api import check_deployment_targets
 from shared.registry import VersionRef
 from shared.settings import Settings, load_settings
@@ -46,10 +46,10 @@ def champion_reference_task(settings: Settings) -> ChampionReference:
 
 
 @task(name="compare-with-source", cache_policy=NO_CACHE)
-def skew_task(settings: Settings, calendar: Calendar, day: int, window: LoggedWindow) -> SkewResult:
+def skew_task(source: DataSource, day: int, window: LoggedWindow) -> SkewResult:
     """What was served for rows with an id, against the source's own rows of that day (training-serving skew)."""
-    when = calendar.date_of(day)
-    return compare_with_source(window.current, source_from(settings).rows(when, when))
+    when = source.calendar.date_of(day)
+    return compare_with_source(window.current, source.rows(when, when))
 
 
 @task(name="summarise-window", cache_policy=NO_CACHE)
@@ -127,7 +127,7 @@ def monitoring_flow(
         window = read_window_task(settings, calendar, day)
         serving = champion_reference_task(settings)
         champion = serving.champion
-        skew = skew_task(settings, calendar, day, window)
+        skew = skew_task(source, day, window)  # the flow's own source: opened once
         summary, drift_snapshot = summarise_task(settings, day, serving, window, skew)
         decision = decide_task(summary, history, policy, settings)
         live = live_test_task(settings, champion, day)

@@ -9,7 +9,7 @@ from sklearn.pipeline import Pipeline
 
 from shared.behaviour import BehaviourRule, Effect, Limits, Scores, check_behaviour, check_rule, moved_up, rules_from
 from shared.model import fit_model, predict_proba
-from shared.schema import FEATURE_NAMES, FEATURES, LABEL_COLUMN, NUMERIC_FEATURES, Feature, Kind, with_schema_types
+from shared.schema import FEATURE_NAMES, FEATURES, LABEL_COLUMN, Feature, Kind, with_schema_types
 
 LIMITS = Limits()
 RULES = rules_from(FEATURES)
@@ -91,12 +91,14 @@ def test_the_schema_refuses_a_direction_on_a_categorical_feature() -> None:
 
 
 def test_rules_come_from_the_declared_features_only() -> None:
-    declared = {f.name: f.effect for f in FEATURES if f.effect is not None}
-    assert {rule.feature: rule.effect for rule in RULES} == declared
-    assert all(
-        rule.whole == (rule.feature in NUMERIC_FEATURES and _kind(rule.feature) is Kind.INTEGER) for rule in RULES
-    )
-
-
-def _kind(name: str) -> Kind:
-    return next(f.kind for f in FEATURES if f.name == name)
+    # given three features: an integer that raises, a category that must not matter, a number with no declaration
+    features = [
+        Feature(name="n", kind=Kind.INTEGER, description="d", maximum=10, effect=Effect.RAISES),
+        Feature(name="c", kind=Kind.CATEGORICAL, description="d", categories=("a",), effect=Effect.NONE),
+        Feature(name="x", kind=Kind.NUMERIC, description="d"),
+    ]
+    # then the rules are the two declared, the integer's moved by whole units up to its maximum
+    assert rules_from(features) == [
+        BehaviourRule("n", Effect.RAISES, maximum=10.0, whole=True),
+        BehaviourRule("c", Effect.NONE, maximum=None, whole=False),
+    ]

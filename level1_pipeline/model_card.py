@@ -20,6 +20,8 @@ from shared.tracking import REFERENCE_DIR, REFERENCE_FILE, RELIANCE_FILE
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
+    from shared.registry import Registry
+
 LINEAGE_TAGS = ("data_source", "data_path", "prediction_store", "seed", "scenario")
 
 
@@ -176,6 +178,11 @@ def facts_from_run(client: MlflowClient, model_name: str, version: str, outcome:
         slices=_logged(f"{run.info.artifact_uri}/slices.json"),
         behaviour=_logged(f"{run.info.artifact_uri}/behaviour.json"),
     )
+
+
+def describe_version(registry: Registry, version: str, outcome: str, text: CardText) -> None:
+    """Describe the version in the registry (MLflow UI) from what its run logged."""
+    registry.describe(version, render_card(facts_from_run(registry.client, registry.name, version, outcome), text))
 
 
 def _logged(uri: str) -> dict[str, Any]:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from level1_pipeline.model_gate import GateResult
+    from level1_pipeline.release import Release
 
 
 class Became(StrEnum):
@@ -30,6 +35,32 @@ class TrainingOutcome:
     window: str = ""
     became: Became = Became.REGISTERED  # what the release policy made of it
     notes: list[str] = field(default_factory=list)  # what this run found left by earlier ones
+
+    @classmethod
+    def of_release(
+        cls,
+        run_id: str,
+        version: str,
+        released: Release,
+        gate: GateResult,
+        metrics: tuple[dict[str, float], dict[str, float] | None],  # the candidate's and the champion's on the holdout
+        window: str,
+        notes: list[str],
+        previous_version: str | None,
+    ) -> TrainingOutcome:
+        return cls(
+            run_id=run_id,
+            version=version,
+            promoted=released.became is Became.CHAMPION,
+            champion_version=released.champion,
+            previous_version=previous_version,
+            metrics=metrics[0],
+            champion_metrics=metrics[1],
+            gate_reasons=[*gate.reasons, *([released.why_not] if released.why_not else [])],
+            window=window,
+            became=released.became,
+            notes=notes,
+        )
 
     def in_words(self) -> str:
         """One line for the version's model card."""

@@ -13,6 +13,7 @@ from level1_pipeline.model_gate import GateResult
 from level1_pipeline.outcome import Became
 from level1_pipeline.policy import CandidatePolicy
 from level1_pipeline.sign_off import wait_for_sign_off
+from level1_pipeline.tags import RELEASE_TAG
 from shared.registry import CHALLENGER, ChampionMovedError, Move, Registry
 
 
@@ -35,11 +36,19 @@ def release_candidate(
 ) -> Release:
     """Give the candidate the role the policy says; a failed gate never moves an alias.
 
-    The caller then replaces the candidate's ``release: pending`` tag by what it became; a run that dies
-    in between leaves ``pending``, and the next run marks it (``unreleased.py``).
+    A candidate that passed is tagged ``release: pending`` at registration; this replaces the tag by what it
+    became. A run that dies in between leaves ``pending``, and the next run marks it (``unreleased.py``).
     """
     if not gate.passed:
         return Release(Became.REGISTERED, registry.champion_number(), None)
+    released = _release_passed(policy, registry, version, judged_against, lock_url, run_id)
+    registry.tag(version, {RELEASE_TAG: released.became})  # no longer pending: released as it became
+    return released
+
+
+def _release_passed(
+    policy: CandidatePolicy, registry: Registry, version: str, judged_against: str | None, lock_url: str, run_id: str
+) -> Release:
     by = f"training flow (run {run_id})"
     beat = f"passed every gate against champion v{judged_against}" if judged_against else "passed every gate"
     if policy.candidate_becomes == "challenger" and judged_against is not None:

@@ -19,7 +19,7 @@ import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from level1_pipeline.flow import TrainingOutcome, ingest_task, training_flow, validate_data_task
+from level1_pipeline.flow import TrainingOutcome, ingest, training_flow, validate_data
 from level1_pipeline.start import start_training
 from level1_pipeline.steps import evaluate, split_window, train
 from level1_pipeline.sweep_space import load_sweep_space
@@ -106,19 +106,13 @@ def sweep_flow(
     settings, window = begun.settings, begun.window
     space = load_sweep_space(settings.sweep_space_file)
     tags = {"data_window": str(window), **begun.source.lineage(), "code_version": code_version(), "sweep": "parent"}
-    parent = TrainingRun.start(begun.experiment_id, f"sweep-{window.first}-{window.last}", tags)
-    try:
-        outcome = _sweep(settings, begun.policy, space, window, parent)
-    except BaseException:
-        parent.finish(succeeded=False)
-        raise
-    parent.finish(succeeded=True)
-    return outcome
+    with TrainingRun.start(begun.experiment_id, f"sweep-{window.first}-{window.last}", tags) as parent:
+        return _sweep(settings, begun.policy, space, window, parent)
 
 
 def _sweep(settings: Settings, policy: Any, space: Any, window: DataWindow, parent: TrainingRun) -> SweepOutcome:
-    frame = ingest_task(settings, window)
-    validate_data_task(frame, policy, parent)  # the training's own data-gate step: logged, and raises on failure
+    frame = ingest(settings, window)
+    validate_data(frame, policy.data_gate, parent)  # the training's own data-gate step: logged, raises on failure
     split = split_window(with_schema_types(frame), policy.split)
     candidates = space.draw()
     parent.log_params({"strategy": space.strategy, "trials": len(candidates), "seed": space.seed})

@@ -172,6 +172,13 @@ class TrainingRun:
     def finish(self, succeeded: bool) -> None:
         self.client.set_terminated(self.run_id, "FINISHED" if succeeded else "FAILED")
 
+    def __enter__(self) -> TrainingRun:
+        return self
+
+    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
+        """Leaving the block ends the run: FINISHED, or FAILED when an error (or an interrupt) left it."""
+        self.finish(succeeded=error_type is None)
+
 
 def model_requirements() -> list[str]:
     """Pinned requirements of the logged model, given explicitly (inference costs seconds)."""

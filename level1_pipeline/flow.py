@@ -7,12 +7,11 @@ per step in Prefect's UI, and the flow logs what each step found to the MLflow r
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import date
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import pandas as pd
-from prefect import Task, flow, get_run_logger, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
@@ -29,6 +28,7 @@ from level1_pipeline.tags import run_tags, version_tags
 from level1_pipeline.tracking import TrainingRun
 from level1_pipeline.unreleased import release_bound_seconds, unreleased_versions
 from shared.model import ModelParams
+from shared.orchestration import step, transient
 from shared.registry import Registry
 from shared.reliance import reliance
 from shared.schema import SENSITIVE_FEATURES, with_schema_types
@@ -36,33 +36,19 @@ from shared.schema import SENSITIVE_FEATURES, with_schema_types
 __all__ = ["Became", "DataGateError", "DataGateReport", "TrainingOutcome", "training_flow"]  # what other levels use
 
 
-def _transient(task: Any, run: Any, state: Any) -> bool:
-    """Retry reads that may succeed next time (network, timeouts), never deterministic failures."""
-    error = state.data
-    return isinstance(error, OSError) and not isinstance(error, FileNotFoundError | PermissionError | IsADirectoryError)
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _step(function: Callable[P, R], name: str, **retries: Any) -> Task[P, R]:
-    return task(name=name, cache_policy=NO_CACHE, **retries)(function)
-
-
-ingest = _step(steps.ingest_window, "ingest", retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
-split_window = _step(steps.split_window, "split")
-train = _step(steps.train, "train")
-evaluate = _step(steps.score_holdout, "evaluate")
-explain = _step(reliance, "reliance")  # what the model relies on: the monitor weighs drift by it
-evaluate_baseline = _step(steps.score_baseline, "train-baseline")  # a simpler model on the same rows
-check_behaviour = _step(steps.check_candidate_behaviour, "check-behaviour")
-evaluate_champion = _step(steps.score_champion, "evaluate-champion")
-judge = _step(judge_candidate, "validate-model")
-register = _step(Registry.register, "register")
-release = _step(release_candidate, "release")
-find_unreleased = _step(unreleased_versions, "find-unreleased")  # left by runs that died: marked, never promoted
-describe = _step(describe_version, "model-card")  # the version's card in the registry, from what its run logged
+ingest = step(steps.ingest_window, "ingest", retries=2, retry_delay_seconds=2, retry_condition_fn=transient)
+split_window = step(steps.split_window, "split")
+train = step(steps.train, "train")
+evaluate = step(steps.score_holdout, "evaluate")
+explain = step(reliance, "reliance")  # what the model relies on: the monitor weighs drift by it
+evaluate_baseline = step(steps.score_baseline, "train-baseline")  # a simpler model on the same rows
+check_behaviour = step(steps.check_candidate_behaviour, "check-behaviour")
+evaluate_champion = step(steps.score_champion, "evaluate-champion")
+judge = step(judge_candidate, "validate-model")
+register = step(Registry.register, "register")
+release = step(release_candidate, "release")
+find_unreleased = step(unreleased_versions, "find-unreleased")  # left by runs that died: marked, never promoted
+describe = step(describe_version, "model-card")  # the version's card in the registry, from what its run logged
 
 
 @task(name="validate-data", cache_policy=NO_CACHE)

@@ -155,6 +155,19 @@ def _alarm_start(windows: list[tuple[int, Status]], label_delay_days: int) -> tu
     return (min(evidence), len(evidence)) if evidence else None
 
 
+def decide_day(
+    summary: WindowSummary,
+    since_last_retraining: list[tuple[int, Status]],
+    last_retrain_day: int | None,
+    label_delay_days: int,
+    policy: MonitoringPolicy,
+) -> Decision:
+    """Classify the day, then decide on it with the windows since the last retraining (a re-run replaces the day)."""
+    status, reason = classify(summary, policy)
+    windows = [*(w for w in since_last_retraining if w[0] != summary.day), (summary.day, status)]
+    return decide(windows, last_retrain_day, label_delay_days, policy, reason)
+
+
 def decide(
     windows: list[tuple[int, Status]],
     last_retrain_day: int | None,

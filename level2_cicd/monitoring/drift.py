@@ -51,6 +51,11 @@ def detect_drift(reference: pd.DataFrame, current: pd.DataFrame, when: datetime 
     return DriftResult(len(drifted) / len(FEATURE_NAMES), drifted, scores, snapshot)
 
 
+def drift_of_day(reference: pd.DataFrame, current: pd.DataFrame, when: datetime) -> DriftResult | None:
+    """The day's drift against the serving version's reference; None for a day without traffic."""
+    return detect_drift(reference, current, when) if len(current) else None
+
+
 def save_report(result: DriftResult, folder: Path) -> Path:
     """The Evidently HTML report of the window (for people); returns its path."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from shared.data.source import DataSource
 from shared.schema import FEATURES, ID_COLUMN
 
 ENTITY_ID = "entity_id"  # the prediction log's column for the row's id in the client's table
@@ -23,6 +24,12 @@ ENTITY_ID = "entity_id"  # the prediction log's column for the row's id in the c
 class SkewResult:
     rows: int  # served rows whose id the source also holds for the day
     mismatch: dict[str, float] = field(default_factory=dict)  # column -> share of those rows that differ
+
+
+def compare_day_with_source(source: DataSource, day: int, served: pd.DataFrame) -> SkewResult:
+    """What was served on ``day`` for rows with an id, against the source's own rows of that day."""
+    when = source.calendar.date_of(day)
+    return compare_with_source(served, source.rows(when, when))
 
 
 def compare_with_source(served: pd.DataFrame, source: pd.DataFrame) -> SkewResult:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from level2_cicd.monitoring.decision import WindowSummary
-from level2_cicd.monitoring.drift import DriftResult
+from level2_cicd.monitoring.drift import DriftResult, save_report
 from level2_cicd.monitoring.inputs import ChampionReference, LoggedWindow
 from level2_cicd.monitoring.skew import SkewResult
 from shared.metrics import classification_metrics
@@ -42,6 +42,9 @@ def summarise(
     )
 
 
-def write_summary(folder: Path, summary: WindowSummary) -> None:
+def save_day(folder: Path, summary: WindowSummary, drift: DriftResult | None) -> None:
+    """The day's summary (``summary.json``) and Evidently's drift report (``drift.html``, for a day with traffic)."""
     folder.mkdir(parents=True, exist_ok=True)
+    if drift is not None:
+        save_report(drift, folder)
     (folder / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2))

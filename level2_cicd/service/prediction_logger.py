@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -12,6 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from level2_cicd.service.acknowledgements import Acknowledgements
 from level2_cicd.service.rejections import RowProblem
 from level2_cicd.service.schemas import Prediction
 from level2_cicd.service.store import PredictionStore, StoreWriteError
@@ -40,58 +40,13 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class _Acknowledgements:
-    """Requests waiting on one event loop for their rows' commit, woken once per committed batch.
-
-    Awaiting each write's future on its own (``asyncio.wrap_future``) costs one wake-up of the event loop per
-    request from the writer thread; here the writer's one call per batch settles every request it committed.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self._waiting: list[tuple[Future[None], asyncio.Future[None]]] = []
-
-    def wait(self, stored: Future[None]) -> asyncio.Future[None]:
-        """An event-loop future settled like ``stored`` (at once when it is done already)."""
-        settled: asyncio.Future[None] = self.loop.create_future()
-        if stored.done():
-            _settle(settled, stored)
-        else:
-            self._waiting.append((stored, settled))
-        return settled
-
-    def batch_settled(self) -> None:
-        """From the writer thread, after a batch's futures are set."""
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
-            self.loop.call_soon_threadsafe(self._wake)
-
-    def _wake(self) -> None:
-        still = []
-        for stored, settled in self._waiting:
-            if stored.done():
-                _settle(settled, stored)
-            else:
-                still.append((stored, settled))
-        self._waiting = still
-
-
-def _settle(settled: asyncio.Future[None], stored: Future[None]) -> None:
-    if settled.done():  # the request stopped waiting (timed out, or its client left)
-        return
-    error = stored.exception()
-    if error is not None:
-        settled.set_exception(error)
-    else:
-        settled.set_result(None)
-
-
 class PredictionLogger:
     """Rows for the log: answered predictions, shadow scores, refused rows and labels."""
 
     def __init__(self, store: PredictionStore, ack_seconds: float) -> None:
         self.store = store
         self.ack_seconds = ack_seconds
-        self._acknowledgements: _Acknowledgements | None = None
+        self._acknowledgements: Acknowledgements | None = None
 
     def predictions(
         self,
@@ -158,9 +113,9 @@ class PredictionLogger:
             message = f"not stored within {self.ack_seconds} s, so not acknowledged (retry later)"
             raise NotAcknowledgedError(message) from None
 
-    def _waiting_on(self, loop: asyncio.AbstractEventLoop) -> _Acknowledgements:
+    def _waiting_on(self, loop: asyncio.AbstractEventLoop) -> Acknowledgements:
         """The waiting room of this loop (the service's one), listening to the writer from the first wait on."""
         if self._acknowledgements is None or self._acknowledgements.loop is not loop:
-            self._acknowledgements = _Acknowledgements(loop)
+            self._acknowledgements = Acknowledgements(loop)
             self.store.on_settled = self._acknowledgements.batch_settled
         return self._acknowledgements

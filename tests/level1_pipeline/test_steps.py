@@ -4,11 +4,11 @@ import pandas as pd
 def test_ingest_retries_transient_errors_only() -> None:
     from prefect.states import Failed
 
-    from level1_pipeline.flow import _transient
+    from shared.orchestration import transient
 
-    assert _transient(None, None, Failed(data=ConnectionResetError("reset by peer")))
-    assert not _transient(None, None, Failed(data=FileNotFoundError("data/x.csv")))
-    assert not _transient(None, None, Failed(data=ValueError("bad row")))
+    assert transient(None, None, Failed(data=ConnectionResetError("reset by peer")))
+    assert not transient(None, None, Failed(data=FileNotFoundError("data/x.csv")))
+    assert not transient(None, None, Failed(data=ValueError("bad row")))
 
 
 def test_a_model_that_scores_nan_or_infinity_is_measured_and_refused_not_crashed(small_window: pd.DataFrame) -> None:

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from level2_cicd.service.access import BodyLimitMiddleware
 from level2_cicd.service.metrics import MetricsMiddleware
 from level2_cicd.service.rejections import explained, renderable
-from level2_cicd.service.routes import admin, info, labels, scoring
+from level2_cicd.service.routes import admin, explain, info, invocations, labels, scoring
 from level2_cicd.service.service import Service
 from shared.settings import Settings
 
@@ -38,7 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title=f"mlops-levels {settings.project_name} service", version="1.0", lifespan=lifespan)
     app.state.service = service
-    concerns = (info, scoring, labels, admin)
+    concerns = (info, scoring, invocations, explain, labels, admin)
     for concern in concerns:
         app.include_router(concern.router)
 

@@ -1,25 +1,12 @@
-"""Scoring: the service's own /predict, and MLflow's /invocations protocol."""
+"""Scoring: the service's own /predict (MLflow's /invocations: ``invocations.py``; /explain: ``explain.py``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from fastapi import APIRouter, Depends, Request
 
 from level2_cicd.service.access import Role, requires
 from level2_cicd.service.routes.dependencies import ServiceDep
-from level2_cicd.service.schemas import (
-    ExplainRequest,
-    ExplainResponse,
-    FeatureContribution,
-    FeatureRow,
-    InvocationsRequest,
-    PredictRequest,
-    PredictResponse,
-)
-from shared.explain import contributions
+from level2_cicd.service.schemas import PredictRequest, PredictResponse
 
 router = APIRouter(dependencies=[Depends(requires(Role.SCORING))])
 
@@ -34,57 +21,3 @@ async def predict(body: PredictRequest, svc: ServiceDep, request: Request) -> Pr
     rows = [row.model_dump() for row in body.rows]
     key = request.headers.get(svc.variants.release.routing_header)
     return PredictResponse(predictions=await svc.predict(rows, body.event_time, key, body.ids))
-
-
-@router.post("/invocations")
-async def invocations(body: InvocationsRequest, svc: ServiceDep, request: Request) -> dict[str, Any]:
-    """MLflow's scoring protocol; answers like `mlflow models serve` of the same model.
-
-    ``params.event_time`` (MLflow's inference params) says when the rows happened, as /predict's event_time.
-    """
-    key = request.headers.get(svc.variants.release.routing_header)
-    event_time = body.params.event_time if body.params is not None else None
-    predictions = await svc.predict(rows_from_invocation(body), event_time, key)
-    return {"predictions": [[1.0 - p.probability, p.probability] for p in predictions]}
-
-
-@router.post("/explain")
-def explain(body: ExplainRequest, svc: ServiceDep) -> ExplainResponse:
-    """Why the champion answers what it does for one row: how far each feature's value moves the probability from
-    the typical training value's (shared/explain.py). Not logged as a prediction: it decides nothing."""
-    model = svc.variants.champion.current
-    if model is None:
-        raise HTTPException(503, "not ready: no champion loaded")
-    if model.typical is None:
-        raise HTTPException(409, f"version {model.version} was registered before explanations were logged: train anew")
-    probability, found = contributions(model.score, body.row.model_dump(), model.typical)
-    return ExplainResponse(
-        model_version=model.version,
-        probability=probability,
-        contributions=[
-            FeatureContribution(feature=c.feature, value=c.value, typical=c.typical, change=c.change) for c in found
-        ],
-    )
-
-
-def rows_from_invocation(body: InvocationsRequest) -> list[dict[str, Any]]:
-    """Rows of MLflow's `dataframe_split` / `dataframe_records`, validated like /predict's."""
-    if (body.dataframe_split is None) == (body.dataframe_records is None):
-        raise HTTPException(422, "give exactly one of dataframe_split or dataframe_records")
-    if body.dataframe_split is not None:
-        split = body.dataframe_split
-        raw = [dict(zip(split.columns, values, strict=False)) for values in split.data]
-        where = "dataframe_split"
-    else:
-        raw = body.dataframe_records or []
-        where = "dataframe_records"
-    rows: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
-    for index, row in enumerate(raw):
-        try:
-            rows.append(FeatureRow.model_validate(row).model_dump())
-        except ValidationError as error:
-            errors += [{**e, "loc": ("body", where, index, *e["loc"])} for e in error.errors(include_url=False)]
-    if errors:
-        raise RequestValidationError(errors)
-    return rows

@@ -19,7 +19,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup settings system-packages lint format test test-fast test-workshop test-fork upstream-check template-update calibrate bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
+.PHONY: help setup settings system-packages supply-chain audit lint format test test-fast test-workshop test-fork upstream-check template-update calibrate bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
 
 ##@ Start here
 
@@ -192,6 +192,12 @@ test-workshop: setup system-packages ## The long walks (CI runs them): the works
 test-fork: setup system-packages ## A fork of another shape made from this checkout: levels 0-2 on its own files, then the README's step-6 test command run whole in it (CI)
 	$(RUN) pytest -m fork tests/fork $(ARGS)
 	$(RUN) python -m tests.fork.another_shape $(DIR)
+
+supply-chain: setup ## Secret scan of git's files (against .secrets.baseline) and the service's SBOM (CycloneDX: OUT=folder, default state/supply-chain)
+	$(RUN) python -m deploy.supply_chain check --uv $(UV) $(if $(OUT),--out "$(OUT)",)
+
+audit: setup ## Vulnerability audit of every package of uv.lock (pip-audit; needs PyPI's JSON API or OSV: CI's audit.yml runs it)
+	$(RUN) python -m deploy.supply_chain audit --uv $(UV)
 
 system-packages: ## Install Debian's Prometheus and Chromium when missing and possible (as root); else say how
 	@bash deploy/system-packages.sh

@@ -18,8 +18,18 @@ def make_targets() -> set[str]:
     return set(re.findall(r"^([a-zA-Z0-9_-]+):", (ROOT / "Makefile").read_text(), flags=re.MULTILINE))
 
 
-def test_the_four_workflows_exist() -> None:
-    assert {w.name for w in WORKFLOWS} == {"ci.yml", "cd.yml", "retrain.yml", "upstream.yml"}
+def test_the_five_workflows_exist() -> None:
+    assert {w.name for w in WORKFLOWS} == {"ci.yml", "cd.yml", "retrain.yml", "upstream.yml", "audit.yml"}
+
+
+def test_the_audit_runs_weekly_and_when_the_lock_changes_read_only() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "audit.yml").read_text())
+    triggers = workflow[True]  # YAML 1.1: on
+    assert "schedule" in triggers
+    assert "uv.lock" in triggers["push"]["paths"]
+    assert workflow["permissions"] == {"contents": "read"}
+    (job,) = workflow["jobs"].values()
+    assert "make audit" in " ".join(step.get("run", "") for step in job["steps"])
 
 
 def test_upstream_runs_weekly_and_on_demand_never_commits_and_keeps_what_failed() -> None:

@@ -19,7 +19,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup settings system-packages supply-chain audit lint format test test-fast test-workshop test-fork upstream-check template-update calibrate bench-suite reset purge-log stack-up stack-down stack-status stack-env level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
+.PHONY: help setup settings system-packages supply-chain audit lint format test test-fast test-workshop test-fork upstream-check template-update calibrate bench-suite reset purge-log stack-up stack-down stack-status stack-env drill level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
 
 ##@ Start here
 
@@ -127,6 +127,9 @@ stack-down: setup ## Stop every process of the stack (state/stack/ is kept)
 stack-status: setup ## Which servers of the stack answer, and each process's state and uptime (restarts)
 	$(RUN) python -m deploy.stack status
 
+drill: setup ## On a running stack: cause an alert's fault, time it to the receiver and back (NAME="service-down flow-failed"; ARGS=--write)
+	$(RUN) python -m deploy.drill $(or $(NAME),$(error NAME=service-down or flow-failed)) $(ARGS)
+
 stack-env: setup ## Print the exports that point make targets at the stack: eval "$$(make -s stack-env)"
 	@$(RUN) python -m deploy.stack env
 
@@ -199,7 +202,7 @@ supply-chain: setup ## Secret scan of git's files (against .secrets.baseline) an
 audit: setup ## Vulnerability audit of every package of uv.lock (pip-audit; needs PyPI's JSON API or OSV: CI's audit.yml runs it)
 	$(RUN) python -m deploy.supply_chain audit --uv $(UV)
 
-system-packages: ## Install Debian's Prometheus and Chromium when missing and possible (as root); else say how
+system-packages: ## Install Debian's Prometheus, Alertmanager and Chromium when missing and possible (as root); else say how
 	@bash deploy/system-packages.sh
 
 upstream-check: setup system-packages ## Re-resolve uv.lock to the newest allowed versions (here, not committed), report what moved, lint and test on them

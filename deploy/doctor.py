@@ -86,16 +86,25 @@ def postgres() -> Finding:
     return Finding("ok", "PostgreSQL 15 binaries")
 
 
+DEBIAN_PACKAGES = {
+    "chromium": "chromium",
+    "prometheus": "prometheus",
+    "promtool": "prometheus",
+    "prometheus-alertmanager": "prometheus-alertmanager",
+}
+
+
 def browser_and_scraper() -> Finding:
-    missing = [p for p in ("chromium", "prometheus", "promtool") if shutil.which(p) is None]
+    missing = [p for p in DEBIAN_PACKAGES if shutil.which(p) is None]
     if missing:
-        packages = " ".join(sorted({"chromium" if p == "chromium" else "prometheus" for p in missing}))
+        packages = " ".join(sorted({DEBIAN_PACKAGES[p] for p in missing}))
         return Finding(
             "warn",
-            f"not installed: {', '.join(missing)} (their tests are skipped; the stack runs without Prometheus)",
+            f"not installed: {', '.join(missing)} (their tests are skipped; the stack runs without them: "
+            "without Alertmanager, alerts reach nobody)",
             f"make test installs them as root; else: sudo apt-get install -y {packages}",
         )
-    return Finding("ok", "Chromium and Prometheus")
+    return Finding("ok", "Chromium, Prometheus and Alertmanager")
 
 
 def _taken(ports: dict[str, int]) -> list[str]:

@@ -5,10 +5,23 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import SecretStr
 
 from deploy.postgres import server_command as postgres_server
 from deploy.supervisor import Program
-from deploy.topology import DASK_WORKERS, ROOT, SERVICE_WORKERS, WORK_POOL, Stack, prometheus_binary
+from deploy.topology import (
+    DASK_WORKERS,
+    ROOT,
+    SERVICE_WORKERS,
+    WORK_POOL,
+    Stack,
+    alertmanager_binary,
+    prometheus_binary,
+)
 from shared.runtime import PRIVATE_AND_QUIET, client_limits
 from shared.settings import load_settings
 
@@ -40,7 +53,7 @@ def programs(stack: Stack, data: Path) -> list[Program]:
     )
     postgres = Program("postgres", postgres_server(data, stack.ports.postgres), stop_signal="INT", priority=100)
     servers = [_mlflow(common), _prefect(common), _worker(common), _service(common)]
-    return [postgres, *servers, *_dask(common), *_prometheus(stack)]
+    return [postgres, *servers, *_dask(common), *_prometheus(stack), *_alerting(common)]
 
 
 def _mlflow(c: _Common) -> Program:
@@ -130,11 +143,74 @@ def _prometheus(stack: Stack) -> list[Program]:
 
 
 def write_prometheus_config(stack: Stack) -> Path:
+    """Scrape the service every 5 s, evaluate the rules as often, and send what fires to the stack's Alertmanager."""
     config = stack.folder / "prometheus.yml"
+    alerting = (
+        "alerting:\n  alertmanagers:\n    - static_configs:\n"
+        f"        - targets: ['127.0.0.1:{stack.ports.alertmanager}']\n"
+        if alertmanager_binary()
+        else ""
+    )
     config.write_text(
-        "global:\n  scrape_interval: 5s\n"
+        "global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\n"
         f"rule_files:\n  - {ROOT / 'deploy' / 'prometheus' / 'alerts.yml'}\n"
-        "scrape_configs:\n  - job_name: prediction-service\n"
+        + alerting
+        + "scrape_configs:\n  - job_name: prediction-service\n"
         f"    static_configs:\n      - targets: ['127.0.0.1:{stack.ports.service}']\n"
     )
     return config
+
+
+def _alerting(c: _Common) -> list[Program]:
+    """Alertmanager (when Debian's package is installed) and the stack's own receiver it sends to by default."""
+    if (binary := alertmanager_binary()) is None:
+        return []
+    stack = c.stack
+    config = write_alertmanager_config(stack, alert_webhook(load_settings().alert_webhook_url))
+    command = [binary, f"--config.file={config}", f"--storage.path={stack.folder / 'alertmanager-data'}"]
+    command += [f"--web.listen-address=127.0.0.1:{stack.ports.alertmanager}", "--cluster.listen-address="]
+    receiver = [sys.executable, "-m", "deploy.alert_receiver", "--port", str(stack.ports.alert_receiver)]
+    return [
+        Program("alertmanager", command),
+        Program("alert-receiver", [*receiver, "--file", str(stack.alerts_file)], c.quiet, priority=150),
+    ]
+
+
+def alert_webhook(url: SecretStr | None) -> str | None:
+    return url.get_secret_value() if url is not None else None
+
+
+def write_alertmanager_config(
+    stack: Stack, webhook: str | None, group_wait: str = "5s", group_interval: str = "30s"
+) -> Path:
+    """One route to one receiver: the settings' webhook (Slack's format for hooks.slack.com), else the stack's own.
+
+    Grouped by alert name, sent ``group_wait`` after the first alert of a group, changes (resolutions too) at most
+    every ``group_interval``; the file may hold the webhook's secret URL, so only its owner reads it."""
+    if webhook is None:
+        receiver: dict[str, Any] = {
+            "webhook_configs": [{"url": f"http://127.0.0.1:{stack.ports.alert_receiver}/alerts"}]
+        }
+    elif urlsplit(webhook).hostname == "hooks.slack.com":
+        each = "{{ .Status | toUpper }} {{ .Labels.alertname }}: {{ .Annotations.summary }}"
+        text = "{{ range .Alerts }}" + each + "\n{{ end }}"
+        receiver = {"slack_configs": [{"api_url": webhook, "text": text}]}
+    else:
+        receiver = {"webhook_configs": [{"url": webhook}]}
+    for configs in receiver.values():
+        for entry in configs:
+            entry["send_resolved"] = True
+    config = {
+        "route": {
+            "receiver": "on-call",
+            "group_by": ["alertname"],
+            "group_wait": group_wait,
+            "group_interval": group_interval,
+            "repeat_interval": "4h",
+        },
+        "receivers": [{"name": "on-call", **receiver}],
+    }
+    path = stack.folder / "alertmanager.yml"
+    path.touch(mode=0o600)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path

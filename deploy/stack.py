@@ -2,7 +2,8 @@
 
 PostgreSQL (databases `mlflow`, `prefect`, `predictions`) -> MLflow tracking server on it with
 proxied artifacts -> Prefect server on it -> a Prefect worker on the `mlops-levels` process pool ->
-the prediction service with 2 uvicorn workers -> Prometheus scraping it (when installed); a Dask
+the prediction service with 2 uvicorn workers -> Prometheus scraping it and Alertmanager sending what fires (and
+what the monitor and the flows push) to one receiver (when Debian's packages are installed); a Dask
 scheduler with 2 worker processes for sweeps (`MLOPS_DASK_ADDRESS` in `stack-env`). The
 same shape as `deploy/compose.yaml`, for machines without Docker. Every server binds 127.0.0.1 on
 a free port, kept across restarts of the stack; state lives in `state/stack/` (PostgreSQL's data where its
@@ -23,12 +24,13 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from deploy.alert_receiver import last_received
 from deploy.database_roles import forget_roles, record_roles
 from deploy.postgres import PostgresError, init_cluster, remove_cluster, trusts_local_users
 from deploy.processes import forget, pid_path, stack_processes
 from deploy.programs import programs
 from deploy.supervisor import render
-from deploy.topology import DATABASES, ROOT, Ports, Stack, StackError, prometheus_binary
+from deploy.topology import DATABASES, ROOT, Ports, Stack, StackError, alertmanager_binary, prometheus_binary
 from shared.processes import port_is_free
 from shared.settings import ENV_FILE_VARIABLE, load_settings
 
@@ -49,7 +51,7 @@ def running(folder: Path) -> Stack | None:
     pid = int(pid_file.read_text())
     if not Path(f"/proc/{pid}").exists():
         return None
-    return Stack(folder, Ports(**json.loads(ports_file.read_text())))
+    return Stack(folder, Ports.saved(json.loads(ports_file.read_text())))
 
 
 def create_databases(stack: Stack, timeout: float = 60) -> None:
@@ -126,7 +128,7 @@ def kept_ports(folder: Path) -> Ports:
     """The ports of this stack's earlier start when they are all free again, else new free ones."""
     ports_file = folder / "ports.json"
     if ports_file.is_file():
-        kept = Ports(**json.loads(ports_file.read_text()))
+        kept = Ports.saved(json.loads(ports_file.read_text()))
         if all(port_is_free(port) for port in asdict(kept).values()):
             return kept
         print("stack: ports of the earlier start are taken; new ones chosen (run `make deploy` again)", file=sys.stderr)
@@ -174,9 +176,16 @@ def status(folder: Path) -> int:
     for name, url in stack.health().items():
         up_now = ready(url)
         healthy &= up_now
-        print(f"  {name:<10} {'up  ' if up_now else 'DOWN'}  {url}")
+        print(f"  {name:<14} {'up  ' if up_now else 'DOWN'}  {url}")
     if prometheus_binary() is None:
         print("  prometheus not installed (Debian: apt-get install prometheus)")
+    if alertmanager_binary() is None:
+        print("  alertmanager not installed: alerts reach nobody (Debian: apt-get install prometheus-alertmanager)")
+    else:
+        received = last_received(stack.alerts_file)
+        where = "the stack's receiver" if load_settings().alert_webhook_url is None else "alert_webhook_url"
+        print(f"alerts (Alertmanager {stack.alertmanager_url} -> {where}); the newest received here, oldest first:")
+        print("\n".join(f"  {line}" for line in received) if received else "  none yet")
     print("processes (supervisord; a short uptime is a restart, see state/stack/logs/):")
     print(supervisor_status(folder), end="")
     return 0 if healthy else 1

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Debian packages the tests and the stack use beyond the Python environment: Prometheus (the stack's
-# scraper; promtool checks the alert rules) and Chromium (the dashboard's browser test). Installed when
-# missing and possible (root with apt-get); otherwise says the one command to run and goes on: the tests
+# Debian packages the tests and the stack use beyond the Python environment: Prometheus and Alertmanager (the
+# stack's scraper and alert router; promtool and amtool check their files) and Chromium (the dashboard's
+# browser test). Installed when missing and possible (root with apt-get); otherwise says the one command to run and goes on: the tests
 # that need a missing program are skipped with the reason in pytest's summary. Never fails the caller.
 set -uo pipefail
-declare -A needed=([promtool]=prometheus [prometheus]=prometheus [chromium]=chromium)
+declare -A needed=([promtool]=prometheus [prometheus]=prometheus [prometheus-alertmanager]=prometheus-alertmanager [amtool]=prometheus-alertmanager [chromium]=chromium)
 missing=()
 for program in "${!needed[@]}"; do
     command -v "$program" >/dev/null || missing+=("${needed[$program]}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from shared.processes import free_ports
 from shared.project import PROJECT_ROOT
@@ -30,10 +31,20 @@ class Ports:
     service: int
     prometheus: int
     dask: int
+    alertmanager: int
+    alert_receiver: int
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(*free_ports(6))
+        return cls(*free_ports(len(fields(cls))))
+
+    @classmethod
+    def saved(cls, ports: dict[str, Any]) -> Ports:
+        """The ports a stack recorded; a server added since its start gets a free port of its own."""
+        names = [f.name for f in fields(cls)]
+        missing = [name for name in names if name not in ports]
+        fresh = dict(zip(missing, free_ports(len(missing)), strict=True)) if missing else {}
+        return cls(**{name: int(ports.get(name, fresh.get(name, 0))) for name in names})
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,16 @@ class Stack:
             "PGPASSFILE": str(self.passfile("predictions")),
             "MLOPS_DASK_ADDRESS": self.dask_address,
             "MLOPS_SERVICE_URL": self.service_url,
-        }
+        } | ({"MLOPS_ALERTMANAGER_URL": self.alertmanager_url} if alertmanager_binary() else {})
+
+    @property
+    def alertmanager_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.alertmanager}"
+
+    @property
+    def alerts_file(self) -> Path:
+        """What the stack's own receiver got from Alertmanager (deploy/alert_receiver.py)."""
+        return self.folder / "alerts.jsonl"
 
     @property
     def dask_address(self) -> str:
@@ -120,8 +140,16 @@ class Stack:
         }
         if prometheus_binary():
             found["prometheus"] = f"http://127.0.0.1:{self.ports.prometheus}/-/ready"
+        if alertmanager_binary():
+            found["alertmanager"] = f"{self.alertmanager_url}/-/ready"
+            found["alert-receiver"] = f"http://127.0.0.1:{self.ports.alert_receiver}/health"
         return found
 
 
 def prometheus_binary() -> str | None:
     return shutil.which("prometheus")
+
+
+def alertmanager_binary() -> str | None:
+    """Debian's package names it prometheus-alertmanager; upstream's release, alertmanager."""
+    return shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")

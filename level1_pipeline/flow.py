@@ -27,6 +27,7 @@ from level1_pipeline.start import start_training
 from level1_pipeline.tags import run_tags, version_tags
 from level1_pipeline.tracking import TrainingRun
 from level1_pipeline.unreleased import release_bound_seconds, unreleased_versions
+from shared.alerts import FLOW_HOOKS
 from shared.model import ModelParams
 from shared.orchestration import step, transient
 from shared.registry import Registry
@@ -61,7 +62,7 @@ def validate_data(frame: pd.DataFrame, policy: DataGatePolicy, run: TrainingRun)
         raise DataGateError(report)
 
 
-@flow(name="level1-training", log_prints=True)
+@flow(name="level1-training", log_prints=True, **FLOW_HOOKS)
 def training_flow(
     last_day: date | int | str | None = None,
     days: int | None = None,

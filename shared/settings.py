@@ -181,6 +181,17 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = Field(default=None, description="Token allowed to send repository_dispatch.")
     github_api_url: str = Field(default="https://api.github.com", description="GitHub API base URL.")
 
+    alertmanager_url: str | None = Field(
+        default=None,
+        description="Alertmanager the monitor and the flows push their alarms to (the stack's: make stack-env); "
+        "unset: alarms are printed and recorded only.",
+    )
+    alert_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="Where the stack's Alertmanager sends every alert: a Slack incoming webhook (hooks.slack.com) or "
+        "any webhook taking Alertmanager's JSON; unset: the stack's local receiver (make stack-status shows it).",
+    )
+
     @model_validator(mode="after")
     def _names_from_the_project(self) -> Settings:
         """Model and experiment names not set themselves follow the project name (and stay 'unset': they are

@@ -13,6 +13,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from level2_cicd.monitoring.alarms import alarms_of
 from level2_cicd.monitoring.dashboard import WindowFacts, publish_window, workspace_folder
 from level2_cicd.monitoring.decision import Decision, decide_day
 from level2_cicd.monitoring.dispatch import retrain_payload, send_retrain_dispatch
@@ -26,6 +27,7 @@ from level2_cicd.monitoring.retraining import RetrainingResult, chosen_window, d
 from level2_cicd.monitoring.skew import compare_day_with_source
 from level2_cicd.monitoring.summary import save_day, summarise
 from level2_cicd.monitoring.tracking import log_day
+from shared.alerts import FLOW_HOOKS, send
 from shared.data.source import Calendar, resolve_day, source_from
 from shared.orchestration import step
 from shared.prefect_api import check_deployment_targets
@@ -44,10 +46,11 @@ decide = step(decide_day, "decide")  # pure: ok, drift, decay, data quality, ske
 judge_live_test = step(run_live_test, "judge-live-test")  # a challenger under A/B or shadow
 log_to_mlflow = step(log_day, "log-to-mlflow")
 publish = step(publish_window, "dashboard")  # `make dashboard`: Evidently's UI over the workspace
+alert = step(send, "alert")  # the day's alarms to Alertmanager (shared/alerts.py), when one is set
 notify_ci = step(send_retrain_dispatch, "notify-ci", retries=2, retry_delay_seconds=5)  # CI's retrain.yml listens
 
 
-@flow(name="level2-monitoring", log_prints=True)
+@flow(name="level2-monitoring", log_prints=True, **FLOW_HOOKS)
 def monitoring_flow(
     day: date | int | str | None = None,
     settings_overrides: dict[str, Any] | None = None,
@@ -93,10 +96,13 @@ def monitoring_flow(
             date=calendar.date_of(day).isoformat(),
         )
         # A challenger under a live test gets its verdict first; the alarm still stands tomorrow.
+        done = None
         if decision.retrain and (live is None or live.verdict.action != "continue"):
-            outcome = outcome.after(_retraining(settings, calendar, decision, history, policy, retrain_params))
+            done = _retraining(settings, calendar, decision, history, policy, retrain_params)
+            outcome = outcome.after(done)
     finally:
         history.close()
+    get_run_logger().info(alert(settings, alarms_of(decision, outcome.date, done)))
     get_run_logger().info("day %s: %s (%s)", day, decision.status.value, decision.reason)
     return outcome
 

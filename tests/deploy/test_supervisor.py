@@ -48,7 +48,7 @@ def test_each_program_restarts_on_its_own_and_stops_with_its_children(tmp_path: 
 
 def test_only_the_service_gets_the_tokens(tmp_path: Path) -> None:
     # given a stack with its tokens made
-    stack = Stack(tmp_path, Ports(*range(40001, 40007)))
+    stack = Stack(tmp_path, Ports(*range(40001, 40009)))
     tokens = stack.tokens()
     # when its programs are listed
     found = {program.name: program for program in programs(stack, tmp_path / "pgdata")}

@@ -40,6 +40,7 @@ def variables(folder: Path) -> dict[str, str]:
         "MLOPS_LABEL_DELAY_DAYS": "5",
         "MLOPS_PREDICTION_STORE_URL": f"{sqlite}/predictions.db",
         "MLOPS_SERVICE_URL": NOTHING_LISTENS,
+        "MLOPS_ALERTMANAGER_URL": NOTHING_LISTENS,  # their on-call: a test that pushed an alarm there would fail
         "MLOPS_DASK_ADDRESS": "tcp://127.0.0.1:9",
         "MLOPS_SCORING_TOKEN": "callers-scoring-token",
         "MLOPS_LABELS_TOKEN": "callers-labels-token",

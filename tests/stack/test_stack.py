@@ -21,10 +21,11 @@ import httpx
 import psycopg
 import pytest
 
+from deploy.alert_receiver import last_received
 from deploy.postgres import remove_cluster
 from deploy.processes import stack_processes
 from deploy.stack import down, running, supervisor_status, up
-from deploy.topology import SERVICE_WORKERS, Stack
+from deploy.topology import SERVICE_WORKERS, Stack, alertmanager_binary
 from deploy.wait import ready
 from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Retraining
 from shared.data.source import source_from
@@ -280,6 +281,19 @@ def test_the_monitoring_deployment_retrains_exactly_once_on_a_drifting_day(
     assert records[0]["status"] == "drift"
     assert Retraining(records[1]["status"]) in STARTS_THE_COOLDOWN  # a candidate was trained
     assert "cooldown after day 35" in records[0]["reason"]  # the re-run was held back by the retraining
+    if alertmanager_binary() is not None:  # and the drift alarm reached the stack's receiver through Alertmanager
+        assert any("FIRING   MonitorDrift" in line for line in _alerts_received(stack, "MonitorDrift"))
+
+
+def _alerts_received(stack: Stack, name: str, timeout: float = 60) -> list[str]:
+    """What the stack's receiver got, once an alert of ``name`` is among it (bounded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        said = last_received(stack.alerts_file, 50)
+        if any(name in line for line in said):
+            return said
+        time.sleep(0.5)
+    raise AssertionError(f"no {name} at the stack's receiver within {timeout} s: {last_received(stack.alerts_file)}")
 
 
 def test_the_doctor_sees_every_server_answer_and_a_worker_online(deployed: dict[str, str], stack: Stack) -> None:
@@ -311,6 +325,9 @@ def test_prometheus_scrapes_the_service_and_loads_the_alert_rules(stack: Stack, 
         "PredictionLogUnhealthy",
         "ServiceErrorRate",
     }
+    if alertmanager_binary() is not None:  # what fires goes to the stack's Alertmanager
+        found = httpx.get(f"{base}/alertmanagers").json()["data"]["activeAlertmanagers"]
+        assert [a["url"] for a in found] == [f"{stack.alertmanager_url}/api/v2/alerts"]
 
 
 def test_purge_on_postgresql(stack: Stack) -> None:

@@ -131,9 +131,9 @@ def report(results: list[DrillResult]) -> str:
         [
             f"## Drills: alerts that reach someone ({date.today()}, {machine()})",
             "",
-            "`make drill` on a running stack: the fault, its alert at the stack's receiver (Prometheus evaluates every",
-            "5 s, Alertmanager sends a new group after 5 s), the runbook's recovery, the resolution. ServiceDown's rule",
-            "waits its minute (`for: 1m`); a resolution waits for the group's next send (every 30 s).",
+            "`make drill` on a running stack: the fault, its alert at the stack's receiver (Prometheus evaluates",
+            "every 5 s, Alertmanager sends a new group after 5 s), the runbook's recovery, the resolution.",
+            "ServiceDown's rule waits its minute (`for: 1m`); a resolution waits for the group's next send (30 s).",
             "",
             "| drill | alert | fault -> firing at the receiver | recovery -> resolved |",
             "| --- | --- | ---: | ---: |",

@@ -67,9 +67,12 @@ def rules() -> list[dict[str, Any]]:
     return [r for group in yaml.safe_load(ALERTS.read_text())["groups"] for r in group["rules"]]
 
 
+PROMETHEUS_OWN = frozenset({"up"})  # the series Prometheus writes for every scrape target itself
+
+
 def known_series() -> set[str]:
-    """What a rule or a panel may query: the service's metrics and the recorded series."""
-    return exported_metrics() | {r["record"] for r in rules() if "record" in r}
+    """What a rule or a panel may query: the service's metrics, Prometheus's own per target, the recorded series."""
+    return exported_metrics() | PROMETHEUS_OWN | {r["record"] for r in rules() if "record" in r}
 
 
 def test_rules_use_metrics_the_service_exports_or_the_rules_record() -> None:

@@ -19,7 +19,7 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup settings system-packages supply-chain audit lint format test test-fast test-workshop test-fork upstream-check template-update calibrate bench-suite reset purge-log stack-up stack-down stack-status stack-env drill level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick notebook maturity-map assess assess-template assess-self assess-room doctor
+.PHONY: help setup settings system-packages supply-chain audit lint format test test-fast test-workshop test-fork upstream-check template-update calibrate bench-suite reset purge-log stack-up stack-down stack-status stack-env drill level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick checkpoint notebook maturity-map assess assess-template assess-self assess-room doctor
 
 ##@ Start here
 
@@ -144,6 +144,9 @@ docker-build: ## Build the prediction service's container image (needs a Docker 
 
 compare: setup ## Workshops: live one drifting world with levels 0, 1 and 2; table, chart and report (a few minutes)
 	$(RUN) python -m workshop.compare $(ARGS)
+
+checkpoint: setup ## Workshops: rejoin at exercise N of the guide (N=1-5): its starting state; what it replaces is moved aside
+	$(RUN) python -m workshop.checkpoint $(or $(N),$(error N=1-5: the exercise to start))
 
 compare-quick: setup ## Workshops: the same comparison, workshop-sized (20 days, under two minutes)
 	$(RUN) python -m workshop.compare --quick $(ARGS)

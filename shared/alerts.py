@@ -31,6 +31,7 @@ class AlertName(StrEnum):
     MONITOR_SKEW = "MonitorSkew"
     RETRAINING_REFUSED = "RetrainingRefused"
     FLOW_RUN_FAILED = "FlowRunFailed"
+    RELEASE_ROLLED_BACK = "ReleaseRolledBack"
 
 
 class Severity(StrEnum):

@@ -270,6 +270,22 @@ class Registry:
                 )
             return self.promote(version, move)
 
+    def rollback_if_champion_is(self, version: str, lock_url: str, move: Move) -> str:
+        """Compare-and-set rollback: ``champion`` back to ``previous`` only while ``version`` is still champion.
+
+        Serialised with promotions on the same lock; raises ChampionMovedError when someone moved it already (a
+        sibling worker's rollback, a person, a newer promotion). The demoted version keeps the reason.
+        """
+        from shared.locks import exclusive
+
+        with exclusive(lock_url, f"promote:{self.name}"):
+            now = self.champion_number()
+            if now != version:
+                raise ChampionMovedError(f"not rolled back: version {version} is no longer champion ({now} is)")
+            restored = self.rollback(move)
+        self.client.set_model_version_tag(self.name, version, "rollback_reason", move.why)
+        return restored
+
     def rollback(self, move: Move) -> str:
         """Point ``champion`` back at ``previous``; returns the champion's version now.
 

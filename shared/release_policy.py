@@ -30,6 +30,16 @@ class JudgePolicy(StrictModel):
         return self
 
 
+class WatchPolicy(StrictModel):
+    """After a promotion the service watches the new champion against the one it replaced (its own traffic)."""
+
+    duration_seconds: float = Field(default=900, gt=0)  # how long a new champion is watched
+    min_requests: int = Field(default=50, ge=1)  # requests it must have answered (or failed) before a verdict
+    max_error_increase: float = Field(default=0.02, ge=0, le=1)  # failed-request share above the previous one's
+    max_p99_ratio: float = Field(default=3.0, ge=1)  # its p99 latency over the previous one's ...
+    min_p99_ms: float = Field(default=50, ge=0)  # ... and above this, before latency counts against it
+
+
 class LiveTestPolicy(StrictModel):
     """Every value has the template's default: a key a file leaves out (an older fork's file) keeps it."""
 
@@ -38,6 +48,7 @@ class LiveTestPolicy(StrictModel):
     ab_share: float = Field(default=0.5, ge=0, le=1)
     routing_header: str = Field(default="X-Routing-Key", min_length=1)
     judge: JudgePolicy = JudgePolicy()
+    watch: WatchPolicy = WatchPolicy()
 
 
 def load_release_policy(path: Path) -> LiveTestPolicy:

@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
+import time
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,6 +16,7 @@ from level2_cicd.service.data_policy import load_data_policy
 from level2_cicd.service.metrics import ServiceMetrics
 from level2_cicd.service.model_holder import LoadedModel
 from level2_cicd.service.prediction_logger import PredictionLogger
+from level2_cicd.service.release_watch import ReleaseWatch
 from level2_cicd.service.schemas import ChallengerInfo, ModelInfo, ReleaseInfo
 from level2_cicd.service.store import PredictionStore
 from level2_cicd.service.variants import Variants
@@ -31,6 +34,8 @@ class Lifecycle:
         self.settings = settings
         self.metrics = ServiceMetrics()
         self.variants = Variants(settings, load_release_policy(settings.release_policy_file))
+        self.watch = ReleaseWatch(self.variants.release.watch)  # a new champion on probation (release_watch.py)
+        self._rolling_back: asyncio.Task[None] | None = None
         self.data_policy = load_data_policy(settings.data_policy_file)
         self.logger: PredictionLogger | None = None
         self.store_error: str | None = None
@@ -85,8 +90,11 @@ class Lifecycle:
         return self.store.problem()
 
     async def reload(self) -> bool:
+        before = self.variants.champion.current
         swapped = await self.variants.reload()
         champion, challenger = self.variants.champion.current, self.variants.challenger.current
+        if swapped and champion is not None:
+            self.watch.swapped(champion.version, before.version if before else None, time.monotonic())
         if champion is not None:
             self.metrics.model_version.set(float(champion.version))
         if self.variants.release.mode != "off":
@@ -111,6 +119,37 @@ class Lifecycle:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._first_attempt.wait(), timeout)
         return self.variants.champion.current is not None
+
+    def roll_back_if_breached(self) -> None:
+        """After a request: when the watched champion breached its watch, roll it back once (off the request)."""
+        watched = self.watch.watched
+        if watched is None or self._rolling_back is not None:
+            return
+        why = self.watch.breach(time.monotonic())
+        if why is not None:
+            self._rolling_back = asyncio.get_running_loop().create_task(self._roll_back(watched.version, why))
+
+    async def _roll_back(self, version: str, why: str) -> None:
+        """Champion back to ``previous`` by compare-and-set, the reason on both versions, an alert; then reload."""
+        from shared.alerts import Alarm, AlertError, AlertName, Severity, send
+        from shared.registry import ChampionMovedError, Move, Registry, RegistryError
+
+        move = Move(f"the service's release watch (pid {os.getpid()})", why)
+        registry = Registry(self.settings.model_name)
+        try:
+            restored = await asyncio.to_thread(
+                registry.rollback_if_champion_is, version, self.settings.promotion_lock_url, move
+            )
+            log.error("%s: champion is version %s again", why, restored)
+            alarm = Alarm(AlertName.RELEASE_ROLLED_BACK, Severity.PAGE, f"{why}; champion is version {restored}")
+            log.warning(await asyncio.to_thread(send, self.settings, [alarm]))
+        except ChampionMovedError as moved:  # a sibling worker or a person was first: follow the alias
+            log.warning("%s", moved)
+        except (RegistryError, AlertError, OSError) as error:
+            log.error("release watch: %s; rolling back failed: %s", why, error)
+        finally:
+            self._rolling_back = None
+        await self.reload()
 
     def report_log_health(self) -> None:
         self.metrics.log_healthy.set(0 if self.store is None or self.store.problem() else 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from level2_cicd.service.batcher import NotReadyError
 from level2_cicd.service.lifecycle import Lifecycle
 from level2_cicd.service.prediction_logger import NotAcknowledgedError, PredictionLogger
 from level2_cicd.service.rejections import by_field_and_rule, row_problems
-from level2_cicd.service.routing import SHADOW
+from level2_cicd.service.routing import CHAMPION, SHADOW
 from level2_cicd.service.schemas import Prediction
 
 log = logging.getLogger("level2.service")
@@ -46,10 +47,16 @@ class Service(Lifecycle):
     ) -> list[Prediction]:
         """Score with the variant the routing key's hash picks (a request without a key is routed on its own)."""
         logger = self.open_log()
+        began = time.perf_counter()
         try:
             model, probabilities, variant = await self.variants.score(rows, routing_key or uuid.uuid4().hex)
         except NotReadyError as error:
             raise HTTPException(503, f"not ready: {error}") from None
+        except Exception as error:  # the model failed on these rows: counted against it, nothing acknowledged
+            self._served_by_champion(ok=False, seconds=time.perf_counter() - began)
+            raise HTTPException(500, f"the model could not score these rows: {error}") from None
+        if variant == CHAMPION:
+            self._served_by_champion(ok=True, seconds=time.perf_counter() - began, version=model.version)
         predictions = [
             Prediction(
                 request_id=uuid.uuid4().hex,
@@ -69,6 +76,13 @@ class Service(Lifecycle):
             self._shadows.add(shadow)
             shadow.add_done_callback(self._shadows.discard)
         return predictions
+
+    def _served_by_champion(self, ok: bool, seconds: float, version: str | None = None) -> None:
+        """Feed the release watch; a breach rolls the new champion back (``lifecycle.py``)."""
+        current = self.variants.champion.current
+        if (version := version or (current.version if current else None)) is not None:
+            self.watch.served(version, ok, seconds)
+            self.roll_back_if_breached()
 
     async def _shadow(
         self, logger: PredictionLogger, rows: list[dict[str, Any]], answered: list[Prediction], when: datetime | None

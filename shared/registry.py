@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from shared.locks import exclusive
+
 if TYPE_CHECKING:
     from mlflow import MlflowClient
     from mlflow.entities.model_registry import ModelVersion
@@ -255,12 +257,8 @@ class Registry:
     def promote_if_champion_is(self, version: str, judged_against: str | None, lock_url: str, move: Move) -> str | None:
         """Compare-and-set: promote ``version`` only if the champion is still the one it was judged against.
 
-        Promoters serialise on a lock in ``lock_url`` (``Settings.promotion_lock_url``); of
-        two candidates judged against the same champion, exactly one wins. Returns the old champion,
-        or raises ChampionMovedError with the reason.
-        """
-        from shared.locks import exclusive
-
+        Promoters serialise on a lock in ``lock_url`` (``Settings.promotion_lock_url``): of two candidates judged
+        against one champion exactly one wins. Returns the old champion, or raises ChampionMovedError saying why."""
         with exclusive(lock_url, f"promote:{self.name}"):
             now = self.champion_number()
             if now != judged_against:
@@ -271,13 +269,8 @@ class Registry:
             return self.promote(version, move)
 
     def rollback_if_champion_is(self, version: str, lock_url: str, move: Move) -> str:
-        """Compare-and-set rollback: ``champion`` back to ``previous`` only while ``version`` is still champion.
-
-        Serialised with promotions on the same lock; raises ChampionMovedError when someone moved it already (a
-        sibling worker's rollback, a person, a newer promotion). The demoted version keeps the reason.
-        """
-        from shared.locks import exclusive
-
+        """``champion`` back to ``previous`` only while ``version`` is champion (serialised with promotions), else
+        ChampionMovedError (a sibling worker, a person or a newer promotion was first); the demoted keeps why."""
         with exclusive(lock_url, f"promote:{self.name}"):
             now = self.champion_number()
             if now != version:
@@ -287,11 +280,9 @@ class Registry:
         return restored
 
     def rollback(self, move: Move) -> str:
-        """Point ``champion`` back at ``previous``; returns the champion's version now.
-
-        ``previous`` is consumed: a second rollback says there is nothing to roll back to instead
-        of silently rolling forward again. The demoted version is tagged so people can see why.
-        """
+        """Point ``champion`` back at ``previous``; returns the champion's version now. ``previous`` is consumed: a
+        second rollback says there is nothing to roll back to instead of silently rolling forward again. The
+        demoted version is tagged so people can see why."""
         previous = self._alias(PREVIOUS)
         if previous is None:
             raise RegistryError(f"nothing to roll back to: {self.name!r} has no {PREVIOUS!r} version")

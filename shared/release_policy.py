@@ -36,8 +36,8 @@ class WatchPolicy(StrictModel):
     duration_seconds: float = Field(default=900, gt=0)  # how long a new champion is watched
     min_requests: int = Field(default=50, ge=1)  # requests it must have answered (or failed) before a verdict
     max_error_increase: float = Field(default=0.02, ge=0, le=1)  # failed-request share above the previous one's
-    max_p99_ratio: float = Field(default=3.0, ge=1)  # its p99 latency over the previous one's ...
-    min_p99_ms: float = Field(default=50, ge=0)  # ... and above this, before latency counts against it
+    max_p99_ratio: float = Field(default=3.0, ge=1)  # p99 of its own time per scored batch over the previous one's ...
+    min_p99_ms: float = Field(default=50, ge=0)  # ... and above this, before slowness counts against it
 
 
 class LiveTestPolicy(StrictModel):

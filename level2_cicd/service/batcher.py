@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +40,15 @@ class _Job:
 class Batcher:
     """Collects rows from concurrent requests for up to ``max_wait`` seconds, then scores them at once."""
 
-    def __init__(self, holder: ModelHolder, max_rows: int = 64, max_wait: float = 0.001) -> None:
+    def __init__(
+        self,
+        holder: ModelHolder,
+        max_rows: int = 64,
+        max_wait: float = 0.001,
+        on_scored: Callable[[str, float], None] | None = None,  # (version, seconds the model took for a batch)
+    ) -> None:
         self.holder = holder
+        self.on_scored = on_scored
         self.max_rows = max_rows
         self.max_wait = max_wait
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
@@ -81,7 +90,10 @@ class Batcher:
             if model is None:
                 raise NotReadyError(self.holder.last_error or "no model loaded")
             rows = [row for job in jobs for row in job.rows]
+            began = time.perf_counter()
             probabilities = await asyncio.get_running_loop().run_in_executor(self._executor, model.score, rows)
+            if self.on_scored is not None:
+                self.on_scored(model.version, time.perf_counter() - began)
         except Exception as error:
             for job in jobs:
                 if not job.done.done():

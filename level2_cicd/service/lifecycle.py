@@ -33,8 +33,9 @@ class Lifecycle:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.metrics = ServiceMetrics()
-        self.variants = Variants(settings, load_release_policy(settings.release_policy_file))
-        self.watch = ReleaseWatch(self.variants.release.watch)  # a new champion on probation (release_watch.py)
+        release = load_release_policy(settings.release_policy_file)
+        self.watch = ReleaseWatch(release.watch)  # a new champion on probation (release_watch.py)
+        self.variants = Variants(settings, release, on_scored=self.watch.scored)
         self._rolling_back: asyncio.Task[None] | None = None
         self.data_policy = load_data_policy(settings.data_policy_file)
         self.logger: PredictionLogger | None = None

@@ -1,6 +1,7 @@
 """After a promotion, the new champion on probation: its failures and latency against the champion it replaced.
 
-Pure bookkeeping, fed by the service (``service.py``) with each champion-answered request's outcome and time. Each
+Pure bookkeeping, fed by the service with each champion-answered request's outcome (``service.py``) and the
+model's own time per scored batch (``batcher.py``: queueing under load is not the model's fault). Each
 worker watches its own traffic; the first to see a breach rolls the release back (a compare-and-set in the
 registry, ``lifecycle.py``), so the others find the alias moved and follow.
 """
@@ -21,11 +22,6 @@ KEPT = 2000  # the newest outcomes kept per version: the replaced champion's bas
 class _Outcomes:
     failed: deque[bool] = field(default_factory=lambda: deque(maxlen=KEPT))
     seconds: deque[float] = field(default_factory=lambda: deque(maxlen=KEPT))
-
-    def add(self, ok: bool, seconds: float) -> None:
-        self.failed.append(not ok)
-        if ok:
-            self.seconds.append(seconds)
 
     @property
     def error_share(self) -> float:
@@ -49,9 +45,13 @@ class ReleaseWatch:
         self.watched: Watched | None = None
         self._outcomes: dict[str, _Outcomes] = {}
 
-    def served(self, version: str, ok: bool, seconds: float) -> None:
-        """One request the champion ``version`` answered (``ok``) or failed, and how long it took."""
-        self._outcomes.setdefault(version, _Outcomes()).add(ok, seconds)
+    def served(self, version: str, ok: bool) -> None:
+        """One request the champion ``version`` answered (``ok``) or failed."""
+        self._outcomes.setdefault(version, _Outcomes()).failed.append(not ok)
+
+    def scored(self, version: str, seconds: float) -> None:
+        """How long the model ``version`` took to score one batch: its own time, not the queue's (load-free)."""
+        self._outcomes.setdefault(version, _Outcomes()).seconds.append(seconds)
 
     def swapped(self, version: str, replaced: str | None, now: float) -> None:
         """The champion changed: watch the new one (a first load replaces nothing and is not watched)."""
@@ -92,4 +92,4 @@ class ReleaseWatch:
         if mine.p99_ms <= limit:
             return None
         replaced = f"version replaced: {theirs.p99_ms:.0f} ms; at most {limit:.0f} ms"
-        return f"p99 {mine.p99_ms:.0f} ms over {len(mine.seconds)} answers ({replaced})"
+        return f"p99 {mine.p99_ms:.0f} ms of model time over {len(mine.seconds)} batches ({replaced})"

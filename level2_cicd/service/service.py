@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -47,16 +46,15 @@ class Service(Lifecycle):
     ) -> list[Prediction]:
         """Score with the variant the routing key's hash picks (a request without a key is routed on its own)."""
         logger = self.open_log()
-        began = time.perf_counter()
         try:
             model, probabilities, variant = await self.variants.score(rows, routing_key or uuid.uuid4().hex)
         except NotReadyError as error:
             raise HTTPException(503, f"not ready: {error}") from None
         except Exception as error:  # the model failed on these rows: counted against it, nothing acknowledged
-            self._served_by_champion(ok=False, seconds=time.perf_counter() - began)
+            self._served_by_champion(ok=False)
             raise HTTPException(500, f"the model could not score these rows: {error}") from None
         if variant == CHAMPION:
-            self._served_by_champion(ok=True, seconds=time.perf_counter() - began, version=model.version)
+            self._served_by_champion(ok=True, version=model.version)
         predictions = [
             Prediction(
                 request_id=uuid.uuid4().hex,
@@ -77,11 +75,11 @@ class Service(Lifecycle):
             shadow.add_done_callback(self._shadows.discard)
         return predictions
 
-    def _served_by_champion(self, ok: bool, seconds: float, version: str | None = None) -> None:
+    def _served_by_champion(self, ok: bool, version: str | None = None) -> None:
         """Feed the release watch; a breach rolls the new champion back (``lifecycle.py``)."""
         current = self.variants.champion.current
         if (version := version or (current.version if current else None)) is not None:
-            self.watch.served(version, ok, seconds)
+            self.watch.served(version, ok)
             self.roll_back_if_breached()
 
     async def _shadow(

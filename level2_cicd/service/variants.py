@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from level2_cicd.service.batcher import Batcher
@@ -20,14 +21,16 @@ log = logging.getLogger("level2.service")
 class Variants:
     """Champion and challenger, each with its batcher; picks who answers and falls back to the champion."""
 
-    def __init__(self, settings: Settings, release: LiveTestPolicy) -> None:
+    def __init__(
+        self, settings: Settings, release: LiveTestPolicy, on_scored: Callable[[str, float], None] | None = None
+    ) -> None:
         self.release = release
         scoring = ScoringPath(settings.serving_scorer)
         self.champion = ModelHolder(settings.model_name, scoring=scoring)
         self.challenger = ModelHolder(settings.model_name, CHALLENGER_ALIAS, optional=True, scoring=scoring)
         wait = settings.batch_max_wait_ms / 1000
         self._batchers = {
-            CHAMPION: Batcher(self.champion, settings.batch_max_rows, wait),
+            CHAMPION: Batcher(self.champion, settings.batch_max_rows, wait, on_scored),  # its model time: the watch
             CHALLENGER: Batcher(self.challenger, settings.batch_max_rows, wait),
         }
 

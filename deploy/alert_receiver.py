@@ -54,7 +54,7 @@ def last_received(file: Path, count: int = 10) -> list[str]:
     return [in_words(json.loads(line)) for line in lines if line.strip()]
 
 
-def serve(port: int, file: Path) -> None:
+def serve(port: int, file: Path, host: str = "127.0.0.1") -> None:
     lock = Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -87,16 +87,17 @@ def serve(port: int, file: Path) -> None:
             return  # the file is the log
 
     file.parent.mkdir(parents=True, exist_ok=True)
-    with ThreadingHTTPServer(("127.0.0.1", port), Handler) as server:
+    with ThreadingHTTPServer((host, port), Handler) as server:
         server.serve_forever()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.alert_receiver", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="127.0.0.1 (the stack); a container's 0.0.0.0")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--file", type=Path, required=True)
     args = parser.parse_args(argv)
-    serve(args.port, args.file)
+    serve(args.port, args.file, args.host)
     return 0
 
 

@@ -83,6 +83,13 @@ def test_an_alertmanager_that_is_away_is_a_clear_error_after_the_projects_retrie
 
 
 @pytest.mark.skipif(shutil.which("amtool") is None, reason=missing_program("amtool", "prometheus-alertmanager"))
+def test_the_compose_files_alertmanager_configuration_is_valid() -> None:
+    config = Path(__file__).resolve().parents[2] / "deploy" / "alertmanager" / "alertmanager.yml"
+    done = subprocess.run(["amtool", "check-config", str(config)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(shutil.which("amtool") is None, reason=missing_program("amtool", "prometheus-alertmanager"))
 @pytest.mark.parametrize("webhook", [None, SLACK, "https://ops.example/hook"])
 def test_the_stacks_alertmanager_configuration_is_valid_for_each_kind_of_receiver(
     tmp_path: Path, webhook: str | None

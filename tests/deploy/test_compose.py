@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "deploy" / "compose.yaml"
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
 TOPOLOGY = {"postgres", "storage", "mlflow", "prefect-server", "prefect-worker", "service", "prometheus", "grafana"}
-TOPOLOGY |= {"dask-scheduler", "dask-worker"}
+TOPOLOGY |= {"dask-scheduler", "dask-worker", "alertmanager", "alert-receiver"}
 GRAFANA = ROOT / "deploy" / "grafana"
 ONE_SHOT = {"create-bucket"}
 

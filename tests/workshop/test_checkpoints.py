@@ -11,7 +11,7 @@ from tests.workshop.walk import check_claims, run
 from workshop.checkpoint import EXERCISES, FRESH_REGISTRY, first_command
 from workshop.guide import read_guide, walked
 
-pytestmark = pytest.mark.walk
+pytestmark = [pytest.mark.churn, pytest.mark.walk]  # the guide speaks of the churn world
 FAILING_ON_PURPOSE = {3}  # the data gate refuses the broken batch: exit 3
 
 

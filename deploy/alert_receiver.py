@@ -46,12 +46,16 @@ def in_words(line: dict[str, Any]) -> str:
     )
 
 
-def last_received(file: Path, count: int = 10) -> list[str]:
-    """The newest ``count`` alerts received, oldest first, in words (for `make stack-status`)."""
+def read_received(file: Path) -> list[dict[str, Any]]:
+    """Every alert the receiver wrote to ``file``, oldest first (none before the first)."""
     if not file.is_file():
         return []
-    lines = file.read_text().splitlines()[-count:]
-    return [in_words(json.loads(line)) for line in lines if line.strip()]
+    return [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+
+
+def last_received(file: Path, count: int = 10) -> list[str]:
+    """The newest ``count`` alerts received, oldest first, in words (for `make stack-status`)."""
+    return [in_words(line) for line in read_received(file)[-count:]]
 
 
 def serve(port: int, file: Path, host: str = "127.0.0.1") -> None:

@@ -14,7 +14,6 @@ Needs the stack's receiver (no ``alert_webhook_url``: the drill reads what arriv
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy.alert_receiver import read_received
 from deploy.topology import ROOT, Stack, StackError, alertmanager_binary
 
 
@@ -85,19 +85,12 @@ DRILLS: dict[str, Drill] = {
 }
 
 
-def received_since(stack: Stack, start: int) -> list[dict[str, str]]:
-    """The receiver's lines after the first ``start`` ones."""
-    if not stack.alerts_file.is_file():
-        return []
-    return [json.loads(line) for line in stack.alerts_file.read_text().splitlines()[start:] if line.strip()]
-
-
 def wait_for(stack: Stack, alert: str, status: str, start: int, timeout: float) -> int:
     """Wait (bounded: a DrillError after ``timeout``) until the receiver got ``alert`` with ``status`` after line
     ``start``; returns the count of lines it had then."""
     began = time.monotonic()
     while time.monotonic() - began < timeout:
-        lines = received_since(stack, start)
+        lines = read_received(stack.alerts_file)[start:]
         if any(line["alertname"] == alert and line["status"] == status for line in lines):
             return start + len(lines)
         time.sleep(0.5)
@@ -107,7 +100,7 @@ def wait_for(stack: Stack, alert: str, status: str, start: int, timeout: float) 
 def run_drill(stack: Stack, name: str) -> DrillResult:
     """Fault, alert, recovery, resolution; the stack is recovered also when the alert never came."""
     drill = DRILLS[name]
-    seen = len(received_since(stack, 0))
+    seen = len(read_received(stack.alerts_file))
     began = time.monotonic()
     try:
         drill.inject(stack)

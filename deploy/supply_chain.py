@@ -56,10 +56,9 @@ def check_secrets(root: Path) -> str:
     return f"secrets: none beyond {BASELINE} in git's tracked files"
 
 
-def service_requirements(uv: str, root: Path, into: Path) -> Path:
-    """The service image's locked requirements (versions and hashes), as the Dockerfile installs them."""
-    path = into / "requirements-service.txt"
-    command = [uv, "export", "--frozen", "--no-default-groups", "--no-emit-project", "--format", "requirements-txt"]
+def locked_requirements(uv: str, root: Path, path: Path, *which: str) -> Path:
+    """``uv.lock``'s packages chosen by ``which`` (uv export's options), pinned with their hashes, into ``path``."""
+    command = [uv, "export", "--frozen", *which, "--no-emit-project", "--format", "requirements-txt"]
     subprocess.run([*command, "--output-file", str(path)], cwd=root, check=True, capture_output=True, timeout=60)
     return path
 
@@ -68,7 +67,8 @@ def write_sbom(uv: str, root: Path, out: Path) -> str:
     out.mkdir(parents=True, exist_ok=True)
     target = out / SBOM_FILE
     with tempfile.TemporaryDirectory() as tmp:
-        requirements = service_requirements(uv, root, Path(tmp))
+        # the service image's packages, as the Dockerfile installs them
+        requirements = locked_requirements(uv, root, Path(tmp) / "requirements-service.txt", "--no-default-groups")
         made = Path(tmp) / SBOM_FILE  # written whole, then moved: never a half-written SBOM
         command = [sys.executable, "-m", "cyclonedx_py", "requirements", str(requirements), "--of", "JSON"]
         command += ["--pyproject", str(root / "pyproject.toml"), "--output-reproducible", "-o", str(made)]
@@ -90,16 +90,8 @@ class Accepted(StrictModel):
 
 def audit_command(uv: str, root: Path, into: Path) -> list[str]:
     """pip-audit over every locked package (all groups and extras), hashes required, accepted findings ignored."""
-    path = into / "requirements-all.txt"
-    export = [uv, "export", "--frozen", "--all-groups", "--all-extras", "--no-emit-project"]
-    subprocess.run(
-        [*export, "--format", "requirements-txt", "--output-file", str(path)],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    accepted = read_policy(root / ACCEPTED, Accepted).accepted
+    accepted = read_policy(root / ACCEPTED, Accepted).accepted  # a bad file stops it before any export
+    path = locked_requirements(uv, root, into / "requirements-all.txt", "--all-groups", "--all-extras")
     ignored = [part for finding in accepted for part in ("--ignore-vuln", finding.id)]
     return [
         sys.executable,

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from shared.settings import Settings
+from shared.settings import Settings, load_settings
 
 RUNBOOKS = "docs/runbooks"
 DAILY = timedelta(hours=26)  # a daily job's alarm outlives the next day's run by two hours, then resolves
@@ -118,12 +118,6 @@ FLOW_HOOKS: dict[str, Any] = {
 
 
 def _flow_alarm(flow: Any, flow_run: Any, state: Any, firing: bool) -> None:
-    from shared.settings import load_settings
-
     settings = load_settings(**(flow_run.parameters.get("settings_overrides") or {}))
-    if settings.alertmanager_url is None:
-        return
     summary = f"flow {flow.name}, run {flow_run.name}: {state.type.value.lower()}: {(state.message or '')[:500]}"
-    alarm = Alarm(AlertName.FLOW_RUN_FAILED, Severity.PAGE, summary, {"flow": flow.name}, firing, lasts=DAILY)
-    timeout, retries = settings.client_timeout_seconds, settings.client_retries
-    push(settings.alertmanager_url, [alarm], settings.project_name, timeout, retries)
+    send(settings, [Alarm(AlertName.FLOW_RUN_FAILED, Severity.PAGE, summary, {"flow": flow.name}, firing)])

@@ -20,7 +20,9 @@ from level2_cicd.service.release_watch import ReleaseWatch
 from level2_cicd.service.schemas import ChallengerInfo, ModelInfo, ReleaseInfo
 from level2_cicd.service.store import PredictionStore
 from level2_cicd.service.variants import Variants
+from shared.alerts import Alarm, AlertError, AlertName, Severity, send
 from shared.prediction_log import StoreSchemaError
+from shared.registry import ChampionMovedError, Move, Registry, RegistryError
 from shared.release_policy import load_release_policy
 from shared.settings import Settings
 
@@ -113,6 +115,7 @@ class Lifecycle:
                 gc.collect()
                 gc.freeze()
             self.report_log_health()
+            self.roll_back_if_breached()  # also when no request came since the last verdict (checks are spaced)
             await asyncio.sleep(self.settings.model_poll_seconds)
 
     async def first_load_attempted(self, timeout: float) -> bool:
@@ -122,7 +125,8 @@ class Lifecycle:
         return self.variants.champion.current is not None
 
     def roll_back_if_breached(self) -> None:
-        """After a request: when the watched champion breached its watch, roll it back once (off the request)."""
+        """After a request and each poll: when the watched champion breached its watch, roll it back once (off the
+        request)."""
         watched = self.watch.watched
         if watched is None or self._rolling_back is not None:
             return
@@ -132,9 +136,6 @@ class Lifecycle:
 
     async def _roll_back(self, version: str, why: str) -> None:
         """Champion back to ``previous`` by compare-and-set, the reason on both versions, an alert; then reload."""
-        from shared.alerts import Alarm, AlertError, AlertName, Severity, send
-        from shared.registry import ChampionMovedError, Move, Registry, RegistryError
-
         move = Move(f"the service's release watch (pid {os.getpid()})", why)
         registry = Registry(self.settings.model_name)
         try:

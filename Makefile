@@ -19,28 +19,39 @@ export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup settings system-packages supply-chain audit lint format test test-fast test-workshop test-fork upstream-check template-update calibrate bench-suite reset purge-log stack-up stack-down stack-status stack-env drill level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick checkpoint notebook maturity-map assess assess-template assess-self assess-room doctor
+.PHONY: help setup settings system-packages supply-chain audit lint format test test-fast test-workshop test-fork upstream-check template-update calibrate bench-suite reset purge-log stack-up stack-down stack-status stack-env drill level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick kit checkpoint notebook maturity-map assess assess-template assess-self assess-room doctor
 
 ##@ Start here
 
 help: ## List the targets by what they are for (start here: the first group)
 	@awk 'BEGIN {FS = ":.*## "} /^##@ / {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# A workshop kit (`make kit`) installs everything with no network: KIT=path once, then remembered (.tools/kit-path).
+ifneq ($(origin KIT),command line)
+KIT := $(shell cat .tools/kit-path 2>/dev/null)
+endif
+FROM_KIT = python3 workshop/kit_install.py "$(KIT)"
+
 $(UV):
 	@python3 deploy/doctor.py --before setup
-	@echo "installing uv $(UV_VERSION) into .tools/ (project-local)"
-	python3 -m pip install --quiet --disable-pip-version-check --target .tools/uv "uv==$(UV_VERSION)"
+	@echo "installing uv $(UV_VERSION) into .tools/ (project-local$(if $(KIT), from the workshop kit))"
+	$(if $(KIT),$(FROM_KIT) --uv,python3 -m pip install --quiet --disable-pip-version-check --target .tools/uv "uv==$(UV_VERSION)")
 
-.venv/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --compile-bytecode --all-extras
+# The base dependencies first (level 0 and the service need no more: a first result in a minute), then the rest.
+.venv/.base: $(UV) pyproject.toml uv.lock
+	$(if $(KIT),$(FROM_KIT) --base,$(UV) sync --frozen --compile-bytecode --no-default-groups --inexact)
 	@touch $@
 
-setup: .venv/.synced ## Install uv if missing and the locked environment with every extra (.venv)
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(if $(KIT),$(FROM_KIT),$(UV) sync --frozen --compile-bytecode --all-extras)
+	@touch $@ .venv/.base
+
+setup: .venv/.synced ## Install uv if missing and the locked environment with every extra (.venv); KIT=path: from a workshop kit, offline
 
 doctor: ## Check in seconds what the commands need (Python, disk, environment, PostgreSQL, browsers, ports, settings, a running stack)
 	@python3 deploy/doctor.py
 
-level0: setup ## Level 0: run the manual notebook-style script; writes a hand-off model file
+level0: .venv/.base ## Level 0: run the manual notebook-style script; writes a hand-off model file
 	$(RUN) python -m level0_manual.notebook
 
 level1: setup ## Level 1: run the training pipeline once on embedded defaults (SQLite MLflow, local Prefect)
@@ -144,6 +155,9 @@ docker-build: ## Build the prediction service's container image (needs a Docker 
 
 compare: setup ## Workshops: live one drifting world with levels 0, 1 and 2; table, chart and report (a few minutes)
 	$(RUN) python -m workshop.compare $(ARGS)
+
+kit: setup ## Workshops: one archive that installs a room with no network (OUT=folder; ARGS="--platforms ... --pythons ...")
+	$(RUN) python -m workshop.make_kit $(or $(OUT),$(error OUT=folder: where to write the kit)) $(ARGS)
 
 checkpoint: setup ## Workshops: rejoin at exercise N of the guide (N=1-5): its starting state; what it replaces is moved aside
 	$(RUN) python -m workshop.checkpoint $(or $(N),$(error N=1-5: the exercise to start))

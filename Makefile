@@ -18,6 +18,10 @@ export GX_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 export ITERATIVE_DO_NOT_TRACK ?= 1
 export UV_COMPILE_BYTECODE := 1
+# The project's servers listen on loopback: a proxy set for the outside world (a corporate laptop) must not carry them.
+comma := ,
+export NO_PROXY := 127.0.0.1,localhost,::1$(if $(NO_PROXY),$(comma)$(NO_PROXY))
+export no_proxy := 127.0.0.1,localhost,::1$(if $(no_proxy),$(comma)$(no_proxy))
 
 .PHONY: help setup settings system-packages supply-chain audit lint format test test-fast test-workshop test-fork upstream-check template-update calibrate bench-suite reset purge-log stack-up stack-down stack-status stack-env drill level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick kit checkpoint notebook maturity-map assess assess-template assess-self assess-room doctor
 

@@ -19,6 +19,19 @@ PRIVATE_AND_QUIET = {
     "ITERATIVE_DO_NOT_TRACK": "1",  # Evidently's telemetry library
 }
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def loopback_without_proxy() -> None:
+    """Keep the project's own servers (all on loopback) out of a proxy set for the outside world.
+
+    A laptop behind a corporate proxy exports HTTP(S)_PROXY; without loopback in NO_PROXY, MLflow's and
+    Prefect's clients would send requests for 127.0.0.1 to the proxy, and a local server would never answer.
+    """
+    for key in ("NO_PROXY", "no_proxy"):
+        present = [host.strip() for host in os.environ.get(key, "").split(",") if host.strip()]
+        os.environ[key] = ",".join(dict.fromkeys([*present, *LOOPBACK]))
+
 
 def client_limits(settings: Settings) -> dict[str, str]:
     """The MLflow and Prefect clients' timeouts and retries, as their own environment variables.
@@ -37,12 +50,14 @@ def client_limits(settings: Settings) -> dict[str, str]:
 
 
 def prepare_process(settings: Settings) -> None:
-    """Called by entry points only: turn telemetry off, bound every client, keep Prefect's home in the state folder.
+    """Called by entry points only: turn telemetry off, bound every client, keep loopback off proxies and Prefect's
+    home in the state folder.
 
     Values already in the environment win, so users can point at real servers.
     """
     for key, value in (PRIVATE_AND_QUIET | client_limits(settings)).items():
         os.environ.setdefault(key, value)
+    loopback_without_proxy()
     # A command prints its own summary; Prefect's per-task lines and failure tracebacks stay in the
     # Prefect run (API), not on the terminal. Set PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL=INFO to see them.
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")

@@ -146,7 +146,8 @@ def build(out: Path, platforms: list[Platform], pythons: list[tuple[int, int]], 
     }
     out.mkdir(parents=True, exist_ok=True)
     bundle = cache / "mlops-levels.bundle"
-    git(project, "bundle", "create", "--quiet", str(bundle), "HEAD")
+    branch = subprocess.run(["git", "symbolic-ref", "--short", "-q", "HEAD"], cwd=project, capture_output=True)
+    git(project, "bundle", "create", "--quiet", str(bundle), "HEAD", *branch.stdout.decode().split())
     partial = archive.with_name(archive.name + ".partial")
     with tarfile.open(partial, "w") as tar:
         tar.add(bundle, f"{KIT_NAME}/mlops-levels.bundle")

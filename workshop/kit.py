@@ -124,7 +124,7 @@ def best_wheel(package: dict[str, Any], target: Target) -> LockedWheel:
     if not ranked:
         raise KitError(
             f"{package['name']} {package['version']} has no wheel for {target} in uv.lock (the kit installs wheels "
-            "only, nothing is built in the room): pin a version with one, or leave that target out (PLATFORMS=...)"
+            "only, nothing is built in the room): pin a version with one, or leave that platform out (--platforms)"
         )
     return min(ranked, key=lambda pair: pair[0])[1]
 

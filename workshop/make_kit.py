@@ -125,15 +125,16 @@ def gather(project: Path, platforms: list[Platform], pythons: list[tuple[int, in
     return files
 
 
-def build(out: Path, platforms: list[Platform], pythons: list[tuple[int, int]], project: Path = PROJECT_ROOT) -> Path:
-    """Write the kit archive under ``out``; returns its path. An archive already there is never overwritten."""
+def build(out: Path, platforms: list[Platform], pythons: list[tuple[int, int]], cache: Path) -> Path:
+    """Write the kit archive under ``out`` (downloads kept in ``cache``); returns its path. An archive already there
+    is never overwritten."""
+    project = PROJECT_ROOT
     commit = git(project, "rev-parse", "HEAD")
     archive = out / f"{KIT_NAME}-{commit[:12]}.tar"
     if archive.exists():
         raise KitError(f"{archive} exists: not overwritten (move it, or choose another OUT=)")
     if git(project, "status", "--porcelain", "--untracked-files=no"):
         print("note: the kit holds the last commit; your uncommitted changes are not in it")
-    cache = project / "state" / "kit"
     files = gather(project, platforms, pythons, cache)
     manifest: dict[str, Any] = {
         "commit": commit,
@@ -172,15 +173,18 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"any of {', '.join(Platform)} (default: all)")  # fmt: skip
     parser.add_argument("--pythons", nargs="+", default=[f"{a}.{b}" for a, b in PYTHONS], metavar="X.Y",
                         help="the room's Python versions (default: 3.11 3.12 3.13)")  # fmt: skip
+    parser.add_argument("--cache", type=Path, default=PROJECT_ROOT / "state" / "kit",
+                        help="where downloads are kept for the next kit (default: state/kit)")  # fmt: skip
     args = parser.parse_args(argv)
     pythons = [(int(major), int(minor)) for major, minor in (text.split(".")[:2] for text in args.pythons)]
     try:
-        archive = build(args.out.resolve(), args.platforms, pythons)
+        archive = build(args.out.resolve(), args.platforms, pythons, args.cache.resolve())
     except KitError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"kit: {archive} ({archive.stat().st_size / 1e6:,.0f} MB)")
-    print(f"in the room: git clone {archive.name} ... see docs/workshop.md; then make setup KIT=<the archive>")
+    print(f"in the room (docs/workshop.md): tar -xf {archive.name} && git clone mlops-levels-kit/mlops-levels.bundle")
+    print(f"  mlops-levels && cd mlops-levels && make level0 KIT=../{archive.name}")
     return 0
 
 

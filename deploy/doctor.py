@@ -131,7 +131,13 @@ def supply_chain() -> Finding:
     )
 
 
-UI_PORTS = {"make mlflow-ui": 5000, "make prefect-server": 4200, "make serve": 8000, "make dashboard": 8085}
+UI_PORTS = {
+    "make mlflow-ui": 5000,
+    "make prefect-server": 4200,
+    "make serve": 8000,
+    "make dashboard": 8085,
+    "make notebook": 8888,
+}
 
 
 def ui_ports() -> Finding:
@@ -140,7 +146,8 @@ def ui_ports() -> Finding:
         return Finding(
             "warn",
             f"taken by another program now: {', '.join(taken)} (on macOS, AirPlay takes 5000)",
-            "choose another: make mlflow-ui PORT=5001, make prefect-server PORT=4201, make dashboard ARGS='--port N'",
+            "choose another: make mlflow-ui PORT=5001, make prefect-server PORT=4201, "
+            "make dashboard (or notebook) ARGS='--port N'",
         )
     return Finding("ok", f"the UIs' ports are free ({', '.join(str(p) for p in UI_PORTS.values())})")
 

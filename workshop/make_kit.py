@@ -183,8 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"kit: {archive} ({archive.stat().st_size / 1e6:,.0f} MB)")
-    print(f"in the room (docs/workshop.md): tar -xf {archive.name} && git clone mlops-levels-kit/mlops-levels.bundle")
-    print(f"  mlops-levels && cd mlops-levels && make level0 KIT=../{archive.name}")
+    print(f"in the room (docs/workshop.md): tar -xf {archive.name} && git clone {KIT_NAME}/mlops-levels.bundle")
+    print(f"  mlops-levels && cd mlops-levels && make level0 KIT=../{KIT_NAME}")
     return 0
 
 

@@ -18,8 +18,9 @@ def make_targets() -> set[str]:
     return set(re.findall(r"^([a-zA-Z0-9_-]+):", (ROOT / "Makefile").read_text(), flags=re.MULTILINE))
 
 
-def test_the_five_workflows_exist() -> None:
-    assert {w.name for w in WORKFLOWS} == {"ci.yml", "cd.yml", "retrain.yml", "upstream.yml", "audit.yml"}
+def test_the_six_workflows_exist() -> None:
+    expected = {"ci.yml", "cd.yml", "retrain.yml", "upstream.yml", "audit.yml", "devcontainer.yml"}
+    assert {w.name for w in WORKFLOWS} == expected
 
 
 def test_the_audit_runs_weekly_and_when_the_lock_changes_read_only() -> None:

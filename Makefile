@@ -172,8 +172,8 @@ compare-quick: setup ## Workshops: the same comparison, workshop-sized (20 days,
 notebook: setup ## Workshops: open level 0 as a notebook in Jupyter on 127.0.0.1:8888 (edits saved to the .py; ARGS="--no-browser")
 	$(RUN) python -m workshop.notebook $(ARGS)
 
-assess: setup ## Where does my team stand? Questions from the seed's maturity models and the ML Test Score (ANSWERS=file to read answers)
-	$(RUN) python -m workshop.assess $(if $(ANSWERS),answers $(ANSWERS),ask)
+assess: setup ## Where does my team stand? The seed's maturity models and the ML Test Score (ANSWERS=file to read; SHORT=1 TEAM=name: a room's opening)
+	$(RUN) python -m workshop.assess $(if $(ANSWERS),answers $(ANSWERS),ask $(if $(SHORT),--short) $(if $(TEAM),--team $(TEAM)))
 
 assess-template: setup ## Write an answers file to fill in (OUT=team.yaml), then make assess ANSWERS=team.yaml
 	$(RUN) python -m workshop.assess template $(or $(OUT),team-assessment.yaml)

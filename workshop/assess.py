@@ -1,6 +1,7 @@
 """`make assess`: where does my team stand? A questionnaire from the seed's maturity models and the ML Test Score.
 
     python -m workshop.assess ask [--out FILE]     ask in the terminal (Ctrl-C keeps what was answered)
+        [--short] [--team NAME]                    Google's 18 cells only (a room's opening); answers as NAME.yaml
     python -m workshop.assess answers FILE         read a file of answers (make assess ANSWERS=team.yaml)
     python -m workshop.assess template FILE        write an answers file to fill in (make assess-template)
     python -m workshop.assess self                 this project scored on the ML Test Score, level by level
@@ -25,6 +26,7 @@ from workshop.assessment import (
     MODELS,
     SECTIONS,
     AssessmentError,
+    Model,
     Placement,
     ScoreSheet,
     cells,
@@ -38,6 +40,7 @@ from workshop.assessment import (
 from workshop.maturity_map import TITLES, MaturityMap, load_map
 
 LEVEL_NAMES = ("level 0 (manual)", "level 1 (pipeline)", "level 2 (CI/CD)")
+SHORT_MODELS: tuple[Model, ...] = ("google",)  # 18 cells, the levels the guide's exercises are named after: ~5 minutes
 
 
 def reports() -> Path:
@@ -86,19 +89,22 @@ def render_answers(maturity: MaturityMap, sheet: ScoreSheet, given: tuple[dict[s
     return "\n".join(lines) + "\n"
 
 
-def ask(maturity: MaturityMap, sheet: ScoreSheet) -> tuple[dict[str, str], dict[str, str]]:
-    """Ask every cell and test in the terminal; Ctrl-C or end of input stops and keeps what was answered."""
+def ask(maturity: MaturityMap, sheet: ScoreSheet, short: bool = False) -> tuple[dict[str, str], dict[str, str]]:
+    """Ask every cell and test in the terminal (``short``: Google's cells only); Ctrl-C or end of input stops and
+    keeps what was answered."""
     cell_answers: dict[str, str] = {}
     test_answers: dict[str, str] = {}
     choices = {"y": "yes", "p": "partly", "n": "no", "a": "automated", "m": "manual"}
     try:
-        for model in MODELS:
+        for model in SHORT_MODELS if short else MODELS:
             print(f"\n{TITLES[model]}: is this true of your team? (y)es, (p)artly, (n)o, Enter skips")
             for cell in cells(maturity, model):
                 where = " / ".join(part for part in (cell.level, cell.column) if part)
                 said = input(f"  [{where}] “{cell.quote}” ").strip().lower()[:1]
                 if said in ("y", "p", "n"):
                     cell_answers[cell.id] = choices[said]
+        if short:
+            return cell_answers, test_answers
         print("\nML Test Score: is this test run? (a)utomatically and repeatedly, (m)anually and documented, (n)o")
         for test_id, test in sheet.tests().items():
             said = input(f"  [{test_id}] {test.test} ").strip().lower()[:1]
@@ -153,11 +159,20 @@ def self_report(sheet: ScoreSheet) -> list[str]:
     return lines
 
 
+def team_name(text: str) -> str:
+    """A team's name as a file name: letters, digits, - and _ only."""
+    if not text or not all(char.isalnum() or char in "-_" for char in text):
+        raise argparse.ArgumentTypeError(f"{text!r}: a team's name is letters, digits, - and _ (it names a file)")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m workshop.assess", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     asked = commands.add_parser("ask", help="ask in the terminal")
     asked.add_argument("--out", type=Path, help="where to keep the answers (default: state/assess/answers-<time>.yaml)")
+    asked.add_argument("--short", action="store_true", help="Google's 18 cells only (~5 minutes): a room's opening")
+    asked.add_argument("--team", type=team_name, help="the team's name: answers kept in state/assess/<team>.yaml")
     commands.add_parser("answers", help="read a file of answers").add_argument("file", type=Path)
     commands.add_parser("template", help="write an answers file to fill in").add_argument("file", type=Path)
     commands.add_parser("self", help="this project on the ML Test Score, by level")
@@ -205,8 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "answers":
             given = read_answers(args.file)
         else:
-            given = ask(maturity, sheet)
-            out = args.out or reports() / f"answers-{datetime.now():%Y%m%d-%H%M%S}.yaml"
+            given = ask(maturity, sheet, args.short)
+            kept = f"{args.team}.yaml" if args.team else f"answers-{datetime.now():%Y%m%d-%H%M%S}.yaml"
+            out = args.out or reports() / kept
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(render_answers(maturity, sheet, given))
             print(f"answers kept in {out} (make assess ANSWERS={out} shows this again)")
@@ -218,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(report(maturity, *given)))
     from workshop.assess_report import Team, team_html, team_markdown, write
 
-    name = args.file.stem if args.command == "answers" else "your team"
+    name = args.file.stem if args.command == "answers" else args.team or "your team"
     team = Team(name, *given)
     written = write(
         reports(), f"report-{datetime.now():%Y%m%d-%H%M%S}", team_markdown(maturity, team), team_html(maturity, team)

@@ -138,6 +138,31 @@ def test_stopping_the_questionnaire_keeps_what_was_answered(
     assert "stopped: what was answered is kept" in capsys.readouterr().out
 
 
+def test_a_rooms_short_opening_asks_googles_cells_only_and_keeps_them_under_the_teams_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a team that answers yes to everything it is asked, in the short questionnaire of a room's opening
+    asked: list[str] = []
+
+    def team(prompt: str) -> str:
+        asked.append(prompt)
+        return "y"
+
+    monkeypatch.setattr("builtins.input", team)
+    monkeypatch.setattr("workshop.assess.reports", lambda: tmp_path)
+    # when it gives its team's name
+    assert main(["ask", "--short", "--team", "red-team"]) == 0
+    # then it was asked the Google model's cells and nothing else, and its answers are kept as red-team.yaml
+    google = cells(load_map(), "google")
+    assert len(asked) == len(google)
+    assert read_answers(tmp_path / "red-team.yaml") == ({cell.id: "yes" for cell in google}, {})
+    assert "every level reached" in capsys.readouterr().out
+    # and a name that cannot be a file name is refused before any question
+    with pytest.raises(SystemExit):
+        main(["ask", "--short", "--team", "../red"])
+    assert len(asked) == len(google)
+
+
 def test_every_next_step_command_is_a_make_target() -> None:
     from workshop.assessment import RUN_NEXT
 

@@ -23,7 +23,7 @@ comma := ,
 export NO_PROXY := 127.0.0.1,localhost,::1$(if $(NO_PROXY),$(comma)$(NO_PROXY))
 export no_proxy := 127.0.0.1,localhost,::1$(if $(no_proxy),$(comma)$(no_proxy))
 
-.PHONY: help setup settings system-packages supply-chain audit lint format test test-fast test-workshop test-fork upstream-check template-update calibrate bench-suite reset purge-log stack-up stack-down stack-status stack-env drill level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick kit checkpoint notebook maturity-map assess assess-template assess-self assess-room doctor
+.PHONY: help setup settings system-packages supply-chain audit lint format test test-fast test-workshop test-fork upstream-check template-update calibrate bench-suite reset purge-log stack-up stack-down stack-status stack-env drill level0 level1 sweep level1-serve level1-trigger level1-rollback approve reject prefect-server mlflow-ui bench-level1 bench-guide bench-kit bench-sweep bench-serving serve level2 replay monitor monitor-serve dashboard retrain batch-data batch-score bench-batch docker-build deploy compare compare-quick kit checkpoint notebook maturity-map assess assess-template assess-self assess-room doctor
 
 ##@ Start here
 
@@ -243,6 +243,9 @@ bench-level1: setup ## Benchmark `make level1` against `make level0` and append 
 
 bench-guide: setup ## Time every command of the workshop guide in its order; append to docs/benchmarks.md (ARGS=--long adds compare, test-workshop)
 	$(RUN) python -m bench.guide_times --write $(ARGS)
+
+bench-kit: setup ## Time a room from the workshop kit with no network: clone -> level 0's result, clone -> level 1's champion; append to docs/benchmarks.md
+	$(RUN) python -m bench.kit_times --write
 
 bench-sweep: setup ## Benchmark a sweep's trials on a local Dask cluster of 1 and 2 workers; append to docs/benchmarks.md
 	$(RUN) python -m bench.sweep --write $(ARGS)

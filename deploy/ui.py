@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from shared.processes import port_is_free
+from shared.processes import taken_port_error
 from shared.settings import load_settings
 
 UIS = {"mlflow": 5000, "prefect": 4200}
@@ -39,13 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     ui = argv[0]
     port = int(argv[1]) if len(argv) > 1 and argv[1] else UIS[ui]
-    if not port_is_free(port):
-        target = "mlflow-ui" if ui == "mlflow" else "prefect-server"
-        print(
-            f"error: 127.0.0.1:{port} is taken by another program (on macOS, AirPlay takes 5000): "
-            f"make {target} PORT=<another port>",
-            file=sys.stderr,
-        )
+    if error := taken_port_error(port, f"make {'mlflow-ui' if ui == 'mlflow' else 'prefect-server'} PORT=<another>"):
+        print(error, file=sys.stderr)
         return 1
     run = command(ui, port)
     print(f"{ui} UI on http://127.0.0.1:{port} (Ctrl-C stops)", flush=True)

@@ -78,6 +78,13 @@ def port_is_free(port: int) -> bool:
         return True
 
 
+def taken_port_error(port: int, choose: str) -> str | None:
+    """What to print when 127.0.0.1:``port`` is taken by another program (``choose``: how to pick another port)."""
+    if port_is_free(port):
+        return None
+    return f"error: 127.0.0.1:{port} is taken by another program (on macOS, AirPlay takes 5000): {choose}"
+
+
 def wait_until_ready(process: subprocess.Popen[bytes], url: str, timeout: float) -> None:
     """Poll ``url`` until it answers 200; fail early if the process exits.
 

@@ -138,3 +138,12 @@ def wheels_for(packages: Sequence[dict[str, Any]], targets: Iterable[Target]) ->
                 wheel = best_wheel(package, target)
                 chosen.setdefault(wheel.filename, wheel)
     return list(chosen.values())
+
+
+def no_network(home: str, path: str) -> dict[str, str]:
+    """A participant's shell with no network, for the kit's walk and benchmark: every proxy points where nothing
+    listens (the discard port), the index is unroutable, HOME (and so every cache) is fresh."""
+    nowhere, unroutable = "http://127.0.0.1:9", "http://10.255.255.1/simple"
+    proxies = {key: nowhere for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")}
+    index = {key: unroutable for key in ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "PIP_INDEX_URL")}
+    return {"PATH": path, "HOME": home, "LANG": "C.UTF-8", **proxies, **index}

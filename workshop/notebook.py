@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from shared.processes import taken_port_error
 from shared.project import PROJECT_ROOT
 from shared.runtime import PRIVATE_AND_QUIET
 from shared.settings import load_settings
@@ -34,7 +35,7 @@ def jupyter_env(state: Path) -> dict[str, str]:
 
 def jupyter_command(port: int, browser: bool, token: str | None) -> list[str]:
     command = [str(Path(sys.executable).parent / "jupyter"), "notebook", NOTEBOOK]
-    command += ["--ip", "127.0.0.1", "--port", str(port), f"--ServerApp.root_dir={ROOT}"]
+    command += ["--ip", "127.0.0.1", "--port", str(port), "--ServerApp.port_retries=0", f"--ServerApp.root_dir={ROOT}"]
     command += [] if browser else ["--no-browser"]
     command += [] if token is None else [f"--IdentityProvider.token={token}"]
     command += ["--allow-root"] if os.geteuid() == 0 else []  # Jupyter refuses root otherwise (CI, containers)
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
     parser.add_argument("--token", default=None, help="access token (default: Jupyter makes one and prints it)")
     args = parser.parse_args(argv)
+    if error := taken_port_error(args.port, "make notebook ARGS='--port <another>'"):
+        print(error, file=sys.stderr)  # Jupyter would move to the next free port, away from the address printed
+        return 1
     env = jupyter_env(load_settings().state_path)
     print(f"level 0 as a notebook: http://127.0.0.1:{args.port}/notebooks/{NOTEBOOK} (Ctrl-C twice stops Jupyter)")
     sys.stdout.flush()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
+from shared.processes import taken_port_error
 from shared.runtime import prepare_process
 from shared.settings import Settings, load_settings
 
@@ -28,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     dashboard = commands.add_parser("dashboard", help="serve the live monitoring dashboard (Evidently UI) on 127.0.0.1")
     dashboard.add_argument("--port", type=int, default=8085, help="port on 127.0.0.1 (default 8085)")
     args = parser.parse_args(argv)
+    if args.command == "dashboard" and (error := taken_port_error(args.port, "make dashboard ARGS='--port <another>'")):
+        print(error, file=sys.stderr)
+        return 1
     settings = load_settings()
     prepare_process(settings)
     if args.command == "dashboard":
@@ -57,7 +62,6 @@ def main(argv: list[str] | None = None) -> int:
 def serve_dashboard(settings: Settings, port: int) -> int:
     """Evidently's UI over the monitor's workspace; replaces this process (Ctrl-C stops it)."""
     import os
-    import sys
     from pathlib import Path
 
     from level2_cicd.monitoring.dashboard import workspace_folder

@@ -9,6 +9,7 @@ import sys
 
 import uvicorn
 
+from shared.processes import taken_port_error
 from shared.runtime import prepare_process
 from shared.settings import Settings, load_settings
 
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (each polls the registry)")
     args = parser.parse_args(argv)
+    if args.host == "127.0.0.1" and (error := taken_port_error(args.port, "stop it, or run the service elsewhere")):
+        print(error, file=sys.stderr)  # uvicorn would exit 1 with nothing said (this log config prints no error)
+        return 1
     settings = load_settings()
     prepare_process(settings)
     logging_config = {"version": 1, "disable_existing_loggers": False}

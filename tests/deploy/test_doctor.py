@@ -116,19 +116,37 @@ def test_chromium_and_prometheus_hidden_from_the_path_are_named_with_the_command
     assert "sudo apt-get install -y chromium prometheus" in done.stdout
 
 
-def test_a_taken_ui_port_is_an_error_naming_how_to_choose_another(capsys: pytest.CaptureFixture[str]) -> None:
+def _start_ui(target: str, port: int) -> int:
+    """The entry point behind ``target`` (a UI `make doctor` checks), asked for ``port``."""
     from deploy import ui
+    from level2_cicd.monitoring.__main__ import main as monitoring
+    from level2_cicd.service.__main__ import main as service
+    from workshop.notebook import main as notebook
 
-    # given another program listening where the MLflow UI would go
+    starts = {
+        "make mlflow-ui": lambda: ui.main(["mlflow", str(port)]),
+        "make prefect-server": lambda: ui.main(["prefect", str(port)]),
+        "make serve": lambda: service(["--port", str(port)]),
+        "make dashboard": lambda: monitoring(["dashboard", "--port", str(port)]),
+        "make notebook": lambda: notebook(["--port", str(port), "--no-browser"]),
+    }
+    return starts[target]()
+
+
+@pytest.mark.parametrize("target", sorted(doctor.UI_PORTS))
+def test_a_taken_ui_port_is_an_error_naming_the_port(target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # given another program listening where the UI would go
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))
         other.listen()
         port = other.getsockname()[1]
-        # when the UI is asked for that port, then it stops at once, exit 1, saying how to choose another
-        assert ui.main(["mlflow", str(port)]) == 1
+        # when the UI is asked for that port, then it stops at once, exit 1, naming the port (and, for the
+        # workshop's UIs, how to choose another) instead of failing silently or moving elsewhere
+        assert _start_ui(target, port) == 1
     said = capsys.readouterr().err
     assert f"127.0.0.1:{port} is taken by another program" in said
-    assert "make mlflow-ui PORT=<another port>" in said
+    if target != "make serve":
+        assert f"{target} " in said
 
 
 def test_the_doctor_warns_of_a_taken_ui_port(monkeypatch: pytest.MonkeyPatch) -> None:

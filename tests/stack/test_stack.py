@@ -343,26 +343,6 @@ def test_purge_on_postgresql(stack: Stack) -> None:
         engine.dispose()
 
 
-def test_a_sweep_runs_its_trials_on_the_stacks_dask_workers(
-    trained: str, stack: Stack, client_env: dict[str, str], tmp_path: Path
-) -> None:
-    from distributed import Client
-
-    # given a two-trial search space and the stack's exports (MLOPS_DASK_ADDRESS among them)
-    space = tmp_path / "sweep_space.yaml"
-    space.write_text("version: 1\nstrategy: grid\ntrials: 2\nspace:\n  max_depth: [2, 4]\n")
-    env = client_env | {"MLOPS_SWEEP_SPACE_FILE": str(space)}
-    # when `make sweep`'s command runs
-    command = [sys.executable, "-m", "level1_pipeline", "sweep"]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    # then its trials ran on the stack's scheduler, and the best one was trained and registered
-    with Client(stack.dask_address, timeout=10) as client:
-        prefixes = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
-    assert any(prefix.startswith("trial") for prefix in prefixes), prefixes
-    assert re.search(r"model version \d+: ", done.stdout)
-
-
 def test_batch_scoring_runs_on_the_stacks_dask_workers_and_logs_to_postgresql(
     trained: str, stack: Stack, client_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -12,12 +12,10 @@ from typing import Any
 import pytest
 
 from workshop import kit_install
-from workshop.kit import KitError, Platform, Target, best_wheel, needed_by, wheels_for
+from workshop.kit import KitError, Platform, Target, best_wheel, needed_by, no_network, wheels_for
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = "https://files.example/packages"
-NOWHERE = "http://127.0.0.1:9"  # the discard port: any request through this "proxy" fails at once
-UNROUTABLE_INDEX = "http://10.255.255.1/simple"
 
 
 def package(name: str, *wheels: str, marker: str | None = None) -> dict[str, Any]:
@@ -82,14 +80,6 @@ def this_machine() -> Platform:
     return Platform(found)
 
 
-def offline_environment(home: Path) -> dict[str, str]:
-    """A participant's shell with no network: every proxy points where nothing listens, the index is unroutable,
-    caches are empty (and loopback stays direct, as the Makefile sets)."""
-    proxies = {key: NOWHERE for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")}
-    index = {key: UNROUTABLE_INDEX for key in ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "PIP_INDEX_URL")}
-    return {"PATH": os.environ["PATH"], "HOME": str(home), "LANG": "C.UTF-8", **proxies, **index}
-
-
 @pytest.mark.walk
 @pytest.mark.churn  # level 0 on the churn simulator
 def test_a_fresh_clone_from_the_kit_runs_level0_with_no_network(tmp_path: Path) -> None:
@@ -106,7 +96,7 @@ def test_a_fresh_clone_from_the_kit_runs_level0_with_no_network(tmp_path: Path) 
     room = tmp_path / "room"
     room.mkdir(mode=0o700)
     (room / "home").mkdir()
-    env = offline_environment(room / "home")
+    env = no_network(str(room / "home"), os.environ["PATH"])
     subprocess.run(["tar", "-xf", str(archive)], cwd=room, check=True)
     clone = ["git", "clone", "--quiet", "mlops-levels-kit/mlops-levels.bundle", "mlops-levels"]
     subprocess.run(clone, cwd=room, env=env, check=True)

@@ -46,7 +46,8 @@ def guide_walk(long: bool) -> list[Step]:
 def participant_env(state: Path) -> dict[str, str]:
     """The environment of a participant's terminal on embedded defaults, with its own state folder."""
     servers = ("PREFECT_API_URL", "MLFLOW_TRACKING_URI", "PREFECT_HOME", "MLOPS_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(servers)}
+    make = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")  # `make bench-guide ARGS=...` is not the room's
+    env = {k: v for k, v in os.environ.items() if not k.startswith(servers) and k not in make}
     return env | {"MLOPS_STATE_DIR": str(state)}
 
 

@@ -1,7 +1,7 @@
 """`make deploy`: register the deployments of `prefect.yaml` on the Prefect server of PREFECT_API_URL.
 
-Creates the process work pool when it is missing and the automation that marks dead flow runs Crashed
-(`deploy/zombies.py`), and fills the values the deployments carry to
+Creates the process work pool when it is missing, the automation that marks dead flow runs Crashed and, with an
+Alertmanager set, the one that tells it (`deploy/zombies.py`), and fills the values the deployments carry to
 the worker (see `prefect.yaml`): unset settings become empty, the project folder defaults to this
 checkout, and a deployment without a tracking server is refused here, not at 6 a.m. on a worker.
 """
@@ -52,9 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([*prefect, "work-pool", "create", WORK_POOL, "--type", "process"], env=env, check=True, cwd=ROOT)
     deployed = subprocess.run([*prefect, "deploy", "--all"], env=env, cwd=ROOT).returncode
     if deployed == 0:
-        from deploy.zombies import AUTOMATION, ensure_zombie_automation
+        from deploy.zombies import AUTOMATION, CRASH_ALERT, ensure_crash_alert, ensure_zombie_automation
+        from shared.settings import load_settings
 
         print(f"automation {AUTOMATION!r}: {ensure_zombie_automation()}")
+        settings = load_settings()
+        if settings.alertmanager_url:
+            said = ensure_crash_alert(settings.alertmanager_url, settings.project_name)
+            print(f"automation {CRASH_ALERT!r}: {said}")
     return deployed
 
 

@@ -201,6 +201,7 @@ def write_alertmanager_config(
         for entry in configs:
             entry["send_resolved"] = True
     config = {
+        "global": {"resolve_timeout": "26h"},  # an alert sent without an end (a crashed run's): a day, as a flow's
         "route": {
             "receiver": "on-call",
             "group_by": ["alertname"],

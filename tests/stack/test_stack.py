@@ -196,6 +196,16 @@ def _flow_run_state(env: dict[str, str], flow_run_id: str) -> str:
     return _flow_run_state_and_time(env, flow_run_id)[0]
 
 
+def _flow_run_name(env: dict[str, str], flow_run_id: str) -> str:
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}), get_client(sync_client=True) as client:
+        return str(client.read_flow_run(UUID(flow_run_id)).name)
+
+
 def _training_runs(stack: Stack) -> dict[str, dict[str, str]]:
     """Every MLflow run of the training experiment on the stack's tracking server: id -> tags."""
     from mlflow import MlflowClient
@@ -527,8 +537,8 @@ def test_acknowledged_predictions_are_stored_though_a_worker_a_backend_and_postg
     assert len(_served_versions(stack.service_url)) == SERVICE_WORKERS
 
 
-def test_a_run_whose_machine_died_is_marked_crashed_within_the_silence_allowed(
-    killed_run: KilledRun, deployed: dict[str, str]
+def test_a_run_whose_machine_died_is_marked_crashed_within_the_silence_allowed_and_alerts(
+    killed_run: KilledRun, deployed: dict[str, str], stack: Stack
 ) -> None:
     from deploy.zombies import SILENCE_SECONDS
 
@@ -541,6 +551,10 @@ def test_a_run_whose_machine_died_is_marked_crashed_within_the_silence_allowed(
     assert state == "CRASHED"
     assert since - killed_run.killed_at <= allowed, f"crashed {since - killed_run.killed_at:.0f} s after the kill"
     print(f"crashed {since - killed_run.killed_at:.0f} s after the kill")
+    if alertmanager_binary() is not None:  # and, though its process ran no hook, someone was told
+        name = _flow_run_name(deployed, killed_run.flow_run_id)
+        said = _alerts_received(stack, f"run {name}: crashed")
+        assert any("FIRING   FlowRunFailed" in line and f"run {name}: crashed" in line for line in said), said
 
 
 def test_stack_down_leaves_no_process(stack: Stack) -> None:

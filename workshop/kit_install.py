@@ -41,7 +41,7 @@ class Part(StrEnum):
     ALL = "all"
 
 
-class KitError(RuntimeError):
+class KitInstallError(RuntimeError):
     """The kit cannot be used here; the message says why and what to do."""
 
 
@@ -58,7 +58,7 @@ def unpacked(kit: Path) -> Path:
     if (kit / "kit.json").is_file():
         return kit
     if not kit.is_file():
-        raise KitError(f"KIT={kit}: no such archive or kit folder (make kit OUT=folder writes one)")
+        raise KitInstallError(f"KIT={kit}: no such archive or kit folder (make kit OUT=folder writes one)")
     if (UNPACKED / "kit.json").is_file() and (UNPACKED / "archive").read_text() == str(kit):
         return UNPACKED
     shutil.rmtree(UNPACKED, ignore_errors=True)  # .tools/kit/ is this installer's own
@@ -67,12 +67,12 @@ def unpacked(kit: Path) -> Path:
     try:
         with tarfile.open(kit) as tar:
             if any(member.name.startswith(("/", "..")) or "/../" in member.name for member in tar):
-                raise KitError(f"KIT={kit}: a member's path leaves the kit's folder: not unpacked")
+                raise KitInstallError(f"KIT={kit}: a member's path leaves the kit's folder: not unpacked")
             tar.extractall(partial)  # names checked above (Python < 3.11.4 has no extraction filters)
     except tarfile.TarError as error:
-        raise KitError(f"KIT={kit}: not a kit archive ({error})") from error
+        raise KitInstallError(f"KIT={kit}: not a kit archive ({error})") from error
     if not (partial / KIT_NAME / "kit.json").is_file():
-        raise KitError(f"KIT={kit}: no {KIT_NAME}/kit.json inside: not a kit archive")
+        raise KitInstallError(f"KIT={kit}: no {KIT_NAME}/kit.json inside: not a kit archive")
     (partial / KIT_NAME).rename(UNPACKED)
     shutil.rmtree(partial)
     (UNPACKED / "archive").write_text(str(kit))
@@ -83,24 +83,25 @@ def check(folder: Path) -> dict[str, object]:
     """The kit's manifest, once it matches this checkout, machine and Python, and its files their digests."""
     manifest = json.loads((folder / "kit.json").read_text())
     if manifest["uv_lock_sha256"] != digest(ROOT / "uv.lock"):
-        raise KitError(
+        raise KitInstallError(
             f"the kit was made for another uv.lock (commit {manifest['commit'][:12]}): check that commit out "
             f"(git checkout {manifest['commit'][:12]}) or make the kit from this one; online again: rm {REMEMBERED}"
         )
     machine = this_machine()
     if machine not in manifest["platforms"]:
-        raise KitError(
+        raise KitInstallError(
             f"the kit holds {', '.join(manifest['platforms'])}; this machine is {sys.platform} {platform.machine()} "
             "(make kit PLATFORMS=... for it, or open the devcontainer)"
         )
     python = f"{sys.version_info[0]}.{sys.version_info[1]}"
     if python not in manifest["pythons"]:
-        raise KitError(f"the kit holds wheels for Python {', '.join(manifest['pythons'])}; python3 here is {python}")
+        held = ", ".join(manifest["pythons"])
+        raise KitInstallError(f"the kit holds wheels for Python {held}; python3 here is {python}")
     for name, expected in manifest["files"].items():  # the lock's wheels: uv checks each against uv.lock's hashes
         if name.startswith("wheels/"):
             continue
         if not (folder / name).is_file() or digest(folder / name) != expected:
-            raise KitError(f"{name} is missing from the kit or damaged (its SHA-256 differs from kit.json's)")
+            raise KitInstallError(f"{name} is missing from the kit or damaged (its SHA-256 differs from kit.json's)")
     return manifest
 
 
@@ -150,14 +151,15 @@ def install(kit: Path, part: Part = Part.ALL) -> None:
         offline(uv, "sync", "--frozen", "--all-extras", "--check", "--quiet")  # exactly the lock's environment
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0].startswith("-"):
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
     part = Part.UV if "--uv" in argv else Part.BASE if "--base" in argv else Part.ALL
     try:
         install(Path(argv[0]), part)
-    except KitError as error:
+    except KitInstallError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as error:
@@ -171,4 +173,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

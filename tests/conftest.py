@@ -175,6 +175,8 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         item.add_marker(pytest.mark.slow)
     if "walk" in fixtures:
         item.add_marker(pytest.mark.walk)
+    if item.get_closest_marker("walk") is not None:  # a walk marked by hand (the kit, the checkpoints) is long too
+        item.add_marker(pytest.mark.slow)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

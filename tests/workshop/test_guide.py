@@ -22,7 +22,7 @@ from shared.processes import free_port, running_server
 from shared.settings import Settings
 from tests.conftest import missing_program
 from tests.workshop.conftest import YOUR_OWN_LEVEL2
-from tests.workshop.walk import Ran, timeline
+from tests.workshop.walk import Ran, run, timeline
 from workshop.guide import read_guide
 
 # The guide tells the churn world's story (a fork rewrites both). The walk runs every guide command in the first
@@ -144,6 +144,21 @@ def test_exercise_3_prints_one_clean_report(walk: dict[tuple[int, int], list[Ran
     assert "columns not in the schema: 'usage_hrs'" in output  # the renamed column is named
     assert "'0 calls'" in output or "'1 calls'" in output  # the retyped column shows its text values
     assert len(output.strip().splitlines()) < 15
+
+
+@pytest.mark.walk
+def test_exercise_3s_level0_contrast_is_what_level0_does_with_the_broken_batch(tmp_path: Path) -> None:
+    # given the discussion of exercise 3: level 0 on the same batch, typed as the guide types it
+    step = next(s for s in read_guide() if s.exercise == 3 and "make level0" in s.text)
+    command = next(span for span in re.findall(r"`([^`]+)`", step.text) if span.endswith("make level0"))
+    said = re.search(r"raises `([^`]+)`", step.text)
+    assert said is not None, step.text
+    # when a participant runs it
+    ran = run(command, tmp_path)
+    # then level 0 stops as the guide says, before any model is handed off
+    assert ran.exit_code != 0, ran.output[-2000:]
+    assert said.group(1) in ran.output, ran.output[-2000:]
+    assert not (tmp_path / "level0" / "handoff" / "model.joblib").exists()
 
 
 # `make dashboard` (exercise 4.3) in a real browser: Evidently's UI over the windows the walk's level 2 run monitored

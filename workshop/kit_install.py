@@ -58,8 +58,12 @@ def unpacked(kit: Path) -> Path:
     if (kit / "kit.json").is_file():
         return kit
     if not kit.is_file():
-        raise KitInstallError(f"KIT={kit}: no such archive or kit folder (make kit OUT=folder writes one)")
-    if (UNPACKED / "kit.json").is_file() and (UNPACKED / "archive").read_text() == str(kit):
+        raise KitInstallError(
+            f"KIT={kit}: no such archive or kit folder (make kit OUT=folder writes one; to install from the network "
+            f"again: rm {REMEMBERED})"
+        )
+    origin = UNPACKED / "archive"
+    if (UNPACKED / "kit.json").is_file() and origin.is_file() and origin.read_text() == str(kit):
         return UNPACKED
     shutil.rmtree(UNPACKED, ignore_errors=True)  # .tools/kit/ is this installer's own
     partial = UNPACKED.with_name("kit.partial")
@@ -68,9 +72,13 @@ def unpacked(kit: Path) -> Path:
         with tarfile.open(kit) as tar:
             if any(member.name.startswith(("/", "..")) or "/../" in member.name for member in tar):
                 raise KitInstallError(f"KIT={kit}: a member's path leaves the kit's folder: not unpacked")
-            tar.extractall(partial)  # names checked above (Python < 3.11.4 has no extraction filters)
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: no links out, no devices, no odd modes
+                tar.extractall(partial, filter="data")
+            else:
+                tar.extractall(partial)  # names checked above
     except tarfile.TarError as error:
-        raise KitInstallError(f"KIT={kit}: not a kit archive ({error})") from error
+        said = str(error).splitlines()[-1]
+        raise KitInstallError(f"KIT={kit}: not a kit archive (tar cannot read it: {said})") from error
     if not (partial / KIT_NAME / "kit.json").is_file():
         raise KitInstallError(f"KIT={kit}: no {KIT_NAME}/kit.json inside: not a kit archive")
     (partial / KIT_NAME).rename(UNPACKED)

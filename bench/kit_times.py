@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from bench.report import machine, publish
 from shared.project import PROJECT_ROOT
 from workshop import kit_install
 from workshop.kit import PYTHONS, Platform, Target, no_network, wheels_for
-from workshop.make_kit import uv_export
+from workshop.make_kit import locked_packages
 
 
 def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
@@ -35,8 +34,8 @@ def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> f
     return time.perf_counter() - start
 
 
-def full_kit_megabytes() -> float:
-    packages = tomllib.loads(uv_export(PROJECT_ROOT, "pylock.toml"))["packages"]
+def full_kit_megabytes(folder: Path) -> float:
+    packages = locked_packages(PROJECT_ROOT, folder)
     targets = [Target(platform, python) for platform in Platform for python in PYTHONS]
     return sum(wheel.size for wheel in wheels_for(packages, targets)) / 1e6
 
@@ -63,11 +62,12 @@ def main() -> int:
         level0 = timed(["make", "level0", "KIT=../mlops-levels-kit"], room / "x", env)
         level1 = timed(["make", "level1"], room / "x", env)
         size = archive.stat().st_size / 1e6
+        full = full_kit_megabytes(folder)
     rows = [
         f"## A room from the kit, no network ({datetime.now(UTC):%Y-%m-%d}, {machine()})",
         "",
         f"`make bench-kit`: a kit for {here} Python {python} ({size:,.0f} MB; the full kit, 3 platforms x Python "
-        f"3.11-3.13: {full_kit_megabytes():,.0f} MB of wheels), made in {making:.0f} s with its downloads cached; "
+        f"3.11-3.13: {full:,.0f} MB of wheels), made in {making:.0f} s with its downloads cached; "
         "then a participant with every proxy pointing nowhere, an unroutable index and a fresh HOME:",
         "",
         "| step | wall time (s) | from the clone (s) |",

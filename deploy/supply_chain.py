@@ -56,9 +56,10 @@ def check_secrets(root: Path) -> str:
     return f"secrets: none beyond {BASELINE} in git's tracked files"
 
 
-def locked_requirements(uv: str, root: Path, path: Path, *which: str) -> Path:
-    """``uv.lock``'s packages chosen by ``which`` (uv export's options), pinned with their hashes, into ``path``."""
-    command = [uv, "export", "--frozen", *which, "--no-emit-project", "--format", "requirements-txt"]
+def export_lock(uv: str, root: Path, path: Path, *which: str, form: str = "requirements-txt") -> Path:
+    """``uv.lock``'s packages chosen by ``which`` (uv export's options), pinned with their hashes, into ``path`` in
+    ``form`` (requirements-txt, or pylock.toml: PEP 751, every wheel with its URL and hash)."""
+    command = [uv, "export", "--frozen", *which, "--no-emit-project", "--format", form]
     subprocess.run([*command, "--output-file", str(path)], cwd=root, check=True, capture_output=True, timeout=60)
     return path
 
@@ -68,7 +69,7 @@ def write_sbom(uv: str, root: Path, out: Path) -> str:
     target = out / SBOM_FILE
     with tempfile.TemporaryDirectory() as tmp:
         # the service image's packages, as the Dockerfile installs them
-        requirements = locked_requirements(uv, root, Path(tmp) / "requirements-service.txt", "--no-default-groups")
+        requirements = export_lock(uv, root, Path(tmp) / "requirements-service.txt", "--no-default-groups")
         made = Path(tmp) / SBOM_FILE  # written whole, then moved: never a half-written SBOM
         command = [sys.executable, "-m", "cyclonedx_py", "requirements", str(requirements), "--of", "JSON"]
         command += ["--pyproject", str(root / "pyproject.toml"), "--output-reproducible", "-o", str(made)]
@@ -91,7 +92,7 @@ class Accepted(StrictModel):
 def audit_command(uv: str, root: Path, into: Path) -> list[str]:
     """pip-audit over every locked package (all groups and extras), hashes required, accepted findings ignored."""
     accepted = read_policy(root / ACCEPTED, Accepted).accepted  # a bad file stops it before any export
-    path = locked_requirements(uv, root, into / "requirements-all.txt", "--all-groups", "--all-extras")
+    path = export_lock(uv, root, into / "requirements-all.txt", "--all-groups", "--all-extras")
     ignored = [part for finding in accepted for part in ("--ignore-vuln", finding.id)]
     return [
         sys.executable,

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from packaging.markers import Marker
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.utils import parse_wheel_filename
+
+from workshop.kit_install import MACHINES
 
 PYTHONS = ((3, 11), (3, 12), (3, 13))
 GLIBC_FLOOR = (2, 28)
@@ -32,11 +35,12 @@ class Platform(StrEnum):
 
     @property
     def machine(self) -> str:
-        return {"linux-x86_64": "x86_64", "linux-arm64": "aarch64", "macos-arm64": "arm64"}[self.value]
+        """``platform.machine()`` on such a machine (the installer's table, read backwards)."""
+        return next(machine for (_, machine), name in MACHINES.items() if name == self.value)
 
     @property
     def is_linux(self) -> bool:
-        return self.value.startswith("linux")
+        return next(system for (system, _), name in MACHINES.items() if name == self.value) == "linux"
 
     def platform_tags(self) -> list[str]:
         """The wheel platform tags a machine of this kind accepts, the most specific first."""
@@ -107,18 +111,26 @@ class LockedWheel:
 
 def needed_by(package: dict[str, Any], target: Target) -> bool:
     """Whether ``target`` installs ``package`` (its marker, evaluated for the target's Python releases)."""
-    marker = package.get("marker")
-    return marker is None or any(Marker(marker).evaluate(env) for env in target.environments())
+    if (text := package.get("marker")) is None:
+        return True
+    marker = Marker(text)
+    return any(marker.evaluate(env) for env in target.environments())
+
+
+@cache
+def preference(target: Target) -> dict[Tag, int]:
+    """Each tag the target accepts and its rank, the preferred first (computed once per target)."""
+    return {tag: rank for rank, tag in enumerate(target.tags())}
 
 
 def best_wheel(package: dict[str, Any], target: Target) -> LockedWheel:
     """The wheel of ``package`` the target's installer would choose; a clear error when there is none."""
-    preference = {tag: rank for rank, tag in enumerate(target.tags())}
+    ranks_of = preference(target)
     ranked = []
     for wheel in package.get("wheels", []):
         url = wheel["url"]
         _, _, _, tags = parse_wheel_filename(url.rsplit("/", 1)[-1])
-        ranks = [preference[tag] for tag in tags if tag in preference]
+        ranks = [ranks_of[tag] for tag in tags if tag in ranks_of]
         if ranks:
             ranked.append((min(ranks), LockedWheel(package["name"], url, wheel["hashes"]["sha256"], wheel["size"])))
     if not ranked:

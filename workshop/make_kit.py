@@ -10,8 +10,6 @@ state/kit/ for the next kit.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import io
 import json
 import shutil
 import subprocess
@@ -23,35 +21,27 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from deploy.supply_chain import export_lock
 from shared.project import PROJECT_ROOT
 from workshop.kit import PYTHONS, KitError, LockedWheel, Platform, Target, wheels_for
+from workshop.kit_install import KIT_NAME, UV_WHEEL_TAG
+from workshop.kit_install import digest as sha256
 
-KIT_NAME = "mlops-levels-kit"
 BUILD_BACKEND = ("hatchling>=1.25", "editables~=0.3")  # [build-system] and its editable hook: `uv pip install -e .`
-UV_PLATFORM_TAGS = {
-    Platform.LINUX_X86_64: "manylinux_2_17_x86_64",
-    Platform.LINUX_ARM64: "manylinux_2_17_aarch64",
-    Platform.MACOS_ARM64: "macosx_11_0_arm64",
-}
 DOWNLOAD_TIMEOUT_S = 60
 DOWNLOAD_ATTEMPTS = 3
 
 
-def uv_export(project: Path, form: str, base: bool = False) -> str:
-    """`uv export` of the lock, the project aside: every extra and the default groups (what `make setup` installs),
-    or with ``base`` the base dependencies only (what level 0 needs first)."""
-    uv = project / ".tools" / "uv" / "bin" / "uv"
-    which = ["--no-default-groups"] if base else ["--all-extras"]
-    command = [str(uv), "export", "--frozen", *which, "--no-emit-project", "--quiet", "--format", form]
-    return subprocess.run(command, cwd=project, check=True, capture_output=True, text=True).stdout
+def export(project: Path, path: Path, form: str, base: bool = False) -> Path:
+    """The lock as `make setup` installs it (every extra, the default groups) or, with ``base``, its base packages
+    only (what level 0 needs first), into ``path``."""
+    uv = str(project / ".tools" / "uv" / "bin" / "uv")
+    return export_lock(uv, project, path, "--no-default-groups" if base else "--all-extras", form=form)
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def locked_packages(project: Path, folder: Path) -> list[dict[str, Any]]:
+    """Every package `make setup` installs, with its marker and its wheels (the lock's PEP 751 export)."""
+    return list(tomllib.loads(export(project, folder / "pylock.toml", "pylock.toml").read_text())["packages"])
 
 
 def download(wheel: LockedWheel, folder: Path) -> Path:
@@ -105,20 +95,20 @@ def git(project: Path, *args: str) -> str:
 
 def gather(project: Path, platforms: list[Platform], pythons: list[tuple[int, int]], cache: Path) -> dict[str, Path]:
     """Every file of the kit by its name inside it, fetched into ``cache``."""
+    for folder in ("wheels", "uv", "build"):
+        (cache / folder).mkdir(parents=True, exist_ok=True)
     targets = [Target(platform, python) for platform in platforms for python in pythons]
-    wheels = wheels_for(tomllib.loads(uv_export(project, "pylock.toml"))["packages"], targets)
+    wheels = wheels_for(locked_packages(project, cache), targets)
     size = sum(wheel.size for wheel in wheels) / 1e6
     print(f"{len(wheels)} wheels of uv.lock for {len(targets)} kinds of machine: {size:,.0f} MB")
     files: dict[str, Path] = {}
-    for folder in ("wheels", "uv", "build"):
-        (cache / folder).mkdir(parents=True, exist_ok=True)
     for number, wheel in enumerate(wheels, 1):
         files[f"wheels/{wheel.filename}"] = download(wheel, cache / "wheels")
         if number % 100 == 0:
             print(f"  {number}/{len(wheels)}")
     uv = uv_version(project)
     for platform in platforms:
-        for path in pip_download(cache / "uv", f"uv=={uv}", platform_tag=UV_PLATFORM_TAGS[platform]):
+        for path in pip_download(cache / "uv", f"uv=={uv}", platform_tag=UV_WHEEL_TAG[platform]):
             files[f"uv/{path.name}"] = path
     for path in pip_download(cache / "build", *BUILD_BACKEND):
         files[f"build/{path.name}"] = path
@@ -136,6 +126,8 @@ def build(out: Path, platforms: list[Platform], pythons: list[tuple[int, int]], 
     if git(project, "status", "--porcelain", "--untracked-files=no"):
         print("note: the kit holds the last commit; your uncommitted changes are not in it")
     files = gather(project, platforms, pythons, cache)
+    files["requirements.txt"] = export(project, cache / "requirements.txt", "requirements-txt")
+    files["requirements-base.txt"] = export(project, cache / "requirements-base.txt", "requirements-txt", base=True)
     manifest: dict[str, Any] = {
         "commit": commit,
         "uv": uv_version(project),
@@ -145,6 +137,7 @@ def build(out: Path, platforms: list[Platform], pythons: list[tuple[int, int]], 
         "made": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "files": {name: sha256(path) for name, path in files.items()},
     }
+    (cache / "kit.json").write_text(json.dumps(manifest, indent=1))
     out.mkdir(parents=True, exist_ok=True)
     bundle = cache / "mlops-levels.bundle"
     branch = subprocess.run(["git", "symbolic-ref", "--short", "-q", "HEAD"], cwd=project, capture_output=True)
@@ -152,15 +145,8 @@ def build(out: Path, platforms: list[Platform], pythons: list[tuple[int, int]], 
     partial = archive.with_name(archive.name + ".partial")
     with tarfile.open(partial, "w") as tar:
         tar.add(bundle, f"{KIT_NAME}/mlops-levels.bundle")
-        for name, path in sorted(files.items()):
+        for name, path in sorted({**files, "kit.json": cache / "kit.json"}.items()):
             tar.add(path, f"{KIT_NAME}/{name}")
-        for name, text in (("requirements.txt", uv_export(project, "requirements.txt")),
-                           ("requirements-base.txt", uv_export(project, "requirements.txt", base=True)),
-                           ("kit.json", json.dumps(manifest, indent=1))):  # fmt: skip
-            data = text.encode()
-            info = tarfile.TarInfo(f"{KIT_NAME}/{name}")
-            info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
-            tar.addfile(info, io.BytesIO(data))
     partial.replace(archive)
     bundle.unlink()
     return archive

@@ -32,7 +32,8 @@ from shared.data.source import source_from
 from shared.data.synthetic import schema_rows
 from shared.schema import to_records
 from shared.settings import Settings
-from tests.conftest import environment_without, missing_program
+from tests.conftest import missing_program
+from tests.stack import client_shell
 
 pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,9 +58,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def client_env(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    state = tmp_path_factory.mktemp("client-state")
-    env = environment_without("MLOPS_", "MLFLOW_TRACKING", "PREFECT_")
-    return env | stack.client_env() | {"MLOPS_STATE_DIR": str(state), "MLOPS_DATA_SOURCE": "synthetic"}
+    return client_shell(stack, tmp_path_factory.mktemp("client-state"))
 
 
 @pytest.fixture(scope="module")
@@ -180,30 +179,25 @@ def _flow_run_process(flow_run_id: str) -> int | None:
     return None
 
 
-def _flow_run_state_and_time(env: dict[str, str], flow_run_id: str) -> tuple[str, float]:
-    """The run's state and when the server set it (seconds since the epoch)."""
+def _flow_run(env: dict[str, str], flow_run_id: str) -> Any:
+    """The flow run as the stack's Prefect server has it now."""
     from uuid import UUID
 
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}), get_client(sync_client=True) as client:
-        state = client.read_flow_run(UUID(flow_run_id)).state
+        return client.read_flow_run(UUID(flow_run_id))
+
+
+def _flow_run_state_and_time(env: dict[str, str], flow_run_id: str) -> tuple[str, float]:
+    """The run's state and when the server set it (seconds since the epoch)."""
+    state = _flow_run(env, flow_run_id).state
     return (state.type.value, state.timestamp.timestamp()) if state is not None else ("NONE", 0.0)
 
 
 def _flow_run_state(env: dict[str, str], flow_run_id: str) -> str:
     return _flow_run_state_and_time(env, flow_run_id)[0]
-
-
-def _flow_run_name(env: dict[str, str], flow_run_id: str) -> str:
-    from uuid import UUID
-
-    from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}), get_client(sync_client=True) as client:
-        return str(client.read_flow_run(UUID(flow_run_id)).name)
 
 
 def _training_runs(stack: Stack) -> dict[str, dict[str, str]]:
@@ -552,7 +546,7 @@ def test_a_run_whose_machine_died_is_marked_crashed_within_the_silence_allowed_a
     assert since - killed_run.killed_at <= allowed, f"crashed {since - killed_run.killed_at:.0f} s after the kill"
     print(f"crashed {since - killed_run.killed_at:.0f} s after the kill")
     if alertmanager_binary() is not None:  # and, though its process ran no hook, someone was told
-        name = _flow_run_name(deployed, killed_run.flow_run_id)
+        name = _flow_run(deployed, killed_run.flow_run_id).name
         said = _alerts_received(stack, f"run {name}: crashed")
         assert any("FIRING   FlowRunFailed" in line and f"run {name}: crashed" in line for line in said), said
 

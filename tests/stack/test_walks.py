@@ -20,7 +20,8 @@ from deploy.drill import DRILLS, run_drill
 from deploy.postgres import remove_cluster
 from deploy.stack import down, up
 from deploy.topology import Stack, alertmanager_binary, prometheus_binary
-from tests.conftest import environment_without, missing_program
+from tests.conftest import missing_program
+from tests.stack import client_shell
 
 pytestmark = [pytest.mark.walk, pytest.mark.stack]
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,9 +64,7 @@ def test_a_sweep_runs_its_trials_on_the_stacks_dask_workers(stack: Stack, tmp_pa
     # given a two-trial search space and the stack's exports (MLOPS_DASK_ADDRESS among them), as a shell has them
     space = tmp_path / "sweep_space.yaml"
     space.write_text("version: 1\nstrategy: grid\ntrials: 2\nspace:\n  max_depth: [2, 4]\n")
-    env = environment_without("MLOPS_", "MLFLOW_TRACKING", "PREFECT_") | stack.client_env()
-    env |= {"MLOPS_STATE_DIR": str(tmp_path / "state"), "MLOPS_DATA_SOURCE": "synthetic"}
-    env |= {"MLOPS_SWEEP_SPACE_FILE": str(space)}
+    env = client_shell(stack, tmp_path / "state") | {"MLOPS_SWEEP_SPACE_FILE": str(space)}
     # when `make sweep`'s command runs
     command = [sys.executable, "-m", "level1_pipeline", "sweep"]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

@@ -4,26 +4,43 @@ Each drill injects its fault, waits (bounded) until the alert reaches the stack'
 recovery, and waits until the resolution arrives too; it prints both times (fault -> firing at the receiver,
 recovery -> resolved); `--write` appends them to docs/benchmarks.md.
 
-    service-down  stop the service program (as one that cannot start) -> ServiceDown -> start it again
-    flow-failed   a training run whose data file is missing -> FlowRunFailed -> a training run that completes
-                  (the drill's own registered model, `<model>-drill`: your champion never moves)
+    service-down   stop the service program (as one that cannot start) -> ServiceDown -> start it again
+    flow-failed    a training run whose data file is missing -> FlowRunFailed -> a training run that completes
+                   (the drill's own registered model, `<model>-drill`: your champion never moves)
+    postgres-hung  stop PostgreSQL's processes (SIGSTOP: a hung server, no error) while a prediction every 2 s
+                   reaches the service -> PredictionLogUnhealthy -> continue them (SIGCONT)
+    mlflow-down    stop the MLflow server, then a run of the training deployment (`make deploy`) ->
+                   FlowRunFailed -> start it, a run that completes (the drill's own model). `make level1` itself
+                   refuses to start with MLflow away, in 2 s, at the terminal: no run, so no alert; a schedule's
+                   run fails inside the flow, whose hook alerts.
 
 Needs the stack's receiver (no ``alert_webhook_url``: the drill reads what arrived) and Alertmanager installed.
+A drill disturbs the stack it runs on (postgres-hung also sends ~60 predictions of made-up rows to the service's
+log): run it on a stack you may disturb, not one that serves customers.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.alert_receiver import read_received
+from deploy.processes import process_tree, stopped
+from deploy.stack import supervisor_status
 from deploy.topology import ROOT, Stack, StackError, alertmanager_binary
+from deploy.wait import ready
+
+TRICKLE_SECONDS = 2.0  # one prediction this often while the database hangs: a write must be waiting
 
 
 class DrillError(RuntimeError):
@@ -67,6 +84,97 @@ def _training(stack: Stack, extra: dict[str, str]) -> None:
     subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=600)
 
 
+def _program_pid(stack: Stack, program: str) -> int:
+    """The running program's process id, which is its process group's (supervisord starts each in its own)."""
+    for line in supervisor_status(stack.folder).splitlines():
+        name, _, rest = line.partition(" ")
+        if name == program and " RUNNING " in f" {rest.strip()} " and "pid " in rest:
+            return int(rest.split("pid ", 1)[1].split(",", 1)[0])
+    raise DrillError(f"{program} is not running on the stack: make stack-status")
+
+
+class HungDatabase:
+    """PostgreSQL's processes stopped (not killed: their sockets stay open, so a client waits with no error), with a
+    prediction every ``TRICKLE_SECONDS`` reaching the service so that a log write waits on it."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._trickle: threading.Thread | None = None
+
+    def inject(self, stack: Stack) -> None:
+        server = _program_pid(stack, "postgres")
+        os.kill(server, signal.SIGSTOP)  # first: stopped, it starts no new backend while they are stopped
+        for pid in process_tree(server):
+            os.kill(pid, signal.SIGSTOP)
+        self._stop.clear()
+        self._trickle = threading.Thread(target=self._predict_until_stopped, args=(stack,), daemon=True)
+        self._trickle.start()
+
+    def recover(self, stack: Stack) -> None:
+        self._stop.set()
+        tree = process_tree(_program_pid(stack, "postgres"))
+        for _ in range(50):  # runuser stops itself again when it sees its child stopped: until none is (bounded)
+            for pid in stopped(tree):
+                os.kill(pid, signal.SIGCONT)
+            time.sleep(0.1)
+            if not stopped(tree):
+                break
+        else:
+            raise DrillError(f"PostgreSQL's processes {stopped(tree)} stay stopped: kill -CONT them")
+        if self._trickle is not None:
+            self._trickle.join(timeout=60)
+
+    def _predict_until_stopped(self, stack: Stack) -> None:
+        import httpx
+
+        from level2_cicd.traffic import client_records
+        from shared.data.synthetic import schema_rows
+
+        headers = {"Authorization": f"Bearer {stack.tokens()['MLOPS_SCORING_TOKEN']}"}
+        body = {"rows": client_records(schema_rows(1))}
+        with httpx.Client(base_url=stack.service_url, timeout=30) as client:
+            while not self._stop.wait(TRICKLE_SECONDS):
+                # a 503 is the point (not stored, so not acknowledged); a refused connection is the service's to say
+                with contextlib.suppress(httpx.HTTPError):
+                    client.post("/predict", json=body, headers=headers)
+
+
+TRAINING_DEPLOYMENT = "level1-training/daily-training"
+MLFLOW_START_SECONDS = 120
+
+
+def _scheduled_training(stack: Stack) -> None:
+    """A run of the training deployment (`make deploy`), as its schedule starts one, on the drill's own model;
+    waits (bounded) for its end, whatever its state."""
+    from shared.settings import load_settings
+
+    prefect = [str(Path(sys.executable).parent / "prefect")]
+    env = os.environ | stack.client_env()
+    found = subprocess.run([*prefect, "deployment", "inspect", TRAINING_DEPLOYMENT], env=env, capture_output=True)
+    if found.returncode != 0:
+        raise DrillError(f"no deployment {TRAINING_DEPLOYMENT} on the stack: make deploy (from make stack-env)")
+    overrides = {"model_name": f"{load_settings().model_name}-drill", "data_source": "synthetic"}
+    command = [*prefect, "deployment", "run", TRAINING_DEPLOYMENT, "--watch", "--watch-timeout", "400"]
+    command += ["--params", json.dumps({"settings_overrides": overrides})]
+    subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=450)
+
+
+def _mlflow_stopped_then_training(stack: Stack) -> None:
+    _supervisorctl(stack, "stop", "mlflow")
+    _scheduled_training(stack)
+
+
+def _mlflow_started_then_training(stack: Stack) -> None:
+    _supervisorctl(stack, "start", "mlflow")
+    began = time.monotonic()
+    while not ready(f"{stack.tracking_uri}/health"):  # running is not listening yet
+        if time.monotonic() - began > MLFLOW_START_SECONDS:
+            raise DrillError(f"MLflow did not answer within {MLFLOW_START_SECONDS} s of its start: make stack-status")
+        time.sleep(0.5)
+    _scheduled_training(stack)
+
+
+_HUNG = HungDatabase()
 DRILLS: dict[str, Drill] = {
     "service-down": Drill(
         "ServiceDown",
@@ -81,6 +189,10 @@ DRILLS: dict[str, Drill] = {
         ),
         recover=lambda stack: _training(stack, {}),
         timeout=300,
+    ),
+    "postgres-hung": Drill("PredictionLogUnhealthy", inject=_HUNG.inject, recover=_HUNG.recover, timeout=240),
+    "mlflow-down": Drill(
+        "FlowRunFailed", inject=_mlflow_stopped_then_training, recover=_mlflow_started_then_training, timeout=600
     ),
 }
 
@@ -97,9 +209,22 @@ def wait_for(stack: Stack, alert: str, status: str, start: int, timeout: float) 
     raise DrillError(f"{alert} did not arrive {status} at the receiver within {timeout:.0f} s ({stack.alerts_file})")
 
 
+def firing_already(stack: Stack, alert: str) -> bool:
+    """Whether Alertmanager holds ``alert`` active now: a drill could not tell its own firing from it (Alertmanager
+    sends an alert that keeps firing again only after the route's repeat interval)."""
+    import httpx
+
+    query = {"filter": f'alertname="{alert}"', "active": "true", "silenced": "false", "inhibited": "false"}
+    answer = httpx.get(f"{stack.alertmanager_url}/api/v2/alerts", params=query, timeout=10)
+    answer.raise_for_status()
+    return bool(answer.json())
+
+
 def run_drill(stack: Stack, name: str) -> DrillResult:
     """Fault, alert, recovery, resolution; the stack is recovered also when the alert never came."""
     drill = DRILLS[name]
+    if firing_already(stack, drill.alert):
+        raise DrillError(f"{drill.alert} is firing already: resolve it first (docs/runbooks/{drill.alert}.md)")
     seen = len(read_received(stack.alerts_file))
     began = time.monotonic()
     try:
@@ -126,7 +251,8 @@ def report(results: list[DrillResult]) -> str:
             "",
             "`make drill` on a running stack: the fault, its alert at the stack's receiver (Prometheus evaluates",
             "every 5 s, Alertmanager sends a new group after 5 s), the runbook's recovery, the resolution.",
-            "ServiceDown's rule waits its minute (`for: 1m`); a resolution waits for the group's next send (30 s).",
+            "ServiceDown's and PredictionLogUnhealthy's rules wait their minute (`for: 1m`; the log is unhealthy",
+            "once a write has waited `store_ack_seconds`, 10 s); a resolution waits for the group's next send (30 s).",
             "",
             "| drill | alert | fault -> firing at the receiver | recovery -> resolved |",
             "| --- | --- | ---: | ---: |",
@@ -137,6 +263,8 @@ def report(results: list[DrillResult]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import httpx
+
     from bench.report import publish
     from deploy.stack import running, stack_folder
     from shared.settings import load_settings
@@ -157,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.names:
             results.append(run_drill(stack, name))
             print(results[-1].in_words(), flush=True)
-    except (DrillError, StackError, subprocess.CalledProcessError) as error:
+    except (DrillError, StackError, subprocess.CalledProcessError, httpx.HTTPError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     publish(report(results), args.write)

@@ -23,6 +23,26 @@ def _proc_stats() -> Iterator[tuple[int, list[str]]]:
             continue
 
 
+def process_tree(root: int) -> list[int]:
+    """``root`` and every live descendant of it, parents before their children (a server's workers, PostgreSQL's
+    backends: they may sit in sessions of their own, so a signal to ``root``'s group misses them)."""
+    children: dict[int, list[int]] = {}
+    for pid, fields in _proc_stats():
+        children.setdefault(int(fields[1]), []).append(pid)
+    tree, pending = [], [root]
+    while pending:
+        pid = pending.pop(0)
+        tree.append(pid)
+        pending.extend(children.get(pid, []))
+    return tree
+
+
+def stopped(pids: list[int]) -> list[int]:
+    """Those of ``pids`` stopped by a signal now (state T)."""
+    states = dict(_proc_stats())
+    return [pid for pid in pids if pid in states and states[pid][0] == "T"]
+
+
 def _sessions_file(folder: Path) -> Path:
     return folder / "sessions.json"
 

@@ -96,8 +96,9 @@ def check_deployment_targets(settings: Settings) -> None:
     except TrackingUnavailableError as unreachable:
         raise DeploymentTargetError(
             f"deployment {deployment.name!r} carries MLFLOW_TRACKING_URI={settings.tracking_uri}, which does not "
-            f"answer ({unreachable}). If the stack moved since it was deployed, deploy again from the stack's "
-            'environment: eval "$(make -s stack-env)" && make deploy'
+            f"answer ({unreachable}). If the server is down: make stack-status (docs/runbooks/FlowRunFailed.md); "
+            "if the stack moved since it was deployed, deploy again from the stack's environment: "
+            'eval "$(make -s stack-env)" && make deploy'
         ) from None
 
 

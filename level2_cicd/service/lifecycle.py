@@ -44,6 +44,7 @@ class Lifecycle:
         self.store_error: str | None = None
         self._shadows: set[asyncio.Task[None]] = set()  # shadow scorings still running (awaited on stop)
         self._poller: asyncio.Task[None] | None = None
+        self._health_reporter: asyncio.Task[None] | None = None
         self._first_attempt = asyncio.Event()
 
     @property
@@ -60,6 +61,7 @@ class Lifecycle:
         # client timeout (/health 200, /ready 503 with the reason until a model is loaded), even while the registry
         # is away, keeps trying every poll, and stops on SIGTERM meanwhile.
         self._poller = asyncio.get_running_loop().create_task(self._poll())
+        self._health_reporter = asyncio.get_running_loop().create_task(self._report_log_health_every_second())
 
     def _open_log(self) -> PredictionLogger | None:
         """The prediction log, or None with the reason kept for /ready (the service never serves unlogged)."""
@@ -68,6 +70,7 @@ class Lifecycle:
                 self.settings.resolved_prediction_store_url,
                 self.settings.store_flush_seconds,
                 on_dropped=self.metrics.log_dropped_rows.inc,
+                stuck_seconds=self.settings.store_ack_seconds,  # a write waiting longer has made a request a 503
             )
         except (StoreSchemaError, SQLAlchemyError) as error:
             self.store_error = f"prediction log unusable: {error}"
@@ -76,9 +79,10 @@ class Lifecycle:
         return PredictionLogger(store, self.settings.store_ack_seconds)
 
     async def stop(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
+        for task in (self._poller, self._health_reporter):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await asyncio.gather(*self._shadows, return_exceptions=True)  # their rows are logged before the store closes
         await self.variants.stop()
         if self.store is not None:
@@ -114,7 +118,6 @@ class Lifecycle:
                 # collector's full passes, which otherwise stall the event loop for tens of milliseconds.
                 gc.collect()
                 gc.freeze()
-            self.report_log_health()
             self.roll_back_if_breached()  # also when no request came since the last verdict (checks are spaced)
             await asyncio.sleep(self.settings.model_poll_seconds)
 
@@ -152,6 +155,12 @@ class Lifecycle:
         finally:
             self._rolling_back = None
         await self.reload()
+
+    async def _report_log_health_every_second(self) -> None:
+        """Apart from the poll: a reload may wait on a registry whose database is the one that hangs."""
+        while True:
+            self.report_log_health()
+            await asyncio.sleep(1.0)
 
     def report_log_health(self) -> None:
         self.metrics.log_healthy.set(0 if self.store is None or self.store.problem() else 1)

@@ -8,6 +8,8 @@ stored row, and an outage of the database is a 503, never a silent loss. A batch
 retried while the store is healthy; once a batch has failed, each later batch gets one attempt
 (waiting requests hear of the outage at once) until one succeeds. Failed rows are counted as
 dropped and make the store unhealthy (the service's /ready says why) until a later write succeeds.
+A write that neither succeeds nor fails (a database that hangs: a stopped server, a full disk, a
+lock) makes it unhealthy too once it has waited ``stuck_seconds``: no error would ever say so.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class PredictionStore:
         max_batch: int = 2000,
         attempts: int = 5,
         on_dropped: Callable[[int], None] = lambda rows: None,
+        stuck_seconds: float = 10.0,
     ) -> None:
         self.on_settled: Callable[[], None] = lambda: None  # called by the writer after each batch's futures are set
         self.engine = create_store_engine(url)
@@ -73,8 +76,10 @@ class PredictionStore:
         self.max_batch = max_batch
         self.attempts = attempts
         self.on_dropped = on_dropped
+        self.stuck_seconds = stuck_seconds
         self.dropped_rows = 0
         self.last_error: str | None = None
+        self._writing_since: float | None = None  # time.monotonic() when the write under way began
         self._queue: queue.Queue[Any] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="prediction-store-writer", daemon=True)
         self._thread.start()
@@ -106,6 +111,9 @@ class PredictionStore:
         """Why the log cannot be trusted to store what it is given right now, or None."""
         if not self._thread.is_alive():
             return f"prediction log writer stopped ({self.last_error or 'no error recorded'})"
+        since = self._writing_since
+        if since is not None and time.monotonic() - since >= self.stuck_seconds:
+            return f"a prediction log write has waited {time.monotonic() - since:.0f} s for the database (hung?)"
         return self.last_error
 
     def flush(self, timeout: float = 30.0) -> None:
@@ -188,6 +196,7 @@ class PredictionStore:
         attempts = self.attempts if self.last_error is None else 1  # in an outage, waiting requests hear it at once
         error: Exception | None = None
         for attempt in range(1, attempts + 1):
+            self._writing_since = time.monotonic()
             try:
                 self._insert(writes)
                 if self.last_error is not None:
@@ -199,6 +208,8 @@ class PredictionStore:
                 log.error("prediction log write of %d rows failed (attempt %d): %s", rows, attempt, failure)
                 if attempt < attempts:
                     time.sleep(0.2 * attempt)
+            finally:
+                self._writing_since = None
         self.dropped_rows += rows
         self.last_error = f"prediction log could not store {rows} rows after {attempts} attempt(s): {error}"
         log.critical(self.last_error)

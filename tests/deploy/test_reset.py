@@ -17,7 +17,7 @@ def test_reset_removes_what_the_commands_made_and_keeps_the_rest(
     (state / "my-exports" / "q3.csv").write_text("id,value")
     monkeypatch.setenv("MLOPS_STATE_DIR", str(state))
     # when reset runs
-    assert reset.main() == 0
+    assert reset.main([]) == 0
     # then each removed folder was listed and is gone; the user's folder is kept and said so
     said = capsys.readouterr().out
     assert [p.name for p in state.iterdir()] == ["my-exports"]

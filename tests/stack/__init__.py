@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+from deploy.alert_receiver import last_received
 from deploy.topology import Stack
 from tests.conftest import environment_without
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def client_shell(stack: Stack, state: Path) -> dict[str, str]:
     """A shell after `eval "$(make -s stack-env)"`: the stack's exports, nothing of the caller's, its own state."""
     env = environment_without("MLOPS_", "MLFLOW_TRACKING", "PREFECT_")
     return env | stack.client_env() | {"MLOPS_STATE_DIR": str(state), "MLOPS_DATA_SOURCE": "synthetic"}
+
+
+def deploy(env: dict[str, str]) -> dict[str, str]:
+    """`make deploy` from that shell (creates the work pool, registers the deployments); the shell, for chaining."""
+    command = [sys.executable, "-m", "deploy.prefect_deploy"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return env
+
+
+def alerts_received(stack: Stack, name: str, timeout: float = 60) -> list[str]:
+    """What the stack's receiver got, once an alert of ``name`` is among it (bounded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        said = last_received(stack.alerts_file, 50)
+        if any(name in line for line in said):
+            return said
+        time.sleep(0.5)
+    raise AssertionError(f"no {name} at the stack's receiver within {timeout} s: {last_received(stack.alerts_file)}")

@@ -21,19 +21,15 @@ import httpx
 import psycopg
 import pytest
 
-from deploy.alert_receiver import last_received
 from deploy.postgres import remove_cluster
 from deploy.processes import stack_processes
 from deploy.stack import down, running, supervisor_status, up
 from deploy.topology import SERVICE_WORKERS, Stack, alertmanager_binary
 from deploy.wait import ready
-from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Retraining
-from shared.data.source import source_from
 from shared.data.synthetic import schema_rows
 from shared.schema import to_records
-from shared.settings import Settings
 from tests.conftest import missing_program
-from tests.stack import client_shell
+from tests.stack import alerts_received, client_shell, deploy
 
 pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,34 +133,7 @@ def _state(stat: Path) -> str:
 
 @pytest.fixture(scope="module")
 def deployed(trained: str, client_env: dict[str, str]) -> dict[str, str]:
-    """The deployments registered by `make deploy` (creates the work pool, carries the environment)."""
-    deployed = subprocess.run(
-        [sys.executable, "-m", "deploy.prefect_deploy"],
-        cwd=ROOT,
-        env=client_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert deployed.returncode == 0, deployed.stdout[-2000:] + deployed.stderr[-2000:]
-    return client_env
-
-
-def _run_deployment(env: dict[str, str], name: str, params: dict[str, object] | None = None) -> str:
-    """`prefect deployment run NAME --watch`: a run the stack's worker picks up; its output once finished."""
-    prefect = str(Path(sys.executable).parent / "prefect")
-    command = [prefect, "deployment", "run", name, "--watch", "--watch-timeout", "240"]
-    command += ["--params", json.dumps(params)] if params else []
-    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stdout[-3000:]
-    return run.stdout
-
-
-def _versions(stack: Stack) -> list[int]:
-    from mlflow import MlflowClient
-
-    client = MlflowClient(tracking_uri=stack.tracking_uri)
-    return sorted(int(v.version) for v in client.search_model_versions("name='churn-model'"))
+    return deploy(client_env)
 
 
 def _flow_run_process(flow_run_id: str) -> int | None:
@@ -250,54 +219,6 @@ def killed_run(deployed: dict[str, str], stack: Stack) -> KilledRun:
 def test_a_worker_run_trains_with_the_environment_it_carries(killed_run: KilledRun) -> None:
     # the run trained on the source the deployment carried (the stack's client settings), on the tracking server
     assert killed_run.tags["data_source"] == "synthetic"
-
-
-DRIFT_DAY = 35
-
-
-@pytest.mark.churn  # the simulator's covariate drift makes the drifting day (a fork has no simulator)
-def test_the_monitoring_deployment_retrains_exactly_once_on_a_drifting_day(
-    deployed: dict[str, str], stack: Stack
-) -> None:
-    from level2_cicd.monitoring.history import MonitoringHistory
-    from level2_cicd.traffic import Traffic
-
-    # given a day of covariate drift scored by the 2-worker service into the PostgreSQL log, and a policy
-    # that retrains on the first drifting day once its labels are in (labels arrive at once here)
-    world: dict[str, Any] = {"data_source": "simulator", "scenario": "covariate_drift", "scenario_start_day": 30}
-    world |= {"rows_per_day": 300, "label_delay_days": 0, "simulated_today": DRIFT_DAY + 1}
-    policy = stack.folder / "monitoring_policy.yaml"
-    policy.write_text("min_labelled_days_after_alarm: 1\n")  # the template's defaults otherwise
-    settings = Settings(**world, scoring_token=stack.tokens()["MLOPS_SCORING_TOKEN"])
-    with httpx.Client(base_url=stack.service_url, timeout=30) as client:
-        Traffic(client, source_from(settings), 0, settings).send_day(DRIFT_DAY)
-    before = _versions(stack)
-    # when the monitoring deployment runs for that day, and then again for the same day (a re-run)
-    params = {"day": DRIFT_DAY, "settings_overrides": world | {"monitoring_policy_file": str(policy)}}
-    _run_deployment(deployed, "level2-monitoring/daily-monitoring", params)
-    _run_deployment(deployed, "level2-monitoring/daily-monitoring", params)
-    # then exactly one model was trained, and the shared history holds one drifting window and one retraining
-    assert len(set(_versions(stack)) - set(before)) == 1
-    history = MonitoringHistory(stack.database("predictions"))
-    records = [r for r in history.records() if r["day"] == DRIFT_DAY]
-    history.close()
-    assert [r["kind"] for r in records] == ["window", "retraining"]
-    assert records[0]["status"] == "drift"
-    assert Retraining(records[1]["status"]) in STARTS_THE_COOLDOWN  # a candidate was trained
-    assert "cooldown after day 35" in records[0]["reason"]  # the re-run was held back by the retraining
-    if alertmanager_binary() is not None:  # and the drift alarm reached the stack's receiver through Alertmanager
-        assert any("FIRING   MonitorDrift" in line for line in _alerts_received(stack, "MonitorDrift"))
-
-
-def _alerts_received(stack: Stack, name: str, timeout: float = 60) -> list[str]:
-    """What the stack's receiver got, once an alert of ``name`` is among it (bounded)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        said = last_received(stack.alerts_file, 50)
-        if any(name in line for line in said):
-            return said
-        time.sleep(0.5)
-    raise AssertionError(f"no {name} at the stack's receiver within {timeout} s: {last_received(stack.alerts_file)}")
 
 
 def test_the_doctor_sees_every_server_answer_and_a_worker_online(deployed: dict[str, str], stack: Stack) -> None:
@@ -547,7 +468,7 @@ def test_a_run_whose_machine_died_is_marked_crashed_within_the_silence_allowed_a
     print(f"crashed {since - killed_run.killed_at:.0f} s after the kill")
     if alertmanager_binary() is not None:  # and, though its process ran no hook, someone was told
         name = _flow_run(deployed, killed_run.flow_run_id).name
-        said = _alerts_received(stack, f"run {name}: crashed")
+        said = alerts_received(stack, f"run {name}: crashed")
         assert any("FIRING   FlowRunFailed" in line and f"run {name}: crashed" in line for line in said), said
 
 

@@ -4,6 +4,8 @@ to every waiting caller, at once after the first failure, until the database is 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -75,6 +77,30 @@ def test_an_outage_fails_every_waiting_future_and_the_log_recovers_when_the_data
     store.add_predictions(_predictions(1, first=20)).result(timeout=10)
     assert store.problem() is None
     assert _stored_ids(store) == ["r20"]
+
+
+def test_a_write_the_database_holds_makes_the_log_unhealthy_until_it_is_stored(tmp_path: Path) -> None:
+    # given a log whose database file another connection holds locked (a hung database: no error, no progress)
+    path = tmp_path / "log.db"
+    store = PredictionStore(f"sqlite:///{path}", flush_seconds=0.05, stuck_seconds=0.3)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        # when rows are added, then once their write has waited the time allowed the log says so
+        stored = store.add_predictions(_predictions(2))
+        deadline = time.monotonic() + 10
+        while store.problem() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "has waited" in (store.problem() or ""), store.problem()
+        assert not stored.done()
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    # and when the database lets go, the rows are stored and the log is healthy again
+    stored.result(timeout=30)
+    assert store.problem() is None
+    assert _stored_ids(store) == ["r0", "r1"]
+    store.close()
 
 
 def test_rows_added_after_the_writer_stopped_fail_at_once(tmp_path: Path) -> None:

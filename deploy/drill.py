@@ -9,14 +9,16 @@ recovery -> resolved); `--write` appends them to docs/benchmarks.md.
                    (the drill's own registered model, `<model>-drill`: your champion never moves)
     postgres-hung  stop PostgreSQL's processes (SIGSTOP: a hung server, no error) while a prediction every 2 s
                    reaches the service -> PredictionLogUnhealthy -> continue them (SIGCONT)
+    error-burst    postgres-hung held until ServiceErrorRate fires (its 503s; the rule waits 5 minutes)
+    latency        postgres-hung held until ServiceLatencyP99 fires (its 10-second answers; waits 10 minutes)
     mlflow-down    stop the MLflow server, then a run of the training deployment (`make deploy`) ->
                    FlowRunFailed -> start it, a run that completes (the drill's own model). `make level1` itself
                    refuses to start with MLflow away, in 2 s, at the terminal: no run, so no alert; a schedule's
                    run fails inside the flow, whose hook alerts.
 
 Needs the stack's receiver (no ``alert_webhook_url``: the drill reads what arrived) and Alertmanager installed.
-A drill disturbs the stack it runs on (postgres-hung also sends ~60 predictions of made-up rows to the service's
-log): run it on a stack you may disturb, not one that serves customers.
+A drill disturbs the stack it runs on (the hang drills send a made-up row to /predict every 2 s, stored in the
+service's log once the database continues): run it on a stack you may disturb, not one that serves customers.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class Drill:
     inject: Callable[[Stack], None]
     recover: Callable[[Stack], None]
     timeout: float  # the longest each side may take: the rule's `for` plus evaluation, grouping and sending
+    long: bool = False  # its rule waits 5 minutes or more: `make drill` and the scheduled drills job, not the walks
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,11 @@ class HungDatabase:
         self._trickle: threading.Thread | None = None
 
     def inject(self, stack: Stack) -> None:
+        import httpx
+
+        answer = httpx.get(f"{stack.service_url}/ready", timeout=10)
+        if answer.status_code != 200:  # no model: /predict answers 503 at once, no write waits on the database
+            raise DrillError(f"the service is not ready ({answer.text}): a hang drill needs it serving a champion")
         server = _program_pid(stack, "postgres")
         os.kill(server, signal.SIGSTOP)  # first: stopped, it starts no new backend while they are stopped
         for pid in process_tree(server):
@@ -174,7 +182,11 @@ def _mlflow_started_then_training(stack: Stack) -> None:
     _scheduled_training(stack)
 
 
-_HUNG = HungDatabase()
+def _hung_database(alert: str, timeout: float, long: bool = False) -> Drill:
+    hung = HungDatabase()
+    return Drill(alert, inject=hung.inject, recover=hung.recover, timeout=timeout, long=long)
+
+
 DRILLS: dict[str, Drill] = {
     "service-down": Drill(
         "ServiceDown",
@@ -190,10 +202,13 @@ DRILLS: dict[str, Drill] = {
         recover=lambda stack: _training(stack, {}),
         timeout=300,
     ),
-    "postgres-hung": Drill("PredictionLogUnhealthy", inject=_HUNG.inject, recover=_HUNG.recover, timeout=240),
+    "postgres-hung": _hung_database("PredictionLogUnhealthy", timeout=240),
     "mlflow-down": Drill(
         "FlowRunFailed", inject=_mlflow_stopped_then_training, recover=_mlflow_started_then_training, timeout=600
     ),
+    # the same hang, held until the rules that wait longer fire: its 503s and its 10-second answers
+    "error-burst": _hung_database("ServiceErrorRate", timeout=600, long=True),
+    "latency": _hung_database("ServiceLatencyP99", timeout=900, long=True),
 }
 
 

@@ -18,8 +18,8 @@ def make_targets() -> set[str]:
     return set(re.findall(r"^([a-zA-Z0-9_-]+):", (ROOT / "Makefile").read_text(), flags=re.MULTILINE))
 
 
-def test_the_six_workflows_exist() -> None:
-    expected = {"ci.yml", "cd.yml", "retrain.yml", "upstream.yml", "audit.yml", "devcontainer.yml"}
+def test_the_seven_workflows_exist() -> None:
+    expected = {"ci.yml", "cd.yml", "retrain.yml", "upstream.yml", "audit.yml", "devcontainer.yml", "drills.yml"}
     assert {w.name for w in WORKFLOWS} == expected
 
 
@@ -45,6 +45,18 @@ def test_upstream_runs_weekly_and_on_demand_never_commits_and_keeps_what_failed(
     assert {"state/upstream/versions.md", "state/upstream/junit.xml"} <= set(upload["with"]["path"].split())
 
 
+def test_the_scheduled_drills_are_the_long_ones_and_every_drill_runs_somewhere() -> None:
+    from deploy.drill import DRILLS
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "drills.yml").read_text())
+    assert {"schedule", "workflow_dispatch"} == set(workflow[True])  # YAML 1.1: on
+    (job,) = workflow["jobs"].values()
+    runs = " ".join(step.get("run", "") for step in job["steps"])
+    (named,) = re.findall(r'make drill NAME="([^"]+)"', runs)
+    assert set(named.split()) == {name for name, drill in DRILLS.items() if drill.long}  # the walks run the rest
+    assert job["steps"][-1] == {"name": "Stop the stack", "if": "always()", "run": "make stack-down"}
+
+
 def test_workflows_pass_the_github_workflow_schema_offline() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
@@ -57,7 +69,7 @@ def test_workflows_pass_the_github_workflow_schema_offline() -> None:
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
 def test_every_make_target_a_workflow_calls_exists(workflow: Path) -> None:
-    called = set(re.findall(r"\bmake ([a-zA-Z0-9_-]+)", workflow.read_text()))
+    called = set(re.findall(r"\bmake (?:-\S+ )*([a-zA-Z0-9_][a-zA-Z0-9_-]*)", workflow.read_text()))  # options skipped
     assert called, f"{workflow.name} calls no make target"
     assert called <= make_targets(), f"{workflow.name} calls missing targets: {called - make_targets()}"
 

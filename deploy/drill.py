@@ -107,22 +107,32 @@ def wait_for(stack: Stack, alert: str, status: str, start: int, timeout: float) 
     raise DrillError(f"{alert} did not arrive {status} at the receiver within {timeout:.0f} s ({stack.alerts_file})")
 
 
-def firing_already(stack: Stack, alert: str) -> bool:
-    """Whether Alertmanager holds ``alert`` active now: a drill could not tell its own firing from it (Alertmanager
-    sends an alert that keeps firing again only after the route's repeat interval)."""
+def firing_already(stack: Stack, alert: str) -> str | None:
+    """Why the drill could not tell its own firing of ``alert`` from an earlier one, or None: Alertmanager holds it
+    active, or the receiver's last word on it is "firing" (Alertmanager's notification log, kept across restarts,
+    says it was sent and never resolved: the same alert firing again is sent only after the repeat interval)."""
     import httpx
 
     query = {"filter": f'alertname="{alert}"', "active": "true", "silenced": "false", "inhibited": "false"}
     answer = httpx.get(f"{stack.alertmanager_url}/api/v2/alerts", params=query, timeout=10)
     answer.raise_for_status()
-    return bool(answer.json())
+    if answer.json():
+        return f"{alert} is firing now: resolve it first (docs/runbooks/{alert}.md)"
+    said = [line["status"] for line in read_received(stack.alerts_file) if line["alertname"] == alert]
+    if said and said[-1] == "firing":
+        return (
+            f"{alert} was last received firing, never resolved (the stack stopped meanwhile?): Alertmanager would "
+            "not send it again before its repeat interval (4 h); run the drill on a fresh stack"
+        )
+    return None
 
 
 def run_drill(stack: Stack, name: str) -> DrillResult:
     """Fault, alert, recovery, resolution; the stack is recovered also when the alert never came."""
     drill = DRILLS[name]
-    if firing_already(stack, drill.alert):
-        raise DrillError(f"{drill.alert} is firing already: resolve it first (docs/runbooks/{drill.alert}.md)")
+    earlier = firing_already(stack, drill.alert)
+    if earlier is not None:
+        raise DrillError(earlier)
     seen = len(read_received(stack.alerts_file))
     began = time.monotonic()
     try:

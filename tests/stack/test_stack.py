@@ -268,32 +268,6 @@ def test_purge_on_postgresql(stack: Stack) -> None:
         engine.dispose()
 
 
-def test_batch_scoring_runs_on_the_stacks_dask_workers_and_logs_to_postgresql(
-    trained: str, stack: Stack, client_env: dict[str, str], tmp_path: Path
-) -> None:
-    from distributed import Client
-
-    # given three partitions written by `make batch-data`'s command
-    data = [sys.executable, "-m", "level2_cicd.batch", "data", "--rows", "600", "--partition-rows", "200"]
-    made = subprocess.run([*data, "--output", str(tmp_path / "in")], cwd=ROOT, env=client_env, capture_output=True)
-    assert made.returncode == 0, made.stderr[-2000:]
-    # when `make batch-score`'s command scores them with the stack's exports (MLOPS_DASK_ADDRESS among them)
-    score = [sys.executable, "-m", "level2_cicd.batch", "score", "--input", str(tmp_path / "in")]
-    command = [*score, "--output", str(tmp_path / "out")]
-    done = subprocess.run(command, cwd=ROOT, env=client_env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    # then the partitions ran on the stack's scheduler and their 600 rows are in PostgreSQL's log, tagged batch
-    with Client(stack.dask_address, timeout=10) as client:
-        prefixes = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
-    assert any("score_partition" in prefix for prefix in prefixes), prefixes
-    assert "600 rows scored, 0 rejected; partitions: 3 scored" in done.stdout
-    version = re.search(r"version (\d+) of", done.stdout)
-    assert version, done.stdout
-    with psycopg.connect(stack.dsn("predictions")) as conn:
-        query = "SELECT model_version, count(*) FROM predictions WHERE source = 'batch' GROUP BY model_version"
-        assert conn.execute(query).fetchall() == [(version.group(1), 600)]
-
-
 def test_every_server_of_the_stack_listens_on_loopback_only(stack: Stack, trained: str) -> None:
     import psutil
 

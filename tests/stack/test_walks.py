@@ -1,6 +1,7 @@
 """The stack's long walks (`make test-workshop`), on a stack of their own: a sweep runs its trials on the stack's
-Dask workers and gives the stack its champion; each drill's alert fires at the receiver and resolves; the
-monitoring deployment retrains once on a drifting day and its alarm reaches the receiver.
+Dask workers and gives the stack its champion; batch scoring runs there too and logs to PostgreSQL; each quick
+drill's alert fires at the receiver and resolves; the monitoring deployment retrains once on a drifting day and
+its alarm reaches the receiver.
 
 `make drill` times the drills on a running stack; here the same drills run on a fresh one, so a rule, a route or a
 hook that stops reaching the receiver fails CI.
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from deploy.alert_receiver import read_received
@@ -44,7 +46,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     folder = tmp_path_factory.mktemp("drills") / "checkout" / "state" / "stack"
     started = up(folder)
     try:
-        yield started
+        with pytest.MonkeyPatch.context() as patch:  # as `eval "$(make -s stack-env)"` does for a shell
+            patch.setenv("PGPASSFILE", started.client_env()["PGPASSFILE"])
+            yield started
     finally:
         down(folder)
         remove_cluster(folder)
@@ -85,6 +89,33 @@ def test_a_sweep_runs_its_trials_on_the_stacks_dask_workers(
         prefixes = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
     assert any(prefix.startswith("trial") for prefix in prefixes), prefixes
     assert re.search(r"model version \d+: ", swept.stdout)
+
+
+def test_batch_scoring_runs_on_the_stacks_dask_workers_and_logs_to_postgresql(
+    stack: Stack, shell: dict[str, str], swept: subprocess.CompletedProcess[str], tmp_path: Path
+) -> None:
+    from distributed import Client
+
+    # given the stack's champion (the sweep's) and three partitions written by `make batch-data`'s command
+    assert swept.returncode == 0, swept.stderr[-2000:]
+    data = [sys.executable, "-m", "level2_cicd.batch", "data", "--rows", "600", "--partition-rows", "200"]
+    made = subprocess.run([*data, "--output", str(tmp_path / "in")], cwd=ROOT, env=shell, capture_output=True)
+    assert made.returncode == 0, made.stderr[-2000:]
+    # when `make batch-score`'s command scores them with the stack's exports (MLOPS_DASK_ADDRESS among them)
+    score = [sys.executable, "-m", "level2_cicd.batch", "score", "--input", str(tmp_path / "in")]
+    command = [*score, "--output", str(tmp_path / "out")]
+    done = subprocess.run(command, cwd=ROOT, env=shell, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    # then the partitions ran on the stack's scheduler and their 600 rows are in PostgreSQL's log, tagged batch
+    with Client(stack.dask_address, timeout=10) as client:
+        prefixes = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
+    assert any("score_partition" in prefix for prefix in prefixes), prefixes
+    assert "600 rows scored, 0 rejected; partitions: 3 scored" in done.stdout
+    version = re.search(r"version (\d+) of", done.stdout)
+    assert version, done.stdout
+    with psycopg.connect(stack.dsn("predictions")) as conn:
+        query = "SELECT model_version, count(*) FROM predictions WHERE source = 'batch' GROUP BY model_version"
+        assert conn.execute(query).fetchall() == [(version.group(1), 600)]
 
 
 @ALERTING

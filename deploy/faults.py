@@ -40,7 +40,7 @@ def training_run(stack: Stack, extra: dict[str, str]) -> None:
 
 
 def program_pid(stack: Stack, program: str) -> int:
-    """The running program's process id, which is its process group's (supervisord starts each in its own)."""
+    """The running program's process id, as supervisorctl reports it (its children: ``process_tree``)."""
     for line in supervisor_status(stack.folder).splitlines():
         name, _, rest = line.partition(" ")
         if name == program and " RUNNING " in f" {rest.strip()} " and "pid " in rest:

@@ -111,12 +111,9 @@ def firing_already(stack: Stack, alert: str) -> str | None:
     """Why the drill could not tell its own firing of ``alert`` from an earlier one, or None: Alertmanager holds it
     active, or the receiver's last word on it is "firing" (Alertmanager's notification log, kept across restarts,
     says it was sent and never resolved: the same alert firing again is sent only after the repeat interval)."""
-    import httpx
+    from shared.alerts import active
 
-    query = {"filter": f'alertname="{alert}"', "active": "true", "silenced": "false", "inhibited": "false"}
-    answer = httpx.get(f"{stack.alertmanager_url}/api/v2/alerts", params=query, timeout=10)
-    answer.raise_for_status()
-    if answer.json():
+    if active(stack.alertmanager_url, alert, timeout=10):
         return f"{alert} is firing now: resolve it first (docs/runbooks/{alert}.md)"
     said = [line["status"] for line in read_received(stack.alerts_file) if line["alertname"] == alert]
     if said and said[-1] == "firing":

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 from deploy.processes import process_tree, stopped
-from deploy.stack import supervisor_status
+from deploy.stack import program_pids
 from deploy.topology import ROOT, Stack
-from deploy.wait import ready
+from deploy.wait import first_not_ready
 
 TRICKLE_SECONDS = 2.0  # one prediction this often while the database hangs: a write must be waiting
 
@@ -29,23 +29,27 @@ def supervisorctl(stack: Stack, *args: str) -> None:
     subprocess.run([*command, *args], check=True, capture_output=True, timeout=120)
 
 
-def training_run(stack: Stack, extra: dict[str, str]) -> None:
-    """A level 1 run against the stack, on the drill's own registered model; its failure is the drill's fault."""
+def drill_model() -> str:
+    """The registered model the drills' training runs write to: the configured one's champion never moves."""
     from shared.settings import load_settings
 
-    model = f"{load_settings().model_name}-drill"
-    env = os.environ | stack.client_env() | {"MLOPS_MODEL_NAME": model, "MLOPS_DATA_SOURCE": "synthetic"} | extra
+    return f"{load_settings().model_name}-drill"
+
+
+def training_run(stack: Stack, extra: dict[str, str]) -> None:
+    """A level 1 run against the stack, on the drill's own registered model; its failure is the drill's fault."""
+    env = os.environ | stack.client_env() | {"MLOPS_MODEL_NAME": drill_model(), "MLOPS_DATA_SOURCE": "synthetic"}
+    env |= extra
     command = [sys.executable, "-m", "level1_pipeline", "run"]
     subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=600)
 
 
 def program_pid(stack: Stack, program: str) -> int:
-    """The running program's process id, as supervisorctl reports it (its children: ``process_tree``)."""
-    for line in supervisor_status(stack.folder).splitlines():
-        name, _, rest = line.partition(" ")
-        if name == program and " RUNNING " in f" {rest.strip()} " and "pid " in rest:
-            return int(rest.split("pid ", 1)[1].split(",", 1)[0])
-    raise DrillError(f"{program} is not running on the stack: make stack-status")
+    """The running program's process id (its children: ``process_tree``)."""
+    pid = program_pids(stack.folder).get(program)
+    if pid is None:
+        raise DrillError(f"{program} is not running on the stack: make stack-status")
+    return pid
 
 
 class HungDatabase:
@@ -86,11 +90,12 @@ class HungDatabase:
 
     def _predict_until_stopped(self, stack: Stack) -> None:
         import httpx
+        from pydantic import SecretStr
 
-        from level2_cicd.traffic import client_records
+        from level2_cicd.traffic import bearer, client_records
         from shared.data.synthetic import schema_rows
 
-        headers = {"Authorization": f"Bearer {stack.tokens()['MLOPS_SCORING_TOKEN']}"}
+        headers = bearer(SecretStr(stack.tokens()["MLOPS_SCORING_TOKEN"]))
         body = {"rows": client_records(schema_rows(1))}
         with httpx.Client(base_url=stack.service_url, timeout=30) as client:
             while not self._stop.wait(TRICKLE_SECONDS):
@@ -106,14 +111,12 @@ MLFLOW_START_SECONDS = 120
 def scheduled_training(stack: Stack) -> None:
     """A run of the training deployment (`make deploy`), as its schedule starts one, on the drill's own model;
     waits (bounded) for its end, whatever its state."""
-    from shared.settings import load_settings
-
     prefect = [str(Path(sys.executable).parent / "prefect")]
     env = os.environ | stack.client_env()
     found = subprocess.run([*prefect, "deployment", "inspect", TRAINING_DEPLOYMENT], env=env, capture_output=True)
     if found.returncode != 0:
         raise DrillError(f"no deployment {TRAINING_DEPLOYMENT} on the stack: make deploy (from make stack-env)")
-    overrides = {"model_name": f"{load_settings().model_name}-drill", "data_source": "synthetic"}
+    overrides = {"model_name": drill_model(), "data_source": "synthetic"}
     command = [*prefect, "deployment", "run", TRAINING_DEPLOYMENT, "--watch", "--watch-timeout", "400"]
     command += ["--params", json.dumps({"settings_overrides": overrides})]
     subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=450)
@@ -126,9 +129,6 @@ def mlflow_stopped_then_training(stack: Stack) -> None:
 
 def mlflow_started_then_training(stack: Stack) -> None:
     supervisorctl(stack, "start", "mlflow")
-    began = time.monotonic()
-    while not ready(f"{stack.tracking_uri}/health"):  # running is not listening yet
-        if time.monotonic() - began > MLFLOW_START_SECONDS:
-            raise DrillError(f"MLflow did not answer within {MLFLOW_START_SECONDS} s of its start: make stack-status")
-        time.sleep(0.5)
+    if first_not_ready([f"{stack.tracking_uri}/health"], MLFLOW_START_SECONDS) is not None:  # running, not listening
+        raise DrillError(f"MLflow did not answer within {MLFLOW_START_SECONDS} s of its start: make stack-status")
     scheduled_training(stack)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -140,6 +141,16 @@ def supervisor_status(folder: Path) -> str:
     supervisorctl = [str(Path(sys.executable).parent / "supervisorctl"), "-c", str(_config_file(folder)), "status"]
     done = subprocess.run(supervisorctl, capture_output=True, text=True, timeout=30)
     return done.stdout
+
+
+def program_pids(folder: Path) -> dict[str, int]:
+    """Each running program's process id, as `supervisorctl status` reports it."""
+    pids: dict[str, int] = {}
+    for line in supervisor_status(folder).splitlines():
+        found = re.match(r"^(\S+)\s+RUNNING\s+pid (\d+),", line)
+        if found:
+            pids[found[1]] = int(found[2])
+    return pids
 
 
 def down(folder: Path, grace: float = 60) -> list[int]:

@@ -88,7 +88,9 @@ def ensure_crash_alert(alertmanager_url: str, project: str) -> str:
     from prefect.events.schemas.automations import EventTrigger, Posture
     from prefect.events.schemas.events import ResourceSpecification
 
-    endpoint = f"{alertmanager_url.rstrip('/')}/api/v2/alerts"
+    from shared.alerts import alerts_endpoint
+
+    endpoint = alerts_endpoint(alertmanager_url)
     headers = {"Content-Type": "application/json"}
     webhook = Webhook(method="POST", url=endpoint, headers=headers, allow_private_urls=True)
     block_id = webhook.save(WEBHOOK_BLOCK, overwrite=True)

@@ -63,13 +63,26 @@ class Alarm:
         }
 
 
+def alerts_endpoint(url: str) -> str:
+    """Alertmanager's API v2 for alerts: POST fires or resolves them, GET lists them."""
+    return f"{url.rstrip('/')}/api/v2/alerts"
+
+
+def active(url: str, name: str, timeout: float) -> list[dict[str, Any]]:
+    """The alerts named ``name`` Alertmanager holds active now (neither silenced nor inhibited)."""
+    query = {"filter": f'alertname="{name}"', "active": "true", "silenced": "false", "inhibited": "false"}
+    answer = httpx.get(alerts_endpoint(url), params=query, timeout=timeout)
+    answer.raise_for_status()
+    return list(answer.json())
+
+
 def push(url: str, alarms: list[Alarm], project: str, timeout: float, retries: int) -> None:
     """POST the alarms to Alertmanager; a transport error or a 5xx is retried ``retries`` times, then raised."""
     if not alarms:
         return
     now = datetime.now(UTC)
     body = [alarm.as_posted(project, now) for alarm in alarms]
-    endpoint = f"{url.rstrip('/')}/api/v2/alerts"
+    endpoint = alerts_endpoint(url)
     problem = ""
     for attempt in range(retries + 1):
         try:

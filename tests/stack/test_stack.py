@@ -23,7 +23,7 @@ import pytest
 
 from deploy.postgres import remove_cluster
 from deploy.processes import stack_processes
-from deploy.stack import down, running, supervisor_status, up
+from deploy.stack import down, program_pids, running, supervisor_status, up
 from deploy.topology import SERVICE_WORKERS, Stack, alertmanager_binary
 from deploy.wait import ready
 from shared.data.synthetic import schema_rows
@@ -211,7 +211,7 @@ def killed_run(deployed: dict[str, str], stack: Stack) -> KilledRun:
     assert _wait_until(lambda: set(_training_runs(stack)) - set(before), 120)
     (tags,) = [tags for run, tags in _training_runs(stack).items() if run not in before]
     # when the worker and the run's process die together (a machine lost): nobody is left to report the end
-    os.kill(_program_pids(stack)["worker"], signal.SIGKILL)
+    os.kill(program_pids(stack.folder)["worker"], signal.SIGKILL)
     os.kill(process, signal.SIGKILL)
     return KilledRun(run_id, tags, time.time())
 
@@ -301,14 +301,12 @@ def test_each_server_logs_in_to_its_own_database_only_and_no_password_is_on_a_co
     assert not [line for line in command_lines for secret in secrets if secret.encode() in line]
 
 
-def _program_pids(stack: Stack) -> dict[str, int]:
-    """Each supervised program's process id (its process group), as supervisorctl reports it."""
-    pids: dict[str, int] = {}
-    for line in supervisor_status(stack.folder).splitlines():
-        found = re.match(r"^(\S+)\s+RUNNING\s+pid (\d+),", line)
-        if found:
-            pids[found[1]] = int(found[2])
-    return pids
+def _every_program_running(stack: Stack, timeout: float = 60) -> dict[str, int]:
+    """Each program's process id once none is starting (a test before may have killed one: supervisord restarts
+    it after its start delay)."""
+    programs = {"postgres", "mlflow", "prefect", "worker", "service"}
+    assert _wait_until(lambda: programs <= set(program_pids(stack.folder)), timeout), supervisor_status(stack.folder)
+    return program_pids(stack.folder)
 
 
 def _wait_until(check: Any, timeout: float) -> bool:
@@ -324,13 +322,12 @@ def test_a_crashed_server_is_restarted_alone_and_logged(stack: Stack, trained: s
     from deploy.wait import ready
 
     # given the running stack, each program's process
-    before = _program_pids(stack)
-    assert {"postgres", "mlflow", "prefect", "worker", "service"} <= set(before)
+    before = _every_program_running(stack)
     # when the MLflow server dies at once (its whole process group, as an out-of-memory kill of the server would)
     os.killpg(before["mlflow"], signal.SIGKILL)
     # then it is serving again within a bounded time, in a new process; every other server kept its process
     assert _wait_until(lambda: ready(f"{stack.tracking_uri}/health"), 120), supervisor_status(stack.folder)
-    after = _program_pids(stack)
+    after = program_pids(stack.folder)
     assert after["mlflow"] != before["mlflow"]
     assert {k: v for k, v in after.items() if k != "mlflow"} == {k: v for k, v in before.items() if k != "mlflow"}
     # and the restart is in the supervisor's log
@@ -383,7 +380,7 @@ def test_acknowledged_predictions_are_stored_though_a_worker_a_backend_and_postg
     stack: Stack, trained: str
 ) -> None:
     assert len(_served_versions(stack.service_url)) == SERVICE_WORKERS  # every worker serves a champion
-    before = _program_pids(stack)
+    before = _every_program_running(stack)
 
     async def faults_under_load() -> tuple[list[str], int]:
         started = asyncio.Event()
@@ -404,8 +401,10 @@ def test_acknowledged_predictions_are_stored_though_a_worker_a_backend_and_postg
     # then scoring went on through the outage (refused with 503 while nothing could be stored: how many depends on
     # how fast PostgreSQL is back, sometimes none), and PostgreSQL is back, restarted alone
     assert len(acknowledged) + refused > 200
-    assert _wait_until(lambda: _program_pids(stack).get("postgres", before["postgres"]) != before["postgres"], 120)
-    after = _program_pids(stack)
+    assert _wait_until(
+        lambda: program_pids(stack.folder).get("postgres", before["postgres"]) != before["postgres"], 120
+    )
+    after = program_pids(stack.folder)
     assert {k: v for k, v in after.items() if k != "postgres"} == {k: v for k, v in before.items() if k != "postgres"}
 
     # and every acknowledged prediction is in the log (the log may hold more: stored, then not answered in time)

@@ -70,7 +70,7 @@ def in_process_steps(state: Path) -> dict[str, float]:
     """Validation, training and tracking of the default window, timed in one warm process."""
     from level1_pipeline.data_gate import validate_frame
     from level1_pipeline.policy import load_training_policy
-    from level1_pipeline.steps import ingest_window, model_input_example, split_window, train
+    from level1_pipeline.steps import ingest_window, split_window, train
     from level1_pipeline.tracking import TrainingRun
     from shared.data.source import resolve_day, source_from
     from shared.data.windows import DataWindow
@@ -99,9 +99,7 @@ def in_process_steps(state: Path) -> dict[str, float]:
     experiment = timed("tracking: connect + create SQLite DB", connect, settings)
     run = TrainingRun.start(experiment, "bench", {})
     timed("tracking: log datasets", lambda: (run.log_dataset(split.train, "train", "training"), None))
-    uri, model_id = timed(
-        "tracking: log model (explicit requirements)", run.log_model, trained.model, model_input_example(frame)
-    )
+    uri, model_id = timed("tracking: log model (explicit requirements)", run.log_model, trained.model, frame)
     timed("registry: register version", Registry(settings.model_name).register, uri, model_id, run.run_id, {})
     return timings
 

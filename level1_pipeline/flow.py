@@ -109,7 +109,7 @@ def training_flow(
             SENSITIVE_FEATURES,
         )
         run.log_gate(gate)
-        model_uri, model_id = run.log_model(trained.model, steps.model_input_example(split.holdout))
+        model_uri, model_id = run.log_model(trained.model, split.holdout)
         tags = version_tags(window, digest, trained, gate)
         version = str(register(registry, model_uri, model_id, run.run_id, tags).version)
         lock = settings.promotion_lock_url  # beside the registry, or the database every promoter shares

@@ -50,10 +50,6 @@ def train(split: TimeSplit, params: ModelParams) -> TrainedModel:
     return TrainedModel(model, threshold, params)
 
 
-def evaluate(model: Pipeline, holdout: pd.DataFrame, threshold: float) -> dict[str, float]:
-    return classification_metrics(holdout[LABEL_COLUMN], predict_proba(model, holdout), threshold)
-
-
 @dataclass(frozen=True)
 class Scored:
     """A model's scores on the holdout (scored once), and what they say."""
@@ -84,11 +80,6 @@ def check_candidate_behaviour(model: Pipeline, holdout: pd.DataFrame, policy: Be
     return check_behaviour(
         lambda frame: predict_proba(model, frame).to_numpy(), rows, rules_from(FEATURES), policy.limits()
     )
-
-
-def model_input_example(frame: pd.DataFrame, rows: int = 5) -> pd.DataFrame:
-    """A few complete rows of features, for the model's signature and input example."""
-    return frame[list(FEATURE_NAMES)].dropna().head(rows).reset_index(drop=True)
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,13 @@ from prefect.cache_policies import NO_CACHE
 
 from level1_pipeline.flow import TrainingOutcome, ingest, training_flow, validate_data
 from level1_pipeline.start import start_training
-from level1_pipeline.steps import evaluate, split_window, train
+from level1_pipeline.steps import split_window, train
 from level1_pipeline.sweep_space import load_sweep_space
 from level1_pipeline.tracking import TrainingRun, code_version
 from shared.data.windows import DataWindow, TimeSplit
-from shared.model import ModelParams
-from shared.schema import with_schema_types
+from shared.metrics import classification_metrics
+from shared.model import ModelParams, predict_proba
+from shared.schema import LABEL_COLUMN, with_schema_types
 from shared.settings import Settings, overrides_without_secrets
 
 SELECTED_BY = "roc_auc"  # on the validation days: the holdout stays for the model gate
@@ -63,7 +64,9 @@ def trial_task(number: int, params: dict[str, Any], training: pd.DataFrame, vali
     started = time.perf_counter()
     with threadpool_limits(1):  # one trial per worker process, one core each
         trained = train(TimeSplit(training, validation, validation), ModelParams(**params))
-        metrics = evaluate(trained.model, validation, trained.threshold)
+        metrics = classification_metrics(
+            validation[LABEL_COLUMN], predict_proba(trained.model, validation), trained.threshold
+        )
     return TrialResult(number, params, metrics, time.perf_counter() - started)
 
 

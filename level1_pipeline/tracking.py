@@ -105,12 +105,13 @@ class TrainingRun:
         for path, figure in figures.items():
             self.client.log_figure(self.run_id, figure, path)
 
-    def log_model(self, model: Pipeline, example: pd.DataFrame) -> tuple[str, str]:
-        """Log the pipeline with signature, example and explicit requirements; returns its URI and id."""
+    def log_model(self, model: Pipeline, rows: pd.DataFrame) -> tuple[str, str]:
+        """Log the pipeline with signature, an example of ``rows`` and explicit requirements; returns its URI and id."""
         import mlflow
         import mlflow.sklearn
         from mlflow.models import infer_signature
 
+        example = model_input_example(rows)
         signature = infer_signature(example, model.predict_proba(example))
         with mlflow.start_run(run_id=self.run_id):
             info = mlflow.sklearn.log_model(
@@ -191,3 +192,8 @@ def _now_ms() -> int:
     import time
 
     return int(time.time() * 1000)
+
+
+def model_input_example(frame: pd.DataFrame, rows: int = 5) -> pd.DataFrame:
+    """A few complete rows of features, for the model's signature and input example."""
+    return frame[list(FEATURE_NAMES)].dropna().head(rows).reset_index(drop=True)

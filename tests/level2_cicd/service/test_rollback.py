@@ -18,7 +18,6 @@ import sqlalchemy as sa
 import yaml
 from sklearn.preprocessing import OneHotEncoder
 
-from level1_pipeline.steps import model_input_example
 from level1_pipeline.tags import FEATURES_TAG
 from level1_pipeline.tracking import TrainingRun
 from level2_cicd.service.app import create_app
@@ -52,7 +51,7 @@ def a_release_that_fails_on_a_category(registry: Registry, settings: Settings, w
     experiment = mlflow.MlflowClient().get_experiment_by_name(settings.experiment_name)
     assert experiment is not None
     with TrainingRun.start(experiment.experiment_id, "fails-on-a-category", {}) as run:
-        uri, model_id = run.log_model(model, model_input_example(rows))
+        uri, model_id = run.log_model(model, rows)
     tags = {key: value for key, value in registry.version("1").tags.items() if key in ("threshold", FEATURES_TAG)}
     return str(registry.register(uri, model_id, run.run_id, tags).version)
 

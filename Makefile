@@ -142,8 +142,8 @@ stack-down: setup ## Stop every process of the stack (state/stack/ is kept)
 stack-status: setup ## Which servers of the stack answer, and each process's state and uptime (restarts)
 	$(RUN) python -m deploy.stack status
 
-drill: setup ## On a running stack: cause an alert's fault, time it to the receiver and back (NAME="service-down flow-failed postgres-hung mlflow-down", or the long error-burst latency; ARGS=--write)
-	$(RUN) python -m deploy.drill $(or $(NAME),$(error NAME= one or more of: service-down flow-failed postgres-hung mlflow-down error-burst latency)) $(ARGS)
+drill: setup ## On a running stack: cause an alert's fault, time it to the receiver and back (NAME="service-down flow-failed postgres-hung mlflow-down drifted-traffic", or the long error-burst latency; ARGS=--write)
+	$(RUN) python -m deploy.drill $(or $(NAME),$(error NAME= one or more of: service-down flow-failed postgres-hung mlflow-down drifted-traffic error-burst latency)) $(ARGS)
 
 stack-env: setup ## Print the exports that point make targets at the stack: eval "$$(make -s stack-env)"
 	@$(RUN) python -m deploy.stack env

@@ -15,6 +15,10 @@ recovery -> resolved); `--write` appends them to docs/benchmarks.md.
                    FlowRunFailed -> start it, a run that completes (the drill's own model). `make level1` itself
                    refuses to start with MLflow away, in 2 s, at the terminal: no run, so no alert; a schedule's
                    run fails inside the flow, whose hook alerts.
+    drifted-traffic
+                   a world of the drill's own (deploy/drifted_traffic.py: its project, model, service and log):
+                   `make replay` of a day after the simulator's covariate drift began, `make monitor` of it ->
+                   MonitorDrift -> a day from before the drift, judged ok (your champion and log untouched)
 
 Needs the stack's receiver (no ``alert_webhook_url``: the drill reads what arrived) and Alertmanager installed.
 A drill disturbs the stack it runs on (the hang drills send a made-up row to /predict every 2 s, stored in the
@@ -31,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from deploy.alert_receiver import read_received
+from deploy.drifted_traffic import DriftedTraffic, DriftedTrafficError
 from deploy.faults import (
     DrillError,
     HungDatabase,
@@ -49,6 +54,8 @@ class Drill:
     recover: Callable[[Stack], None]
     timeout: float  # the longest each side may take: the rule's `for` plus evaluation, grouping and sending
     long: bool = False  # its rule waits 5 minutes or more: `make drill` and the scheduled drills job, not the walks
+    prepare: Callable[[Stack], None] | None = None  # before the fault, untimed; ``recover`` undoes it too
+    churn_world: bool = False  # its fault is the churn simulator's drift: a fork's own table has none
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,11 @@ class DrillResult:
             f"drill {self.name}: {self.alert} fired at the receiver {self.fired_seconds:.0f} s after the fault, "
             f"resolved {self.resolved_seconds:.0f} s after the recovery"
         )
+
+
+def _drifted_traffic(timeout: float) -> Drill:
+    drifted = DriftedTraffic()
+    return Drill("MonitorDrift", drifted.inject, drifted.recover, timeout, prepare=drifted.prepare, churn_world=True)
 
 
 def _hung_database(alert: str, timeout: float, long: bool = False) -> Drill:
@@ -85,6 +97,7 @@ DRILLS: dict[str, Drill] = {
         recover=lambda stack: training_run(stack, {}),
         timeout=300,
     ),
+    "drifted-traffic": _drifted_traffic(timeout=600),
     "postgres-hung": _hung_database("PredictionLogUnhealthy", timeout=240),
     "mlflow-down": Drill(
         "FlowRunFailed", inject=mlflow_stopped_then_training, recover=mlflow_started_then_training, timeout=600
@@ -131,8 +144,10 @@ def run_drill(stack: Stack, name: str) -> DrillResult:
     if earlier is not None:
         raise DrillError(earlier)
     seen = len(read_received(stack.alerts_file))
-    began = time.monotonic()
     try:
+        if drill.prepare is not None:
+            drill.prepare(stack)
+        began = time.monotonic()
         drill.inject(stack)
         seen = wait_for(stack, drill.alert, "firing", seen, drill.timeout)
         fired = time.monotonic() - began
@@ -190,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.names:
             results.append(run_drill(stack, name))
             print(results[-1].in_words(), flush=True)
-    except (DrillError, StackError, subprocess.CalledProcessError, httpx.HTTPError) as error:
+    except (DrillError, DriftedTrafficError, StackError, subprocess.CalledProcessError, httpx.HTTPError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     publish(report(results), args.write)

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from deploy.alert_receiver import last_received
+from deploy.alert_receiver import in_words, last_received, read_received
 from deploy.topology import Stack
 from tests.conftest import environment_without
 
@@ -28,12 +28,14 @@ def deploy(env: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def alerts_received(stack: Stack, name: str, timeout: float = 60) -> list[str]:
-    """What the stack's receiver got, once an alert of ``name`` is among it (bounded)."""
+def alerts_received(stack: Stack, name: str, timeout: float = 60, project: str | None = None) -> list[str]:
+    """What the stack's receiver got, once an alert of ``name`` (of ``project``'s, when given) is among it (bounded)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        said = last_received(stack.alerts_file, 50)
-        if any(name in line for line in said):
-            return said
+        newest = read_received(stack.alerts_file)[-50:]
+        if project is not None:
+            newest = [line for line in newest if line["labels"].get("project") == project]
+        if any(name in in_words(line) for line in newest):
+            return [in_words(line) for line in newest]
         time.sleep(0.5)
     raise AssertionError(f"no {name} at the stack's receiver within {timeout} s: {last_received(stack.alerts_file)}")

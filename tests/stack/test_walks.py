@@ -1,7 +1,7 @@
 """The stack's long walks (`make test-workshop`), on a stack of their own: a sweep runs its trials on the stack's
 Dask workers and gives the stack its champion; batch scoring runs there too and logs to PostgreSQL; each quick
-drill's alert fires at the receiver and resolves; the monitoring deployment retrains once on a drifting day and
-its alarm reaches the receiver.
+drill's alert fires at the receiver and resolves (the stack's champion unmoved, nothing of the drill left); the
+monitoring deployment retrains once on a drifting day and its alarm reaches the receiver.
 
 `make drill` times the drills on a running stack; here the same drills run on a fresh one, so a rule, a route or a
 hook that stops reaching the receiver fails CI.
@@ -119,12 +119,20 @@ def test_batch_scoring_runs_on_the_stacks_dask_workers_and_logs_to_postgresql(
 
 
 @ALERTING
-@pytest.mark.parametrize("name", sorted(name for name, drill in DRILLS.items() if not drill.long))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=[pytest.mark.churn] if drill.churn_world else [])
+        for name, drill in sorted(DRILLS.items())
+        if not drill.long
+    ],
+)
 def test_the_drills_alert_fires_at_the_receiver_and_resolves_after_the_runbooks_recovery(
     stack: Stack, deployed: dict[str, str], name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given the stack serving its champion with its deployments, the drill's training runs keeping their state here
     monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path))
+    champion = _champion(stack)
     # when the drill's fault is caused and, once its alert arrived, recovered from
     result = run_drill(stack, name)
     # then the receiver got the alert firing, naming its runbook, and later resolved (run_drill waits, bounded)
@@ -133,6 +141,9 @@ def test_the_drills_alert_fires_at_the_receiver_and_resolves_after_the_runbooks_
     assert statuses.index("firing") < len(statuses) - 1 - statuses[::-1].index("resolved")
     assert lines[statuses.index("firing")]["runbook_url"] == f"docs/runbooks/{DRILLS[name].alert}.md"
     assert result.fired_seconds > 0
+    # and the stack's champion never moved, and nothing the drill made is left in the stack's folder
+    assert _champion(stack) == champion
+    assert not list(stack.folder.glob("drill-*"))
 
 
 @pytest.mark.churn  # the simulator's covariate drift makes the drifting day (a fork has no simulator)
@@ -166,7 +177,8 @@ def test_the_monitoring_deployment_retrains_exactly_once_on_a_drifting_day(
     assert Retraining(records[1]["status"]) in STARTS_THE_COOLDOWN  # a candidate was trained
     assert "cooldown after day 35" in records[0]["reason"]  # the re-run was held back by the retraining
     if alertmanager_binary() is not None:  # and the drift alarm reached the stack's receiver through Alertmanager
-        assert any("FIRING   MonitorDrift" in line for line in alerts_received(stack, "MonitorDrift"))
+        said = alerts_received(stack, "MonitorDrift", project="churn")  # the drifted-traffic drill's are its own
+        assert any("FIRING   MonitorDrift" in line for line in said)
 
 
 def _run_deployment(env: dict[str, str], name: str, params: dict[str, object] | None = None) -> str:
@@ -184,3 +196,11 @@ def _versions(stack: Stack) -> list[int]:
 
     client = MlflowClient(tracking_uri=stack.tracking_uri)
     return sorted(int(v.version) for v in client.search_model_versions("name='churn-model'"))
+
+
+def _champion(stack: Stack) -> str:
+    from mlflow import MlflowClient
+
+    return str(
+        MlflowClient(tracking_uri=stack.tracking_uri).get_model_version_by_alias("churn-model", "champion").version
+    )

@@ -20,22 +20,26 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from deploy.topology import ROOT, Stack
+from shared.settings import Settings, as_environment, load_settings
 
 DRILL_POLICY = ROOT / "deploy" / "drills" / "monitoring_policy.yaml"
-TRAINED_THROUGH = 29  # the simulator's covariate drift begins on day 30 (WORLD): the model knows the world before
-DRIFTED_DAY = 35
+DRIFT_BEGINS = 30  # the simulator's covariate drift changes the world from this day on
+TRAINED_THROUGH = DRIFT_BEGINS - 1  # the model knows the world before it
+DRIFTED_DAY = DRIFT_BEGINS + 5
 CALM_DAY = TRAINED_THROUGH  # a day from before the drift: judged ok
-WORLD = {  # the level 2 demo's world, small: 300 rows a day, labels three days late
-    "MLOPS_DATA_SOURCE": "simulator",
-    "MLOPS_SCENARIO": "covariate_drift",
-    "MLOPS_SCENARIO_START_DAY": "30",
-    "MLOPS_ROWS_PER_DAY": "300",
-    "MLOPS_LABEL_DELAY_DAYS": "3",
-    "MLOPS_SIMULATED_TODAY": str(DRIFTED_DAY + 1),
-    "MLOPS_MONITORING_POLICY_FILE": str(DRILL_POLICY),
-    "MLOPS_MONITORING_DASHBOARD": "false",
+WORLD: dict[str, Any] = {  # the level 2 demo's world, small: 300 rows a day, labels three days late
+    "data_source": "simulator",
+    "retrain_data_source": "simulator",
+    "scenario": "covariate_drift",
+    "scenario_start_day": DRIFT_BEGINS,
+    "rows_per_day": 300,
+    "label_delay_days": 3,
+    "simulated_today": DRIFTED_DAY + 1,
+    "monitoring_policy_file": DRILL_POLICY,
+    "monitoring_dashboard": False,
 }
 COMMAND_SECONDS = 600
 
@@ -46,9 +50,26 @@ class DriftedTrafficError(RuntimeError):
 
 def drill_project() -> str:
     """The drill's project name: its model, experiment and alerts' ``project`` label follow it."""
-    from shared.settings import load_settings
-
     return f"{load_settings().project_name}-drill"
+
+
+def drill_settings(stack: Stack, folder: Path, service_url: str = "") -> Settings:
+    """The drill's world as one settings object: the stack's servers, the simulator's drift, a project, state, log
+    and policy of its own (``folder``); its commands and service read it from their environment."""
+    project = drill_project()
+    tokens = {name.removeprefix("MLOPS_").lower(): value for name, value in stack.tokens().items()}
+    own: dict[str, Any] = {"project_name": project, "model_name": f"{project}-model"}
+    own |= {"experiment_name": f"{project}-training"}
+    own |= {"state_dir": folder, "prediction_store_url": f"sqlite:///{folder / 'predictions.db'}"}
+    servers = {"tracking_uri": stack.tracking_uri, "alertmanager_url": stack.alertmanager_url}
+    servers |= {"service_url": service_url} if service_url else {}
+    return load_settings(**WORLD, **own, **servers, **tokens)
+
+
+def drill_environment(stack: Stack, folder: Path, service_url: str = "") -> dict[str, str]:
+    """What the drill's commands and service run with: the caller's, the stack's clients' (Prefect's address), then
+    the drill's settings over both (``as_environment``: one object, not variables by hand)."""
+    return os.environ | stack.client_env() | as_environment(drill_settings(stack, folder, service_url))
 
 
 class DriftedTraffic:
@@ -60,32 +81,42 @@ class DriftedTraffic:
         self._server = contextlib.ExitStack()
         self._url = ""
 
-    def environment(self, stack: Stack) -> dict[str, str]:
-        """What the drill's commands and service run with: the stack's servers, the drill's world and project."""
+    def settings(self, stack: Stack) -> Settings:
         assert self._folder is not None, "prepared first"
-        project = drill_project()
-        own = {
-            "MLOPS_PROJECT_NAME": project,
-            "MLOPS_MODEL_NAME": f"{project}-model",
-            "MLOPS_EXPERIMENT_NAME": f"{project}-training",
-            "MLOPS_STATE_DIR": str(self._folder),
-            "MLOPS_PREDICTION_STORE_URL": f"sqlite:///{self._folder / 'predictions.db'}",
-            "MLOPS_RETRAIN_DATA_SOURCE": "simulator",
-        }
-        tokens = {name: value for name, value in stack.tokens().items() if name.endswith("_TOKEN")}
-        return os.environ | stack.client_env() | WORLD | own | tokens | {"MLOPS_SERVICE_URL": self._url}
+        return drill_settings(stack, self._folder, self._url)
+
+    def environment(self, stack: Stack) -> dict[str, str]:
+        assert self._folder is not None, "prepared first"
+        return drill_environment(stack, self._folder, self._url)
 
     def prepare(self, stack: Stack) -> None:
-        from shared.processes import free_port, running_server
+        from shared.processes import ServerStartError, free_port, running_server
 
         self._folder = Path(tempfile.mkdtemp(prefix="drill-drifted-traffic-", dir=stack.folder))
         env = self.environment(stack)
         self._run("train the drill's model", [*_python("level1_pipeline"), "run"], env, "--last-day", TRAINED_THROUGH)
+        self._check_champion(stack)
         port = free_port()
-        self._url = f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}"
         serve = [*_python("level2_cicd.service"), "--host", "127.0.0.1", "--port", str(port)]
-        env = self.environment(stack)
-        self._server.enter_context(running_server(serve, env, f"{self._url}/ready", quiet=True))
+        try:
+            self._server.enter_context(running_server(serve, self.environment(stack), f"{url}/ready", quiet=True))
+        except ServerStartError as error:
+            raise DriftedTrafficError(f"the drifted-traffic drill's service did not become ready: {error}") from None
+        self._url = url  # serving: the replays go there, and the recovery has a service to replay through
+
+    def _check_champion(self, stack: Stack) -> None:
+        """The drill's service serves its model's champion: none (its gates refused it) stops the drill here."""
+        from shared.registry import Registry
+        from shared.tracking import use_tracking_uri
+
+        settings = self.settings(stack)
+        use_tracking_uri(settings.resolved_tracking_uri)
+        if Registry(settings.model_name).champion() is None:
+            raise DriftedTrafficError(
+                f"the drill's model {settings.model_name!r} has no champion: its training's gates refused it (your "
+                f"training policy, {settings.training_policy_file}, applies to the drill's model too)"
+            )
 
     def inject(self, stack: Stack) -> None:
         self._day(stack, DRIFTED_DAY)

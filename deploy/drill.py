@@ -187,12 +187,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.report import publish
     from deploy.stack import running, stack_folder
+    from shared.runtime import prepare_process
     from shared.settings import load_settings
 
     parser = argparse.ArgumentParser(prog="make drill", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="+", choices=sorted(DRILLS), metavar="NAME", help=", ".join(sorted(DRILLS)))
     parser.add_argument("--write", action="store_true", help="append the times to docs/benchmarks.md")
     args = parser.parse_args(argv)
+    prepare_process(load_settings())  # the project's client timeouts and retries, loopback off proxies
     stack = running(stack_folder())
     results = []
     try:

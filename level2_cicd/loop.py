@@ -27,7 +27,7 @@ from shared.settings import Settings, as_environment
 def service_env(settings: Settings) -> dict[str, str]:
     """The environment that gives the service process the same settings as this one (and a quick eye on the alias)."""
     resolved = {"tracking_uri": settings.resolved_tracking_uri, "state_dir": settings.state_path}
-    return {**os.environ, **as_environment(settings.model_copy(update=resolved)), "MLOPS_MODEL_POLL_SECONDS": "0.5"}
+    return {**os.environ, **as_environment(settings.model_copy(update=resolved | {"model_poll_seconds": 0.5}))}
 
 
 @dataclass(frozen=True)

@@ -41,11 +41,23 @@ __all__ = [
     "settings_file",
 ]
 
+# The settings by concern, as the class declares them: each concern's title at its first field (`make settings`).
+CONCERN_STARTS = {
+    "project_name": "the project: its name, what it names, where its state lives",
+    "data_source": "data: the source, the simulated world, the training window",
+    "training_policy_file": "policies: versioned files of the project's judgement",
+    "tracking_uri": "servers: tracking, the clients' limits, Dask",
+    "service_url": "level 2: the service",
+    "level2_folder": "level 2: the prediction log and the monitor",
+    "alertmanager_url": "alerts and CI",
+}
+
 NAMED_AFTER_THE_PROJECT = {"model_name": "{}-model", "experiment_name": "{}-training"}  # unless set themselves
 
 
 class Settings(BaseSettings):
-    """Where state lives and the defaults of the simulated world.
+    """Every level's settings, grouped by concern (``CONCERN_STARTS``): the project, data, policies, servers, the
+    service, the prediction log and monitor, alerts and CI.
 
     Every field can be set by an ``MLOPS_<FIELD>`` environment variable; the tracking URI also
     honours MLflow's own ``MLFLOW_TRACKING_URI``.
@@ -53,36 +65,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MLOPS_", frozen=True, extra="forbid", populate_by_name=True)
 
-    state_dir: Path = Field(default=Path("state"), description="Project-local folder for all generated state.")
-    seed: int = Field(default=42, description="Seed of the simulated world.")
-    rows_per_day: int = Field(default=2000, gt=0, description="Rows the simulator produces per day.")
-    scenario: str = Field(default="none", description="Simulator scenario: none, covariate_drift, ...")
-    scenario_start_day: int = Field(default=30, ge=0, description="Day the scenario starts changing the world.")
-    label_delay_days: int = Field(default=3, ge=0, description="Days until a row's label is known.")
-    data_source: Literal["simulator", "files", "synthetic", "prediction_log"] = Field(
-        default="simulator",
-        description="Where training data comes from: the churn simulator, your files, rows made from the schema, "
-        "or the service's logged predictions joined with the labels that arrived.",
-    )
-    monitoring_dashboard: bool = Field(
-        default=True, description="Add each monitored window to the Evidently dashboard (`make dashboard`)."
-    )
-    retrain_data_source: Literal["simulator", "files", "synthetic", "prediction_log"] | None = Field(
-        default=None,
-        description="What level 2's retraining (monitor or `make retrain`) learns from; unset: data_source.",
-    )
-    data_path: str | None = Field(
-        default=None, description="With data_source=files: a CSV/Parquet file, a folder of them, or a glob."
-    )
-    simulated_today: int = Field(
-        default=31, ge=1, description="The simulator's today (a day number); real sources have a real today."
-    )
-    train_days: int = Field(default=21, gt=2, description="Days of data in one training window.")
-    last_day: int | date | None = Field(
-        default=None,
-        description="Last day of the default training window: a date, a day number, or empty for the newest "
-        "fully labelled day of the source.",
-    )
+    # grouped by concern (CONCERN_STARTS), a blank line between two
     project_name: str = Field(
         default="churn",
         pattern=r"^[a-z][a-z0-9-]*$",
@@ -93,26 +76,42 @@ class Settings(BaseSettings):
     experiment_name: str = Field(
         default="churn-training", description="MLflow experiment name; default `<project>-training`."
     )
-    tracking_uri: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("MLOPS_TRACKING_URI", "MLFLOW_TRACKING_URI"),
-        description="MLflow tracking URI; defaults to a SQLite file under state_dir.",
+    state_dir: Path = Field(default=Path("state"), description="Project-local folder for all generated state.")
+
+    data_source: Literal["simulator", "files", "synthetic", "prediction_log"] = Field(
+        default="simulator",
+        description="Where training data comes from: the churn simulator, your files, rows made from the schema, "
+        "or the service's logged predictions joined with the labels that arrived.",
     )
-    training_policy_file: Path = Field(
-        default=Path("config/training_policy.yaml"), description="Model-gate thresholds (versioned)."
+    data_path: str | None = Field(
+        default=None, description="With data_source=files: a CSV/Parquet file, a folder of them, or a glob."
+    )
+    seed: int = Field(default=42, description="Seed of the simulated world.")
+    rows_per_day: int = Field(default=2000, gt=0, description="Rows the simulator produces per day.")
+    scenario: str = Field(default="none", description="Simulator scenario: none, covariate_drift, ...")
+    scenario_start_day: int = Field(default=30, ge=0, description="Day the scenario starts changing the world.")
+    simulated_today: int = Field(
+        default=31, ge=1, description="The simulator's today (a day number); real sources have a real today."
+    )
+    label_delay_days: int = Field(default=3, ge=0, description="Days until a row's label is known.")
+    train_days: int = Field(default=21, gt=2, description="Days of data in one training window.")
+    last_day: int | date | None = Field(
+        default=None,
+        description="Last day of the default training window: a date, a day number, or empty for the newest "
+        "fully labelled day of the source.",
+    )
+    retrain_data_source: Literal["simulator", "files", "synthetic", "prediction_log"] | None = Field(
+        default=None,
+        description="What level 2's retraining (monitor or `make retrain`) learns from; unset: data_source.",
+    )
+    allow_schema_change: bool = Field(
+        default=False,
+        description="Let a model of a new feature set replace a champion trained on another (it is then judged "
+        "without the champion); otherwise training stops, naming the columns.",
     )
 
-    model_card_file: Path = Field(
-        default=Path("config/model_card.yaml"), description="Intended use and known limits on every model card."
-    )
-    sweep_space_file: Path = Field(
-        default=Path("config/sweep_space.yaml"), description="The search space of `make sweep` (versioned)."
-    )
-    dask_address: str | None = Field(
-        default=None, description="Dask scheduler of sweeps (tcp://host:8786); unset: a local cluster on this machine."
-    )
-    dask_workers: int | None = Field(
-        default=None, ge=1, description="Workers of the local cluster; unset: one per core."
+    training_policy_file: Path = Field(
+        default=Path("config/training_policy.yaml"), description="Model-gate thresholds (versioned)."
     )
     release_policy_file: Path = Field(
         default=Path("config/release_policy.yaml"), description="How a challenger meets live traffic (versioned)."
@@ -120,6 +119,60 @@ class Settings(BaseSettings):
     monitoring_policy_file: Path = Field(
         default=Path("config/monitoring_policy.yaml"), description="Drift/decay thresholds, cooldown (versioned)."
     )
+    data_policy_file: Path = Field(
+        default=Path("config/data_policy.yaml"), description="Label horizon and retention of logged data (versioned)."
+    )
+    model_card_file: Path = Field(
+        default=Path("config/model_card.yaml"), description="Intended use and known limits on every model card."
+    )
+    sweep_space_file: Path = Field(
+        default=Path("config/sweep_space.yaml"), description="The search space of `make sweep` (versioned)."
+    )
+
+    tracking_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MLOPS_TRACKING_URI", "MLFLOW_TRACKING_URI"),
+        description="MLflow tracking URI; defaults to a SQLite file under state_dir.",
+    )
+    client_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="Timeout of one request to the MLflow and Prefect servers (and of a database connect).",
+    )
+    client_retries: int = Field(
+        default=2,
+        ge=0,
+        description="Retries of a failed MLflow or Prefect request (backoff 1 s, 2 s): a lost server ends a "
+        "command within about (retries + 1) x timeout, not after MLflow's default of minutes.",
+    )
+    dask_address: str | None = Field(
+        default=None, description="Dask scheduler of sweeps (tcp://host:8786); unset: a local cluster on this machine."
+    )
+    dask_workers: int | None = Field(
+        default=None, ge=1, description="Workers of the local cluster; unset: one per core."
+    )
+
+    service_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The running service (`make serve`'s address): `make replay` sends to it.",
+    )
+    model_poll_seconds: float = Field(default=5.0, gt=0, description="How often the service checks the alias.")
+    serving_scorer: Literal["plain", "fast"] = Field(
+        default="fast",
+        description="plain: the model's own predict_proba; fast: the speed room's scorer (level2_cicd/speed/) when "
+        "its self-check shows it equal to predict_proba, else plain.",
+    )
+    max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest request body the service reads.")
+    batch_max_rows: int = Field(default=64, ge=1, description="Most rows scored in one model call.")
+    batch_max_wait_ms: float = Field(default=1.0, ge=0, description="Longest a request waits for others to batch.")
+    scoring_token: SecretStr | None = Field(
+        default=None, description="Bearer token of /predict and /invocations (unset: open, as on embedded defaults)."
+    )
+    labels_token: SecretStr | None = Field(
+        default=None, description="Bearer token of /feedback: labels steer retraining (unset: open)."
+    )
+    admin_token: SecretStr | None = Field(default=None, description="Bearer token of POST /admin/reload.")
+
     level2_folder: str = Field(
         default="level2",
         pattern=r"^[A-Za-z0-9_.-]+$",
@@ -135,51 +188,9 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest /predict and /feedback wait for their rows to be committed; then 503, not acknowledged.",
     )
-    client_timeout_seconds: float = Field(
-        default=15.0,
-        gt=0,
-        description="Timeout of one request to the MLflow and Prefect servers (and of a database connect).",
+    monitoring_dashboard: bool = Field(
+        default=True, description="Add each monitored window to the Evidently dashboard (`make dashboard`)."
     )
-    client_retries: int = Field(
-        default=2,
-        ge=0,
-        description="Retries of a failed MLflow or Prefect request (backoff 1 s, 2 s): a lost server ends a "
-        "command within about (retries + 1) x timeout, not after MLflow's default of minutes.",
-    )
-    allow_schema_change: bool = Field(
-        default=False,
-        description="Let a model of a new feature set replace a champion trained on another (it is then judged "
-        "without the champion); otherwise training stops, naming the columns.",
-    )
-    service_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="The running service (`make serve`'s address): `make replay` sends to it.",
-    )
-    model_poll_seconds: float = Field(default=5.0, gt=0, description="How often the service checks the alias.")
-    serving_scorer: Literal["plain", "fast"] = Field(
-        default="fast",
-        description="plain: the model's own predict_proba; fast: the speed room's scorer (level2_cicd/speed/) when "
-        "its self-check shows it equal to predict_proba, else plain.",
-    )
-    admin_token: SecretStr | None = Field(default=None, description="Bearer token of POST /admin/reload.")
-    scoring_token: SecretStr | None = Field(
-        default=None, description="Bearer token of /predict and /invocations (unset: open, as on embedded defaults)."
-    )
-    labels_token: SecretStr | None = Field(
-        default=None, description="Bearer token of /feedback: labels steer retraining (unset: open)."
-    )
-    max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest request body the service reads.")
-    data_policy_file: Path = Field(
-        default=Path("config/data_policy.yaml"), description="Label horizon and retention of logged data (versioned)."
-    )
-    batch_max_rows: int = Field(default=64, ge=1, description="Most rows scored in one model call.")
-    batch_max_wait_ms: float = Field(default=1.0, ge=0, description="Longest a request waits for others to batch.")
-
-    github_repository: str | None = Field(
-        default=None, description="owner/name: when set with github_token, the monitor also sends a retrain dispatch."
-    )
-    github_token: SecretStr | None = Field(default=None, description="Token allowed to send repository_dispatch.")
-    github_api_url: str = Field(default="https://api.github.com", description="GitHub API base URL.")
 
     alertmanager_url: str | None = Field(
         default=None,
@@ -191,6 +202,11 @@ class Settings(BaseSettings):
         description="Where the stack's Alertmanager sends every alert: a Slack incoming webhook (hooks.slack.com) or "
         "any webhook taking Alertmanager's JSON; unset: the stack's local receiver (make stack-status shows it).",
     )
+    github_repository: str | None = Field(
+        default=None, description="owner/name: when set with github_token, the monitor also sends a retrain dispatch."
+    )
+    github_token: SecretStr | None = Field(default=None, description="Token allowed to send repository_dispatch.")
+    github_api_url: str = Field(default="https://api.github.com", description="GitHub API base URL.")
 
     @model_validator(mode="after")
     def _names_from_the_project(self) -> Settings:

@@ -10,7 +10,15 @@ import sys
 
 from pydantic import SecretStr
 
-from shared.settings import NAMED_AFTER_THE_PROJECT, Settings, env_file, load_env_file, load_settings, settings_file
+from shared.settings import (
+    CONCERN_STARTS,
+    NAMED_AFTER_THE_PROJECT,
+    Settings,
+    env_file,
+    load_env_file,
+    load_settings,
+    settings_file,
+)
 from shared.settings_layers import Layers, project_settings
 
 
@@ -27,9 +35,13 @@ def report(settings: Settings, environment: set[str], from_env_file: dict[str, s
         found = layers.origin(name)
         return "from project_name" if found == "default" and name in NAMED_AFTER_THE_PROJECT else found
 
-    rows = [(name, shown(getattr(settings, name)), where(name)) for name in Settings.model_fields]
-    width = max(len(name) for name, _, _ in rows)
-    return [f"{name:<{width}}  {value}  [{where}]" for name, value, where in rows]
+    width = max(len(name) for name in Settings.model_fields)
+    lines = []
+    for name in Settings.model_fields:
+        if name in CONCERN_STARTS:
+            lines.append(f"-- {CONCERN_STARTS[name]}")
+        lines.append(f"{name:<{width}}  {shown(getattr(settings, name))}  [{where(name)}]")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -162,3 +162,15 @@ def test_settings_cross_to_a_child_process_whole_and_read_back_equal(tmp_path: P
     assert token == "s-1"
     assert Settings.model_validate_json(dumped) == mine.model_copy(update={"scoring_token": None})
     assert Settings.model_validate_json(dumped).model_name == "lead-scoring-model"
+
+
+def test_make_settings_lists_every_setting_once_under_its_concern() -> None:
+    from shared.settings import CONCERN_STARTS
+    from shared.settings_report import report
+
+    # when `make settings` reports the defaults
+    lines = report(Settings(), set(), {})
+    # then it opens with a concern, names each concern once in the class's order, and every setting once under one
+    assert lines[0].startswith("-- ")
+    assert [line.removeprefix("-- ") for line in lines if line.startswith("-- ")] == list(CONCERN_STARTS.values())
+    assert [line.split()[0] for line in lines if not line.startswith("-- ")] == list(Settings.model_fields)

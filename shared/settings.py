@@ -41,22 +41,11 @@ __all__ = [
     "settings_file",
 ]
 
-# The settings by concern, as the class declares them: each concern's title at its first field (`make settings`).
-CONCERN_STARTS = {
-    "project_name": "the project: its name, what it names, where its state lives",
-    "data_source": "data: the source, the simulated world, the training window",
-    "training_policy_file": "policies: versioned files of the project's judgement",
-    "tracking_uri": "servers: tracking, the clients' limits, Dask",
-    "service_url": "level 2: the service",
-    "level2_folder": "level 2: the prediction log and the monitor",
-    "alertmanager_url": "alerts and CI",
-}
-
 NAMED_AFTER_THE_PROJECT = {"model_name": "{}-model", "experiment_name": "{}-training"}  # unless set themselves
 
 
 class Settings(BaseSettings):
-    """Every level's settings, grouped by concern (``CONCERN_STARTS``): the project, data, policies, servers, the
+    """Every level's settings, grouped by concern: the project, data, policies, servers, the
     service, the prediction log and monitor, alerts and CI.
 
     Every field can be set by an ``MLOPS_<FIELD>`` environment variable; the tracking URI also
@@ -65,7 +54,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MLOPS_", frozen=True, extra="forbid", populate_by_name=True)
 
-    # grouped by concern (CONCERN_STARTS), a blank line between two
+    # grouped by concern, a blank line between two (their titles: CONCERN_STARTS in settings_report.py)
     project_name: str = Field(
         default="churn",
         pattern=r"^[a-z][a-z0-9-]*$",

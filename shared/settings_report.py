@@ -11,7 +11,6 @@ import sys
 from pydantic import SecretStr
 
 from shared.settings import (
-    CONCERN_STARTS,
     NAMED_AFTER_THE_PROJECT,
     Settings,
     env_file,
@@ -20,6 +19,17 @@ from shared.settings import (
     settings_file,
 )
 from shared.settings_layers import Layers, project_settings
+
+# The settings by concern, as the class declares them: each concern's title at its first field (`make settings`).
+CONCERN_STARTS = {
+    "project_name": "the project: its name, what it names, where its state lives",
+    "data_source": "data: the source, the simulated world, the training window",
+    "training_policy_file": "policies: versioned files of the project's judgement",
+    "tracking_uri": "servers: tracking, the clients' limits, Dask",
+    "service_url": "level 2: the service",
+    "level2_folder": "level 2: the prediction log and the monitor",
+    "alertmanager_url": "alerts and CI",
+}
 
 
 def shown(value: object) -> str:

@@ -165,8 +165,7 @@ def test_settings_cross_to_a_child_process_whole_and_read_back_equal(tmp_path: P
 
 
 def test_make_settings_lists_every_setting_once_under_its_concern() -> None:
-    from shared.settings import CONCERN_STARTS
-    from shared.settings_report import report
+    from shared.settings_report import CONCERN_STARTS, report
 
     # when `make settings` reports the defaults
     lines = report(Settings(), set(), {})

@@ -140,9 +140,14 @@ class DriftedTraffic:
 
     @staticmethod
     def _run(what: str, command: list[str], env: dict[str, str], *extra: object) -> None:
-        done = subprocess.run(
-            [*command, *map(str, extra)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_SECONDS
-        )
+        try:
+            done = subprocess.run(
+                [*command, *map(str, extra)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_SECONDS
+            )
+        except subprocess.TimeoutExpired:
+            raise DriftedTrafficError(
+                f"the drifted-traffic drill could not {what} within {COMMAND_SECONDS} s"
+            ) from None
         if done.returncode != 0:
             said = (done.stdout[-1500:] + done.stderr[-1500:]).strip()
             raise DriftedTrafficError(f"the drifted-traffic drill could not {what} (exit {done.returncode}): {said}")

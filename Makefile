@@ -71,8 +71,8 @@ serve: setup ## Level 2: serve the registry's champion on 127.0.0.1:8000 (WORKER
 mlflow-ui: setup ## Open the MLflow UI on 127.0.0.1:5000 (PORT= another) over the settings' tracking store; a taken port is an error
 	$(RUN) python -m deploy.ui mlflow $(PORT)
 
-test: setup system-packages ## Run the test suite, real servers included (installs what it needs; groups in parallel; docs/benchmarks.md)
-	$(RUN) pytest $(PYTEST_PARALLEL) -m "not walk and not fork" $(ARGS)
+test: setup system-packages ## Run the test suite, real servers included (installs what it needs; groups in parallel; docs/benchmarks.md); MARKERS="not churn": a fork's generic tests
+	$(RUN) pytest $(PYTEST_PARALLEL) -m "not walk and not fork$(if $(MARKERS), and ($(MARKERS)))" $(ARGS)
 
 settings: setup ## Print every setting in force and its layer (default < config/settings.yaml < .env < environment)
 	$(RUN) python -m shared.settings_report

@@ -42,7 +42,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 SMALL_ROWS_PER_DAY = 300
 # Generic tests use days made from the schema alone, so they pass unchanged after a fork edits it;
-# tests of the churn world itself are marked `churn` (a fork deselects them: pytest -m "not churn").
+# tests of the churn world itself are marked `churn` (a fork deselects them: make test MARKERS="not churn").
 SYNTHETIC = {"data_source": "synthetic", "rows_per_day": SMALL_ROWS_PER_DAY}
 SMALL = {**SYNTHETIC, "train_days": 10}  # settings of the tests that train: small days, a short window
 

@@ -11,7 +11,7 @@ first with the fork layout: a fork's own things in `config/`), where it edits on
 `make test-fork` runs tests/fork/test_fork_with_its_own_data.py (levels 0-2 on the fork's own files, thresholds sized
 for its ~10 rows a day), then `python -m tests.fork.another_shape [FOLDER]`, which makes such a fork with thresholds
 sized for 7,500-row windows in FOLDER/project (a new temporary folder otherwise, removed when the tests pass) and runs
-the README's step-6 test command there, `make test ARGS="-m 'not churn'"`, inside a caller's world
+the README's step-6 test command there, `make test MARKERS="not churn"`, inside a caller's world
 (tests/fork/callers_world.py: the fork's shell exports its servers, tokens and data); nothing may appear where those
 variables point. Both take this checkout's committed HEAD, not uncommitted edits. The exit code is the command's.
 """
@@ -41,7 +41,7 @@ NEWEST_LABELLED = FIRST_DATE + timedelta(days=DAYS - UNLABELLED_DAYS - 1)
 TIME_COLUMN = "measured_at"
 # variables naming this checkout's world: its settings, servers and environment
 THIS_CHECKOUTS = ("MLOPS_", "MLFLOW_", "PREFECT_", "VIRTUAL_ENV", "GITHUB_", "DASK_")
-README_TEST_COMMAND = ["make", "test", "ARGS=-m 'not churn'"]
+README_TEST_COMMAND = ["make", "test", "MARKERS=not churn"]
 FORK_LAYOUT = ".gitattributes"  # the fork layout arrived with it: the oldest commit a fork is made from
 IDENTITY = {
     f"GIT_{who}_{what}": value

@@ -32,7 +32,7 @@ from tests.fork.another_shape import (
 
 # Processes and servers of its own (make test-fast skips it); it proves this template's claim, so it runs with the
 # fork's own suite in `make test-fork`; and it rewrites *this* template's churn schema, so a fork's own
-# `pytest -m "not churn"` (README step 6) deselects it.
+# `make test MARKERS="not churn"` (README step 6) deselects it.
 pytestmark = [pytest.mark.slow, pytest.mark.churn, pytest.mark.fork]
 
 

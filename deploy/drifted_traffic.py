@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from deploy.faults import DrillError
 from deploy.topology import ROOT, Stack
 from shared.settings import Settings, as_environment, load_settings
 
@@ -42,10 +43,6 @@ WORLD: dict[str, Any] = {  # the level 2 demo's world, small: 300 rows a day, la
     "monitoring_dashboard": False,
 }
 COMMAND_SECONDS = 600
-
-
-class DriftedTrafficError(RuntimeError):
-    """A step of the drill failed: the message names it, with the end of its output."""
 
 
 def drill_project() -> str:
@@ -79,78 +76,65 @@ class DriftedTraffic:
     def __init__(self) -> None:
         self._folder: Path | None = None
         self._server = contextlib.ExitStack()
-        self._url = ""
-
-    def settings(self, stack: Stack) -> Settings:
-        assert self._folder is not None, "prepared first"
-        return drill_settings(stack, self._folder, self._url)
-
-    def environment(self, stack: Stack) -> dict[str, str]:
-        assert self._folder is not None, "prepared first"
-        return drill_environment(stack, self._folder, self._url)
+        self._env: dict[str, str] = {}  # the drill's world, once its service answers (empty: nothing to replay to)
 
     def prepare(self, stack: Stack) -> None:
         from shared.processes import ServerStartError, free_port, running_server
 
         self._folder = Path(tempfile.mkdtemp(prefix="drill-drifted-traffic-", dir=stack.folder))
-        env = self.environment(stack)
-        self._run("train the drill's model", [*_python("level1_pipeline"), "run"], env, "--last-day", TRAINED_THROUGH)
-        self._check_champion(stack)
+        env = drill_environment(stack, self._folder)
+        _run("train the drill's model", [*_python("level1_pipeline"), "run", "--last-day", str(TRAINED_THROUGH)], env)
+        _check_champion(drill_settings(stack, self._folder))
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         serve = [*_python("level2_cicd.service"), "--host", "127.0.0.1", "--port", str(port)]
         try:
-            self._server.enter_context(running_server(serve, self.environment(stack), f"{url}/ready", quiet=True))
+            self._server.enter_context(running_server(serve, env, f"{url}/ready", quiet=True))
         except ServerStartError as error:
-            raise DriftedTrafficError(f"the drifted-traffic drill's service did not become ready: {error}") from None
-        self._url = url  # serving: the replays go there, and the recovery has a service to replay through
-
-    def _check_champion(self, stack: Stack) -> None:
-        """The drill's service serves its model's champion: none (its gates refused it) stops the drill here."""
-        from shared.registry import Registry
-        from shared.tracking import use_tracking_uri
-
-        settings = self.settings(stack)
-        use_tracking_uri(settings.resolved_tracking_uri)
-        if Registry(settings.model_name).champion() is None:
-            raise DriftedTrafficError(
-                f"the drill's model {settings.model_name!r} has no champion: its training's gates refused it (your "
-                f"training policy, {settings.training_policy_file}, applies to the drill's model too)"
-            )
+            raise DrillError(f"the drifted-traffic drill's service did not become ready: {error}") from None
+        self._env = drill_environment(stack, self._folder, url)  # the replays go there
 
     def inject(self, stack: Stack) -> None:
-        self._day(stack, DRIFTED_DAY)
+        self._day(DRIFTED_DAY)
 
     def recover(self, stack: Stack) -> None:
         try:
-            if self._url:  # the service started: a calm day resolves the alarm
-                self._day(stack, CALM_DAY)
+            if self._env:  # the service started: a calm day resolves the alarm
+                self._day(CALM_DAY)
         finally:
             self._server.close()
-            self._url = ""
+            self._env = {}
             if self._folder is not None:  # made by this drill, removed by it
                 shutil.rmtree(self._folder, ignore_errors=True)
                 self._folder = None
 
-    def _day(self, stack: Stack, day: int) -> None:
+    def _day(self, day: int) -> None:
         """`make replay` of the day through the drill's service, then `make monitor` of it (its alarms pushed)."""
-        env = self.environment(stack)
-        self._run(f"replay day {day}", [*_python("level2_cicd.replay"), "--from", str(day), "--to", str(day)], env)
-        self._run(f"monitor day {day}", [*_python("level2_cicd.monitoring"), "run", "--day", str(day)], env)
+        _run(f"replay day {day}", [*_python("level2_cicd.replay"), "--from", str(day), "--to", str(day)], self._env)
+        _run(f"monitor day {day}", [*_python("level2_cicd.monitoring"), "run", "--day", str(day)], self._env)
 
-    @staticmethod
-    def _run(what: str, command: list[str], env: dict[str, str], *extra: object) -> None:
-        try:
-            done = subprocess.run(
-                [*command, *map(str, extra)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_SECONDS
-            )
-        except subprocess.TimeoutExpired:
-            raise DriftedTrafficError(
-                f"the drifted-traffic drill could not {what} within {COMMAND_SECONDS} s"
-            ) from None
-        if done.returncode != 0:
-            said = (done.stdout[-1500:] + done.stderr[-1500:]).strip()
-            raise DriftedTrafficError(f"the drifted-traffic drill could not {what} (exit {done.returncode}): {said}")
+
+def _check_champion(settings: Settings) -> None:
+    """The drill's service serves its model's champion: none (its gates refused it) stops the drill here."""
+    from shared.registry import Registry
+    from shared.tracking import use_tracking_uri
+
+    use_tracking_uri(settings.resolved_tracking_uri)
+    if Registry(settings.model_name).champion() is None:
+        raise DrillError(
+            f"the drill's model {settings.model_name!r} has no champion: its training's gates refused it (your "
+            f"training policy, {settings.training_policy_file}, applies to the drill's model too)"
+        )
+
+
+def _run(what: str, command: list[str], env: dict[str, str]) -> None:
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise DrillError(f"the drifted-traffic drill could not {what} within {COMMAND_SECONDS} s") from None
+    if done.returncode != 0:
+        said = (done.stdout[-1500:] + done.stderr[-1500:]).strip()
+        raise DrillError(f"the drifted-traffic drill could not {what} (exit {done.returncode}): {said}")
 
 
 def _python(module: str) -> list[str]:

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from deploy.alert_receiver import read_received
-from deploy.drifted_traffic import DriftedTraffic, DriftedTrafficError
+from deploy.drifted_traffic import DriftedTraffic
 from deploy.faults import (
     DrillError,
     HungDatabase,
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.names:
             results.append(run_drill(stack, name))
             print(results[-1].in_words(), flush=True)
-    except (DrillError, DriftedTrafficError, StackError, subprocess.CalledProcessError, httpx.HTTPError) as error:
+    except (DrillError, StackError, subprocess.CalledProcessError, httpx.HTTPError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     publish(report(results), args.write)

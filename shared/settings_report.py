@@ -10,14 +10,7 @@ import sys
 
 from pydantic import SecretStr
 
-from shared.settings import (
-    NAMED_AFTER_THE_PROJECT,
-    Settings,
-    env_file,
-    load_env_file,
-    load_settings,
-    settings_file,
-)
+from shared.settings import NAMED_AFTER_THE_PROJECT, Settings, env_file, load_env_file, load_settings, settings_file
 from shared.settings_layers import Layers, project_settings
 
 # The settings by concern, as the class declares them: each concern's title at its first field (`make settings`).

@@ -13,17 +13,19 @@ from shared.settings import Settings
 def test_the_drills_commands_get_a_world_of_their_own_over_the_callers_and_the_stacks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given a stack's folder and a shell of that stack (`make stack-env`: its prediction log) naming its own project
+    # given a stack's folder, and a shell naming its own project, model, servers and prediction log
     stack = Stack(tmp_path / "stack", Ports.free())
     stack.folder.mkdir(parents=True)
     monkeypatch.setenv("MLOPS_PROJECT_NAME", "acme")
     monkeypatch.setenv("MLOPS_MODEL_NAME", "acme-model")
-    for name, value in stack.client_env().items():
-        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("MLOPS_TRACKING_URI", "http://127.0.0.1:9")
+    monkeypatch.setenv("MLOPS_PREDICTION_STORE_URL", stack.database("predictions"))  # the stack's own log
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
     # when the drill makes the environment of its commands and service
     folder = stack.folder / "drill-drifted-traffic-x"
     env = drill_environment(stack, folder, "http://127.0.0.1:1")
-    # then, read as those processes read it, it is the drill's project, log and folder on the stack's servers
+    # then, read as those processes read it, it is the drill's project, log and folder on the stack's servers (Prefect's
+    # too), whatever the shell exported
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     seen = Settings()

@@ -97,24 +97,14 @@ def training_flow(
         run.log_behaviour(behaviour)
         champion = evaluate_champion(registry, split.holdout, settings.allow_schema_change)
         run.log_champion(champion)
-        theirs = champion.scored
-        gate = judge(
-            candidate.metrics["roc_auc"],
-            theirs.metrics["roc_auc"] if theirs else None,
-            policy.model_gate,
-            (candidate.slices, theirs.slices if theirs else None),
-            candidate.non_finite,
-            behaviour,
-            baseline.metrics["roc_auc"],
-            SENSITIVE_FEATURES,
-        )
+        gate = judge(candidate, champion.scored, policy.model_gate, baseline, behaviour, SENSITIVE_FEATURES)
         run.log_gate(gate)
         model_uri, model_id = run.log_model(trained.model, split.holdout)
         tags = version_tags(window, digest, trained, gate)
         version = str(register(registry, model_uri, model_id, run.run_id, tags).version)
         lock = settings.promotion_lock_url  # beside the registry, or the database every promoter shares
         released = release(policy.release, registry, version, gate, champion.version, lock, run.run_id)
-        champion_metrics = theirs.metrics if theirs else None
+        champion_metrics = champion.scored.metrics if champion.scored else None
         previous = registry.previous_number()  # as the registry holds it, promoted or not
         outcome = TrainingOutcome.of_release(
             run.run_id, version, released, gate, (candidate.metrics, champion_metrics), str(window), notes, previous

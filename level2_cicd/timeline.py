@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from level1_pipeline.outcome import Became
+from level2_cicd.monitoring.release_judge import Action
 
 if TYPE_CHECKING:
     from level2_cicd.monitoring.outcome import MonitoringOutcome
@@ -27,7 +28,7 @@ class DayRecord:
     reason: str
     became: Became | None = None  # what the retrained version became
     live_test: str | None = None  # the day's verdict on a challenger under a live test
-    live_action: str | None = None  # promote, stop or continue
+    live_action: Action | None = None
     retraining: str | None = None  # what the retraining became, in one line (a refused one made no version)
 
 
@@ -59,8 +60,8 @@ def format_row(r: DayRecord) -> str:
     auc = f"{r.live_roc_auc:.3f}" if r.live_roc_auc is not None else "-"
     note = r.reason if r.status != "ok" else ""
     if r.live_test is not None:
-        shown = {"promote": "PROMOTED after its live test", "stop": "STOPPED", "continue": "live test"}
-        note = f"{shown.get(r.live_action or '', '')} {r.live_test}"
+        shown = {Action.PROMOTE: "PROMOTED after its live test", Action.STOP: "STOPPED", Action.CONTINUE: "live test"}
+        note = f"{shown[r.live_action] if r.live_action else ''} {r.live_test}"
     if r.retrained and r.new_version is None:  # no candidate: the data gate's numbers, and no cooldown
         note = f"RETRAINING REFUSED: {r.retraining}; {r.reason}"
     elif r.retrained:

@@ -8,7 +8,7 @@ database: SQLite on embedded defaults, PostgreSQL in the stack.
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 import sqlalchemy as sa
@@ -68,6 +68,14 @@ REJECTIONS = sa.Table(
     sa.Column("field", sa.String(64), nullable=False),
     sa.Column("rule", sa.String(64), nullable=False),
 )
+
+
+def naive_utc(moment: datetime | None = None) -> datetime:
+    """A moment as the log stores it, naive UTC (now, when none is given): an aware time is converted, not just
+    stripped; a naive one is taken as UTC."""
+    if moment is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
 
 
 class StoreSchemaError(RuntimeError):

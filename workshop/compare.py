@@ -138,6 +138,7 @@ def live_level2(world: World, state: Path, tick: Tick, release: str | None = Non
     import sqlalchemy as sa
 
     from level2_cicd.loop import RELEASE_CHUNK, release_policies, run_loop
+    from level2_cicd.monitoring.release_judge import Action
     from level2_cicd.traffic import CHUNK
     from shared.prediction_log import read_log
 
@@ -158,7 +159,7 @@ def live_level2(world: World, state: Path, tick: Tick, release: str | None = Non
     served = truth.merge(log, on="request_id", how="inner")
     # a retraining (or a live test's promotion) decided at the end of day d serves from day d + 1
     retrained = {r.day + 1 for r in result.timeline if r.retrained}
-    promoted = {r.day + 1 for r in result.timeline if (r.retrained and r.promoted) or r.live_action == "promote"}
+    promoted = {r.day + 1 for r in result.timeline if (r.retrained and r.promoted) or r.live_action is Action.PROMOTE}
     records = []
     for day in sorted(served["day"].unique().tolist()):
         group = served[served["day"] == day]

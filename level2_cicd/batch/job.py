@@ -17,7 +17,6 @@ import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from glob import glob
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -171,10 +170,10 @@ def _commit(job: BatchJob, number: int, scored: pd.DataFrame, rejects: pd.DataFr
             path.parent.mkdir(parents=True, exist_ok=True)
             frame.to_parquet(tmp, index=False)
         if job.store_url is not None:
-            served_at = datetime.now(UTC).replace(tzinfo=None)
-            with worker_engine(job.store_url).begin() as conn:
-                from shared.prediction_log import PREDICTIONS
+            from shared.prediction_log import PREDICTIONS, naive_utc
 
+            served_at = naive_utc()
+            with worker_engine(job.store_url).begin() as conn:
                 rows = log_rows(scored, list(scored["request_id"]), served_at)
                 if rows:
                     conn.execute(PREDICTIONS.insert(), rows)

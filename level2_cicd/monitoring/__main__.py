@@ -86,8 +86,8 @@ def retrain_dispatched(settings: Settings, day: str, last_day: str, days: int) -
     The record replaces the monitor's "dispatched" one for that day, so the cooldown counts from it
     whichever side trained (and not at all when the data gate refused the window).
     """
-    from level2_cicd.monitoring.history import MonitoringHistory
-    from level2_cicd.monitoring.retraining import Retraining, retrain
+    from level2_cicd.monitoring.history import MonitoringHistory, Retraining
+    from level2_cicd.monitoring.retraining import retrain
     from shared.data.source import resolve_day, source_from
 
     source = source_from(settings)

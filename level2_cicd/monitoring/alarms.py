@@ -7,7 +7,8 @@ them all (a day with too few rows says nothing either way). A retraining that ga
 
 from __future__ import annotations
 
-from level2_cicd.monitoring.decision import Decision, Retraining, Status
+from level2_cicd.monitoring.decision import Decision, Status
+from level2_cicd.monitoring.history import Retraining
 from level2_cicd.monitoring.retraining import RetrainingResult
 from shared.alerts import Alarm, AlertName, Severity
 

@@ -16,7 +16,11 @@ from typing import Any
 
 import pandas as pd
 
+from level2_cicd.monitoring.decision import WindowSummary
+from level2_cicd.monitoring.drift import DriftResult
+from level2_cicd.monitoring.inputs import LoggedWindow
 from shared.schema import FEATURE_NAMES
+from shared.settings import Settings
 
 PANELS_TAB = "Monitoring"
 FACTS = ("rejected_share", "served_version")
@@ -49,6 +53,15 @@ def publish_window(
     ids = [str(workspace.add_run(project.id, snapshot).id) for snapshot in snapshots]
     index.put(facts.day, ids)
     return ids
+
+
+def publish_day(
+    settings: Settings, summary: WindowSummary, window: LoggedWindow, drift: DriftResult | None, version: str
+) -> list[str]:
+    """The monitored day in the workspace of its registered model: its drift, live quality and service facts."""
+    facts = WindowFacts(summary.day, window.start, summary.rejected_share, version)
+    snapshot = drift.snapshot if drift else None
+    return publish_window(workspace_folder(settings.state_path), settings.model_name, facts, snapshot, window.labelled)
 
 
 _OPENED: dict[Path, Any] = {}

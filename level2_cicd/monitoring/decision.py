@@ -18,20 +18,6 @@ class Status(StrEnum):
     INSUFFICIENT = "insufficient"
 
 
-class Retraining(StrEnum):
-    """What a retraining after a decision became (level2_cicd/monitoring/retraining.py)."""
-
-    PROMOTED = "promoted"  # the new champion
-    CHALLENGER = "challenger"  # tested on live traffic before it may serve everyone
-    NOT_PROMOTED = "not_promoted"  # registered; a gate (or the champion on the same holdout) kept it out
-    REFUSED = "refused"  # no candidate: the data gate refused the window
-    DISPATCHED = "dispatched"  # sent to CI (`retrain_by: ci`), which trains it and replaces this record
-
-
-# A retraining that produced no candidate starts no cooldown: the next monitored day tries again.
-STARTS_THE_COOLDOWN = frozenset(set(Retraining) - {Retraining.REFUSED})
-
-
 @dataclass(frozen=True)
 class WindowSummary:
     """The compact facts of one monitoring window (one simulated or real day)."""
@@ -116,7 +102,8 @@ def classify(summary: WindowSummary, policy: MonitoringPolicy) -> tuple[Status, 
         return Status.INSUFFICIENT, f"{summary.rows} rows < {policy.min_rows}{not_judged}"
     weight, named = summary.drift_weight or 0.0, _drifted(summary)
     if weight > policy.drift.max_drifted_share:
-        reason = f"drifted columns carry {weight:.0%} of the model's reliance (> {_limit(policy)}): {named}"
+        limit = policy.drift.max_drifted_share
+        reason = f"drifted columns carry {weight:.0%} of the model's reliance (> {limit:.0%}): {named}"
         return Status.DRIFT, reason + not_judged
     drifted = f"drifted columns carry {weight:.0%} of the model's reliance" + (f": {named}" if named else "")
     return Status.OK, drifted + not_judged
@@ -127,10 +114,6 @@ def _quality_not_judged(summary: WindowSummary, needed: int) -> str:
     served = f" served on {summary.labels_of}" if summary.labels_of else ""
     own = f"; this day's own labels are due {summary.labels_due}" if summary.labels_due else ""
     return f"quality not judged: {summary.labelled_rows} labelled predictions{served} (< {needed}){own}"
-
-
-def _limit(policy: MonitoringPolicy) -> str:
-    return f"{policy.drift.max_drifted_share:.0%}"
 
 
 def _drifted(summary: WindowSummary) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -54,11 +53,3 @@ def detect_drift(reference: pd.DataFrame, current: pd.DataFrame, when: datetime 
 def drift_of_day(reference: pd.DataFrame, current: pd.DataFrame, when: datetime) -> DriftResult | None:
     """The day's drift against the serving version's reference; None for a day without traffic."""
     return detect_drift(reference, current, when) if len(current) else None
-
-
-def save_report(result: DriftResult, folder: Path) -> Path:
-    """The Evidently HTML report of the window (for people); returns its path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "drift.html"
-    result.snapshot.save_html(str(path))
-    return path

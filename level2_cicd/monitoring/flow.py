@@ -14,7 +14,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from level2_cicd.monitoring.alarms import alarms_of
-from level2_cicd.monitoring.dashboard import WindowFacts, publish_window, workspace_folder
+from level2_cicd.monitoring.dashboard import publish_day
 from level2_cicd.monitoring.decision import Decision, decide_day
 from level2_cicd.monitoring.dispatch import retrain_payload, send_retrain_dispatch
 from level2_cicd.monitoring.drift import drift_of_day
@@ -23,6 +23,7 @@ from level2_cicd.monitoring.inputs import champion_reference, read_window
 from level2_cicd.monitoring.outcome import LiveTest, MonitoringOutcome
 from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_policy
 from level2_cicd.monitoring.release import run_live_test
+from level2_cicd.monitoring.release_judge import Action
 from level2_cicd.monitoring.retraining import RetrainingResult, chosen_window, dispatched, retrain
 from level2_cicd.monitoring.skew import compare_day_with_source
 from level2_cicd.monitoring.summary import save_day, summarise
@@ -45,7 +46,7 @@ save = step(save_day, "save-reports")
 decide = step(decide_day, "decide")  # pure: ok, drift, decay, data quality, skew; retrain or wait
 judge_live_test = step(run_live_test, "judge-live-test")  # a challenger under A/B or shadow
 log_to_mlflow = step(log_day, "log-to-mlflow")
-publish = step(publish_window, "dashboard")  # `make dashboard`: Evidently's UI over the workspace
+publish = step(publish_day, "dashboard")  # `make dashboard`: Evidently's UI over the workspace
 alert = step(send, "alert")  # the day's alarms to Alertmanager (shared/alerts.py), when one is set
 notify_ci = step(send_retrain_dispatch, "notify-ci", retries=2, retry_delay_seconds=5)  # CI's retrain.yml listens
 
@@ -76,28 +77,20 @@ def monitoring_flow(
         since = history.windows_since_last_retraining()
         decision = decide(summary, since, history.last_retrain_day(), settings.label_delay_days, policy)
         live = judge_live_test(settings, champion, day)
-        log_to_mlflow(settings, champion, summary, decision, calendar.date_of(day), live)
+        when = calendar.date_of(day)
+        log_to_mlflow(settings, champion, summary, decision, when, live)
         if settings.monitoring_dashboard:
-            facts = WindowFacts(summary.day, window.start, summary.rejected_share, champion.version)
-            snapshot = drift.snapshot if drift else None
-            publish(workspace_folder(settings.state_path), settings.model_name, facts, snapshot, window.labelled)
+            publish(settings, summary, window, drift, champion.version)
         history.record_window(day, decision)
-        after = live.champion_after if live is not None else champion.version
         if live is not None:
-            history.record_live_test(day, live.mode, live.challenger, after, live.verdict.as_dict())
+            history.append(live.record(day))
+        after = live.champion_after if live is not None else champion.version
         outcome = MonitoringOutcome(
-            day,
-            summary,
-            decision,
-            champion.version,
-            after,
-            retrained=False,
-            live_test=live,
-            date=calendar.date_of(day).isoformat(),
+            day, summary, decision, champion.version, after, False, live_test=live, date=when.isoformat()
         )
         # A challenger under a live test gets its verdict first; the alarm still stands tomorrow.
         done = None
-        if decision.retrain and (live is None or live.verdict.action != "continue"):
+        if decision.retrain and (live is None or live.verdict.action is not Action.CONTINUE):
             done = _retraining(settings, calendar, decision, history, policy, retrain_params)
             outcome = outcome.after(done)
     finally:

@@ -7,14 +7,13 @@ its row instead of adding one, and concurrent monitors write through the databas
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 
-from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Decision, Retraining, Status
-from shared.prediction_log import METADATA, create_store_engine
+from level2_cicd.monitoring.decision import Decision, Status
+from shared.prediction_log import METADATA, create_store_engine, naive_utc
 
 
 class RecordKind(StrEnum):
@@ -23,6 +22,20 @@ class RecordKind(StrEnum):
     WINDOW = "window"  # a judged day: its status and reason
     RETRAINING = "retraining"  # what a retraining after a decision became (retraining.py)
     LIVE_TEST = "live_test"  # the day's verdict on a challenger under A/B or shadow
+
+
+class Retraining(StrEnum):
+    """What a retraining after a decision became (level2_cicd/monitoring/retraining.py)."""
+
+    PROMOTED = "promoted"  # the new champion
+    CHALLENGER = "challenger"  # tested on live traffic before it may serve everyone
+    NOT_PROMOTED = "not_promoted"  # registered; a gate (or the champion on the same holdout) kept it out
+    REFUSED = "refused"  # no candidate: the data gate refused the window
+    DISPATCHED = "dispatched"  # sent to CI (`retrain_by: ci`), which trains it and replaces this record
+
+
+# A retraining that produced no candidate starts no cooldown: the next monitored day tries again.
+STARTS_THE_COOLDOWN = frozenset(set(Retraining) - {Retraining.REFUSED})
 
 
 HISTORY = sa.Table(
@@ -55,7 +68,7 @@ class MonitoringHistory:
             "day": int(record["day"]),
             "status": record.get("status"),
             "details": json.dumps(record, default=str),
-            "recorded_at": datetime.now(UTC).replace(tzinfo=None),
+            "recorded_at": naive_utc(),
         }
         with self.engine.begin() as conn:
             conn.execute(sa.delete(HISTORY).where(HISTORY.c.kind == row["kind"], HISTORY.c.day == row["day"]))
@@ -65,12 +78,6 @@ class MonitoringHistory:
         self.append(
             {"kind": RecordKind.WINDOW.value, "day": day, "status": decision.status.value, "reason": decision.reason}
         )
-
-    def record_live_test(
-        self, day: int, mode: str, challenger: str, champion_after: str, verdict: dict[str, Any]
-    ) -> None:
-        record = {"mode": mode, "challenger": challenger, "champion_after": champion_after}
-        self.append({"kind": RecordKind.LIVE_TEST.value, "day": day, **record, **verdict})
 
     def windows_since_last_retraining(self) -> list[tuple[int, Status]]:
         """(day, status) of the windows judged after the newest retraining."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from level1_pipeline.flow import Became
 from level2_cicd.monitoring.decision import Decision, WindowSummary
+from level2_cicd.monitoring.history import RecordKind, Retraining
 from level2_cicd.monitoring.release_judge import Verdict
-from level2_cicd.monitoring.retraining import Retraining, RetrainingResult
+from level2_cicd.monitoring.retraining import RetrainingResult
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,11 @@ class LiveTest:
     challenger: str
     verdict: Verdict
     champion_after: str
+
+    def record(self, day: int) -> dict[str, Any]:
+        """The monitoring history's record of it (one per monitored day: a re-run replaces it)."""
+        test = {"mode": self.mode, "challenger": self.challenger, "champion_after": self.champion_after}
+        return {"kind": RecordKind.LIVE_TEST.value, "day": day} | test | self.verdict.as_dict()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from level2_cicd.monitoring.outcome import LiveTest
-from level2_cicd.monitoring.release_judge import Verdict, collecting, compare_ab, compare_paired, verdict_on
+from level2_cicd.monitoring.release_judge import Action, Verdict, collecting, compare_ab, compare_paired, verdict_on
 from shared.prediction_log import create_store_engine, read_live_test
 from shared.registry import CHALLENGER, ChampionMovedError, Move, Registry, VersionRef
 from shared.release_policy import LiveTestPolicy, load_release_policy
@@ -69,10 +69,10 @@ def act(
 ) -> str:
     """Carry out the verdict; returns the champion's version afterwards."""
     move = Move(f"monitor (day {day})", verdict.reason)
-    if verdict.action == "promote":
+    if verdict.action is Action.PROMOTE:
         with suppress(ChampionMovedError):  # another promotion won: the challenger stays, tested against it
             registry.promote_if_champion_is(challenger.version, champion.version, lock_url, move)
-    elif verdict.action == "stop":
+    elif verdict.action is Action.STOP:
         registry.drop_alias(CHALLENGER, move)
     return registry.champion_number() or champion.version
 

@@ -7,14 +7,20 @@ Shadow: both scored the same requests, so the pairs are resampled together (a pa
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Literal
+from enum import StrEnum
 
 import numpy as np
 from scipy.stats import rankdata
 
 from shared.release_policy import JudgePolicy
 
-Action = Literal["promote", "stop", "continue"]
+
+class Action(StrEnum):
+    """What the judge says of a challenger under a live test."""
+
+    PROMOTE = "promote"  # better on live labels: it becomes the champion
+    STOP = "stop"  # worse, or no clear difference at the end: the test ends, the champion stays
+    CONTINUE = "continue"  # not enough labels or no clear difference yet: the test goes on
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,9 @@ class Verdict:
     comparison: Comparison | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"action": self.action, "reason": self.reason} | (asdict(self.comparison) if self.comparison else {})
+        return {"action": self.action.value, "reason": self.reason} | (
+            asdict(self.comparison) if self.comparison else {}
+        )
 
 
 def auc(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -90,7 +98,7 @@ def compare_paired(
 
 
 def collecting(labelled: int, needed: int) -> Verdict:
-    return Verdict("continue", f"collecting labels: {labelled} of {needed} per variant")
+    return Verdict(Action.CONTINUE, f"collecting labels: {labelled} of {needed} per variant")
 
 
 def verdict_on(comparison: Comparison, policy: JudgePolicy) -> Verdict:
@@ -99,13 +107,15 @@ def verdict_on(comparison: Comparison, policy: JudgePolicy) -> Verdict:
     if n < guard.min_labelled:
         return collecting(n, guard.min_labelled)
     if comparison.high < -guard.max_auc_loss:
-        return Verdict("stop", f"challenger clearly worse: {comparison}", comparison)
+        return Verdict(Action.STOP, f"challenger clearly worse: {comparison}", comparison)
     if n < policy.min_labelled:
-        return Verdict("continue", f"collecting labels: {comparison}", comparison)
+        return Verdict(Action.CONTINUE, f"collecting labels: {comparison}", comparison)
     if comparison.low > policy.min_auc_gain:
-        return Verdict("promote", f"challenger better on live labels: {comparison}", comparison)
+        return Verdict(Action.PROMOTE, f"challenger better on live labels: {comparison}", comparison)
     if comparison.high < 0:
-        return Verdict("stop", f"challenger worse on live labels: {comparison}", comparison)
+        return Verdict(Action.STOP, f"challenger worse on live labels: {comparison}", comparison)
     if n >= policy.max_labelled:
-        return Verdict("stop", f"no clear difference after {policy.max_labelled} labelled: {comparison}", comparison)
-    return Verdict("continue", f"no clear difference yet: {comparison}", comparison)
+        return Verdict(
+            Action.STOP, f"no clear difference after {policy.max_labelled} labelled: {comparison}", comparison
+        )
+    return Verdict(Action.CONTINUE, f"no clear difference yet: {comparison}", comparison)

@@ -12,8 +12,8 @@ from datetime import date
 from typing import Any
 
 from level1_pipeline.flow import Became, DataGateError, DataGateReport, TrainingOutcome, training_flow
-from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Decision, Retraining
-from level2_cicd.monitoring.history import RecordKind
+from level2_cicd.monitoring.decision import Decision
+from level2_cicd.monitoring.history import STARTS_THE_COOLDOWN, RecordKind, Retraining
 from shared.data.source import Calendar
 from shared.data.windows import DataWindow
 from shared.settings import Settings, retraining_overrides
@@ -33,15 +33,10 @@ class RetrainingResult:
 
     def record(self, day: int, by: str) -> dict[str, Any]:
         """The monitoring history's record of it (one per monitored day: a re-run replaces it)."""
-        promoted = self.result is Retraining.PROMOTED
-        return {
-            "kind": RecordKind.RETRAINING.value,
-            "day": day,
-            "by": by,
-            "status": self.result.value,
+        facts = {"kind": RecordKind.RETRAINING.value, "day": day, "by": by, "status": self.result.value}
+        return facts | {
             "version": self.version,
-        } | {
-            "promoted": promoted,
+            "promoted": self.result is Retraining.PROMOTED,
             "reason": self.explanation,
         }
 

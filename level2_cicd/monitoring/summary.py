@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from level2_cicd.monitoring.decision import WindowSummary
-from level2_cicd.monitoring.drift import DriftResult, save_report
+from level2_cicd.monitoring.drift import DriftResult
 from level2_cicd.monitoring.inputs import ChampionReference, LoggedWindow
 from level2_cicd.monitoring.skew import SkewResult
 from shared.metrics import classification_metrics
@@ -46,5 +46,5 @@ def save_day(folder: Path, summary: WindowSummary, drift: DriftResult | None) ->
     """The day's summary (``summary.json``) and Evidently's drift report (``drift.html``, for a day with traffic)."""
     folder.mkdir(parents=True, exist_ok=True)
     if drift is not None:
-        save_report(drift, folder)
+        drift.snapshot.save_html(str(folder / "drift.html"))
     (folder / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2))

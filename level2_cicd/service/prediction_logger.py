@@ -6,38 +6,18 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
 from level2_cicd.service.acknowledgements import Acknowledgements
-from level2_cicd.service.rejections import RowProblem
+from level2_cicd.service.rejections import RowProblem, event_time_of
 from level2_cicd.service.schemas import Prediction
 from level2_cicd.service.store import PredictionStore, StoreWriteError
-
-_MOMENT = TypeAdapter(datetime)
+from shared.prediction_log import naive_utc
 
 
 class NotAcknowledgedError(RuntimeError):
     """Rows were not committed in time (or not at all): the request must not be acknowledged."""
-
-
-def as_naive_utc(moment: datetime) -> datetime:
-    """The log stores naive UTC: an aware time is converted (not just stripped); a naive one is taken as UTC."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
-
-
-def event_time_of(value: Any) -> datetime | None:
-    """The event time a (possibly refused) request gave, if readable."""
-    try:
-        return as_naive_utc(_MOMENT.validate_python(value)) if value is not None else None
-    except ValidationError:
-        return None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class PredictionLogger:
@@ -55,8 +35,8 @@ class PredictionLogger:
         event_time: datetime | None,
         ids: Sequence[str] | None = None,
     ) -> Future[None]:
-        served_at = _now()
-        created_at = as_naive_utc(event_time) if event_time else served_at
+        served_at = naive_utc()
+        created_at = naive_utc(event_time or served_at)
         entity_ids = ids if ids is not None else [None] * len(rows)
         return self.store.add_predictions(
             [
@@ -74,8 +54,8 @@ class PredictionLogger:
         threshold: float,
         event_time: datetime | None,
     ) -> None:
-        served_at = _now()
-        created_at = as_naive_utc(event_time) if event_time else served_at
+        served_at = naive_utc()
+        created_at = naive_utc(event_time or served_at)
         self.store.add_shadows(
             [
                 {"request_id": p.request_id, "created_at": created_at, "served_at": served_at}
@@ -85,8 +65,8 @@ class PredictionLogger:
         )
 
     def rejections(self, problems: Sequence[RowProblem], body: Any) -> None:
-        received = _now()
-        created = event_time_of(body.get("event_time") if isinstance(body, dict) else None) or received
+        received = naive_utc()
+        created = event_time_of(body) or received
         request_id = uuid.uuid4().hex
         self.store.add_rejections(
             [
@@ -97,7 +77,7 @@ class PredictionLogger:
         )
 
     def labels(self, fresh: dict[str, int]) -> Future[None]:
-        received_at = _now()
+        received_at = naive_utc()
         return self.store.add_labels(
             [{"request_id": i, "label": label, "received_at": received_at} for i, label in fresh.items()]
         )

@@ -9,8 +9,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
+from shared.prediction_log import naive_utc
 from shared.schema import FEATURE_NAMES, ID_COLUMN, LABEL_COLUMN, TIME_COLUMN
 
 ROW_CONTAINERS = ("rows", "dataframe_records", "dataframe_split")
@@ -21,6 +25,17 @@ NOT_INPUTS = {
     TIME_COLUMN: "is when the rows happened: send it once as the request's event_time, not in each row",
     LABEL_COLUMN: "is the label: send it later to /feedback with the prediction's request_id",
 }
+
+_MOMENT = TypeAdapter(datetime)
+
+
+def event_time_of(body: Any) -> datetime | None:
+    """The event time a refused request gave, as the log stores it, if readable."""
+    value = body.get("event_time") if isinstance(body, dict) else None
+    try:
+        return naive_utc(_MOMENT.validate_python(value)) if value is not None else None
+    except ValidationError:
+        return None
 
 
 def renderable(value: Any) -> Any:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from level2_cicd.service.data_policy import DataPolicy, load_data_policy
-from shared.prediction_log import LABELS, PREDICTIONS, REJECTIONS, SHADOW, create_store_engine, safe_url
+from shared.prediction_log import LABELS, PREDICTIONS, REJECTIONS, SHADOW, create_store_engine, naive_utc, safe_url
 from shared.settings import load_settings
 
 
@@ -45,7 +45,7 @@ def _delete_in_batches(
 
 
 def purge(engine: sa.Engine, policy: DataPolicy, now: datetime | None = None) -> Purged:
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or naive_utc()
     keep = policy.retention
     batch = policy.purge_batch_rows
     predictions = _delete_in_batches(

@@ -34,8 +34,6 @@ def test_a_model_that_scores_nan_or_infinity_is_measured_and_refused_not_crashed
     # when it is scored on the holdout, then the metrics still come out and the gate refuses it, saying why
     scored = score_holdout(Unstable(), holdout, 0.5)
     assert scored.non_finite == 3
-    gate = judge_candidate(
-        scored.metrics["roc_auc"], None, ModelGatePolicy(min_roc_auc=0.0), non_finite=scored.non_finite
-    )
+    gate = judge_candidate(scored, None, ModelGatePolicy(min_roc_auc=0.0))
     assert not gate.passed
     assert "3 holdout scores are NaN or infinite" in gate.reasons

@@ -26,7 +26,7 @@ from deploy.drill import DRILLS, run_drill
 from deploy.postgres import remove_cluster
 from deploy.stack import down, up
 from deploy.topology import Stack, alertmanager_binary, prometheus_binary
-from level2_cicd.monitoring.decision import STARTS_THE_COOLDOWN, Retraining
+from level2_cicd.monitoring.history import STARTS_THE_COOLDOWN, Retraining
 from shared.data.source import source_from
 from shared.settings import Settings
 from tests.conftest import missing_program

@@ -41,6 +41,7 @@ def test_summary_counts_days_below_floor_and_retrainings() -> None:
 def test_the_release_checks_the_comparison_names_are_the_checks_the_gate_runs() -> None:
     from level1_pipeline.model_gate import judge_candidate
     from level1_pipeline.policy import ModelGatePolicy
+    from level1_pipeline.steps import Scored
     from shared.behaviour import BehaviourResult, Effect
     from shared.slices import SliceScore
     from workshop.report import release_checks_table
@@ -49,9 +50,8 @@ def test_the_release_checks_the_comparison_names_are_the_checks_the_gate_runs() 
     # given a candidate judged with every input the gate can have
     slices = {"region=a": SliceScore(400, 80, 0.8), "region=b": SliceScore(400, 80, 0.8)}
     behaviour = [BehaviourResult("x", Effect.RAISES, 100, 0.05, 0.0, True)]
-    gate = judge_candidate(
-        0.8, 0.8, ModelGatePolicy(), (slices, slices), 0, behaviour, baseline_auc=0.8, sensitive=("region",)
-    )
+    judged = Scored(pd.Series(dtype=float), {"roc_auc": 0.8}, slices, 0)
+    gate = judge_candidate(judged, judged, ModelGatePolicy(), judged, behaviour, sensitive=("region",))
     # then the comparison's table names exactly the checks the gate ran
     assert set(GATE_CHECKS) == set(gate.checks)
     assert all(name in release_checks_table() for name in gate.checks)

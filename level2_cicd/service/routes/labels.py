@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, HTTPException
 
@@ -11,6 +10,7 @@ from level2_cicd.service.access import Role, requires
 from level2_cicd.service.labels import LabelRefusedError, distinct_labels, labels_to_store
 from level2_cicd.service.routes.dependencies import ServiceDep
 from level2_cicd.service.schemas import FeedbackRequest
+from shared.prediction_log import naive_utc
 
 router = APIRouter(dependencies=[Depends(requires(Role.LABELS))])
 
@@ -29,7 +29,7 @@ async def feedback(body: FeedbackRequest, svc: ServiceDep) -> dict[str, int]:
         ids = list(labels)
         served = await asyncio.to_thread(logger.store.served_times, ids)  # acknowledged = already committed
         existing = await asyncio.to_thread(logger.store.existing_labels, ids)
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = naive_utc()
         horizon = svc.data_policy.label_horizon_days
         fresh = labels_to_store(labels, served, existing, now, horizon, str(svc.settings.data_policy_file))
     except LabelRefusedError as refusal:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from level2_cicd.monitoring.alarms import DAY_ALARMS, alarms_of
-from level2_cicd.monitoring.decision import Decision, Retraining, Status
+from level2_cicd.monitoring.decision import Decision, Status
+from level2_cicd.monitoring.history import Retraining
 from level2_cicd.monitoring.retraining import RetrainingResult
 from shared.alerts import AlertName
 

@@ -27,7 +27,7 @@ def test_rerunning_a_day_replaces_its_record_and_a_retraining_starts_a_new_strea
 
 
 def test_a_refused_retraining_starts_no_cooldown_and_the_streak_goes_on(tmp_path: Path) -> None:
-    from level2_cicd.monitoring.decision import Retraining
+    from level2_cicd.monitoring.history import Retraining
     from level2_cicd.monitoring.retraining import RetrainingResult
 
     history = MonitoringHistory(f"sqlite:///{tmp_path / 'log.db'}")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from level2_cicd.monitoring.release_judge import auc, compare_ab, compare_paired, verdict_on
+from level2_cicd.monitoring.release_judge import Action, auc, compare_ab, compare_paired, verdict_on
 from shared.release_policy import JudgePolicy
 
 
@@ -36,10 +36,10 @@ def test_a_truly_better_challenger_is_promoted_once_enough_labels_arrived(policy
     early = verdict_on(
         compare_ab((champion[0][:200], champion[1][:200]), (challenger[0][:200], challenger[1][:200]), policy), policy
     )
-    assert early.action == "continue"
+    assert early.action is Action.CONTINUE
     # with enough it promotes, and says by how much
     verdict = verdict_on(compare_ab(champion, challenger, policy), policy)
-    assert verdict.action == "promote"
+    assert verdict.action is Action.PROMOTE
     assert verdict.comparison is not None
     assert verdict.comparison.low > 0
     assert "challenger better on live labels" in verdict.reason
@@ -48,16 +48,16 @@ def test_a_truly_better_challenger_is_promoted_once_enough_labels_arrived(policy
 def test_a_clearly_worse_challenger_is_stopped_early_by_the_guardrail(policy: JudgePolicy) -> None:
     # given only 150 labelled per variant (above the guardrail's 100, below min_labelled 300)
     verdict = verdict_on(compare_ab(world(150, 2.0, seed=4), world(150, 0.0, seed=5), policy), policy)
-    assert verdict.action == "stop"
+    assert verdict.action is Action.STOP
     assert "clearly worse" in verdict.reason
 
 
 def test_equal_models_keep_collecting_then_stop_without_a_promotion(policy: JudgePolicy) -> None:
     labels, scores = world(6000, 1.0, seed=6)
     twin = scores + np.random.default_rng(7).normal(scale=0.01, size=len(scores))
-    assert verdict_on(compare_paired(labels[:400], scores[:400], twin[:400], policy), policy).action == "continue"
+    assert verdict_on(compare_paired(labels[:400], scores[:400], twin[:400], policy), policy).action is Action.CONTINUE
     final = verdict_on(compare_paired(labels, scores, twin, policy), policy)
-    assert final.action == "stop"
+    assert final.action is Action.STOP
     assert "no clear difference after 5000" in final.reason
 
 

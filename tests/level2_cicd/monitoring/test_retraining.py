@@ -3,7 +3,7 @@
 from level1_pipeline.data_gate_report import DataGateReport, Failure
 from level1_pipeline.flow import TrainingOutcome
 from level1_pipeline.outcome import Became
-from level2_cicd.monitoring.decision import Retraining
+from level2_cicd.monitoring.history import Retraining
 from level2_cicd.monitoring.retraining import refused, trained
 
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 import yaml
 
 from level2_cicd.monitoring.policy import MonitoringPolicy
+from level2_cicd.monitoring.release_judge import Action
 from level2_cicd.service.routing import variant_for
 from shared.data.synthetic import schema_rows
 from shared.prediction_log import SHADOW, read_log
@@ -185,7 +186,7 @@ def test_the_monitor_stops_a_clearly_worse_challenger_on_its_live_labels(
     outcome = monitoring_flow(day=day, settings_overrides=overrides)
     # then it stopped the test: the challenger alias is gone, with the monitor's reason on version 2
     assert outcome.live_test is not None
-    assert outcome.live_test.verdict.action == "stop"
+    assert outcome.live_test.verdict.action is Action.STOP
     assert "worse" in outcome.live_test.verdict.reason
     assert (challenger.challenger(), challenger.champion_number()) == (None, "1")
     move = challenger.trail("2")[-1]

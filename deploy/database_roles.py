@@ -15,6 +15,9 @@ import secrets
 import sys
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
+
 from deploy.postgres import DATABASE_USER
 
 ROLES_RECORD = "database-roles.json"
@@ -60,9 +63,6 @@ def ensure_roles(admin: str, stack_folder: Path, databases: tuple[str, ...]) -> 
 
     ``admin`` is a libpq conninfo of the superuser over the cluster's Unix socket.
     """
-    import psycopg
-    from psycopg import sql
-
     used = roles(stack_folder, databases)
     with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:
         existing_roles = {row[0] for row in conn.execute("SELECT rolname FROM pg_roles")}

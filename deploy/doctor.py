@@ -10,9 +10,12 @@ code is 1 when there is a blocker. `make setup` runs the part before setup, `mak
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import pwd
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -73,8 +76,6 @@ def postgres() -> Finding:
             "apt-get install postgresql-15 (Debian)",
         )
     if os.geteuid() == 0:
-        import pwd
-
         try:
             pwd.getpwnam("postgres")
         except KeyError:
@@ -109,8 +110,6 @@ def browser_and_scraper() -> Finding:
 
 def _taken(ports: dict[str, int]) -> list[str]:
     """The named ports another program holds on 127.0.0.1."""
-    import socket
-
     taken = []
     for name, port in ports.items():
         with socket.socket() as probe:
@@ -170,8 +169,6 @@ def settings_and_stack() -> list[Finding]:
     """With the environment installed: the settings in force, and a running stack's servers."""
     python = ROOT / ".venv" / "bin" / "python"
     if not python.is_file():  # a copy without its own environment (a fork under test): this interpreter's, if any
-        import importlib.util
-
         if importlib.util.find_spec("pydantic_settings") is None:
             return []
         python = Path(sys.executable)

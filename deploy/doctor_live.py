@@ -10,14 +10,18 @@ import json
 import sys
 from typing import Any
 
+from deploy.stack import running
+from deploy.topology import WORK_POOL
+from deploy.wait import ready
+from deploy.zombies import AUTOMATION
+from shared.settings import env_file, load_settings
+
 
 def _finding(level: str, what: str, fix: str = "") -> dict[str, str]:
     return {"level": level, "what": what, "fix": fix}
 
 
 def settings_findings() -> tuple[list[dict[str, str]], Any]:
-    from shared.settings import env_file, load_settings
-
     try:
         settings = load_settings()
     except ValueError as invalid:
@@ -31,9 +35,6 @@ def settings_findings() -> tuple[list[dict[str, str]], Any]:
 
 
 def stack_findings(settings: Any) -> list[dict[str, str]]:
-    from deploy.stack import running
-    from deploy.wait import ready
-
     stack = running(settings.state_path / "stack")
     if stack is None:
         return [_finding("ok", "no stack running (make stack-up starts one)")]
@@ -56,9 +57,6 @@ def prefect_findings(api: str) -> list[dict[str, str]]:
     """A worker online on the pool (else deployment runs wait, Late), and the zombie-run automation present."""
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from deploy.topology import WORK_POOL
-    from deploy.zombies import AUTOMATION
 
     found = []
     with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:

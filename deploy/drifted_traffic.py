@@ -24,7 +24,10 @@ from typing import Any
 
 from deploy.faults import DrillError
 from deploy.topology import ROOT, Stack
+from shared.processes import ServerStartError, free_port, running_server
+from shared.registry import Registry
 from shared.settings import Settings, as_environment, load_settings
+from shared.tracking import use_tracking_uri
 
 DRILL_POLICY = ROOT / "deploy" / "drills" / "monitoring_policy.yaml"
 DRIFT_BEGINS = 30  # the simulator's covariate drift changes the world from this day on
@@ -79,8 +82,6 @@ class DriftedTraffic:
         self._env: dict[str, str] = {}  # the drill's world, once its service answers (empty: nothing to replay to)
 
     def prepare(self, stack: Stack) -> None:
-        from shared.processes import ServerStartError, free_port, running_server
-
         self._folder = Path(tempfile.mkdtemp(prefix="drill-drifted-traffic-", dir=stack.folder))
         env = drill_environment(stack, self._folder)
         _run("train the drill's model", [*_python("level1_pipeline"), "run", "--last-day", str(TRAINED_THROUGH)], env)
@@ -116,9 +117,6 @@ class DriftedTraffic:
 
 def _check_champion(settings: Settings) -> None:
     """The drill's service serves its model's champion: none (its gates refused it) stops the drill here."""
-    from shared.registry import Registry
-    from shared.tracking import use_tracking_uri
-
     use_tracking_uri(settings.resolved_tracking_uri)
     if Registry(settings.model_name).champion() is None:
         raise DrillError(

@@ -33,7 +33,11 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
+import httpx
+
+from bench.report import machine, publish
 from deploy.alert_receiver import read_received
 from deploy.drifted_traffic import DriftedTraffic
 from deploy.faults import (
@@ -44,7 +48,11 @@ from deploy.faults import (
     supervisorctl,
     training_run,
 )
+from deploy.stack import running, stack_folder
 from deploy.topology import Stack, StackError, alertmanager_binary
+from shared.alerts import active
+from shared.runtime import prepare_process
+from shared.settings import load_settings
 
 
 @dataclass(frozen=True)
@@ -124,8 +132,6 @@ def firing_already(stack: Stack, alert: str) -> str | None:
     """Why the drill could not tell its own firing of ``alert`` from an earlier one, or None: Alertmanager holds it
     active, or the receiver's last word on it is "firing" (Alertmanager's notification log, kept across restarts,
     says it was sent and never resolved: the same alert firing again is sent only after the repeat interval)."""
-    from shared.alerts import active
-
     if active(stack.alertmanager_url, alert, timeout=10):
         return f"{alert} is firing now: resolve it first (docs/runbooks/{alert}.md)"
     said = [line["status"] for line in read_received(stack.alerts_file) if line["alertname"] == alert]
@@ -160,10 +166,6 @@ def run_drill(stack: Stack, name: str) -> DrillResult:
 
 def report(results: list[DrillResult]) -> str:
     """The drills' times as a section of docs/benchmarks.md (machine and date)."""
-    from datetime import date
-
-    from bench.report import machine
-
     rows = [f"| {r.name} | {r.alert} | {r.fired_seconds:.0f} s | {r.resolved_seconds:.0f} s |" for r in results]
     return "\n".join(
         [
@@ -183,13 +185,6 @@ def report(results: list[DrillResult]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import httpx
-
-    from bench.report import publish
-    from deploy.stack import running, stack_folder
-    from shared.runtime import prepare_process
-    from shared.settings import load_settings
-
     parser = argparse.ArgumentParser(prog="make drill", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="+", choices=sorted(DRILLS), metavar="NAME", help=", ".join(sorted(DRILLS)))
     parser.add_argument("--write", action="store_true", help="append the times to docs/benchmarks.md")

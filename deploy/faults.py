@@ -12,10 +12,16 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
+from pydantic import SecretStr
+
 from deploy.processes import process_tree, stopped
 from deploy.stack import program_pids
 from deploy.topology import ROOT, Stack
 from deploy.wait import first_not_ready
+from level2_cicd.traffic import bearer, client_records
+from shared.data.synthetic import schema_rows
+from shared.settings import load_settings
 
 TRICKLE_SECONDS = 2.0  # one prediction this often while the database hangs: a write must be waiting
 
@@ -31,8 +37,6 @@ def supervisorctl(stack: Stack, *args: str) -> None:
 
 def drill_model() -> str:
     """The registered model the drills' training runs write to: the configured one's champion never moves."""
-    from shared.settings import load_settings
-
     return f"{load_settings().model_name}-drill"
 
 
@@ -61,8 +65,6 @@ class HungDatabase:
         self._trickle: threading.Thread | None = None
 
     def inject(self, stack: Stack) -> None:
-        import httpx
-
         answer = httpx.get(f"{stack.service_url}/ready", timeout=10)
         if answer.status_code != 200:  # no model: /predict answers 503 at once, no write waits on the database
             raise DrillError(f"the service is not ready ({answer.text}): a hang drill needs it serving a champion")
@@ -89,12 +91,6 @@ class HungDatabase:
             self._trickle.join(timeout=60)
 
     def _predict_until_stopped(self, stack: Stack) -> None:
-        import httpx
-        from pydantic import SecretStr
-
-        from level2_cicd.traffic import bearer, client_records
-        from shared.data.synthetic import schema_rows
-
         headers = bearer(SecretStr(stack.tokens()["MLOPS_SCORING_TOKEN"]))
         body = {"rows": client_records(schema_rows(1))}
         with httpx.Client(base_url=stack.service_url, timeout=30) as client:

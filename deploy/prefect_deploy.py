@@ -14,8 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from deploy.zombies import AUTOMATION, CRASH_ALERT, ensure_crash_alert, ensure_zombie_automation
 from shared.project import PROJECT_ROOT
 from shared.runtime import PRIVATE_AND_QUIET
+from shared.settings import load_settings
 
 ROOT = PROJECT_ROOT
 WORK_POOL = "mlops-levels"
@@ -52,9 +54,6 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([*prefect, "work-pool", "create", WORK_POOL, "--type", "process"], env=env, check=True, cwd=ROOT)
     deployed = subprocess.run([*prefect, "deploy", "--all"], env=env, cwd=ROOT).returncode
     if deployed == 0:
-        from deploy.zombies import AUTOMATION, CRASH_ALERT, ensure_crash_alert, ensure_zombie_automation
-        from shared.settings import load_settings
-
         print(f"automation {AUTOMATION!r}: {ensure_zombie_automation()}")
         settings = load_settings()
         if settings.alertmanager_url:

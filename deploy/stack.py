@@ -25,13 +25,17 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import httpx
+import psycopg
+
 from deploy.alert_receiver import last_received
-from deploy.database_roles import forget_roles, record_roles
+from deploy.database_roles import ensure_roles, forget_roles, record_roles
 from deploy.postgres import PostgresError, init_cluster, remove_cluster, trusts_local_users
 from deploy.processes import forget, pid_path, stack_processes
 from deploy.programs import programs
 from deploy.supervisor import render
 from deploy.topology import DATABASES, ROOT, Ports, Stack, StackError, alertmanager_binary, prometheus_binary
+from deploy.wait import ready
 from shared.processes import port_is_free
 from shared.settings import ENV_FILE_VARIABLE, load_settings
 
@@ -57,10 +61,6 @@ def running(folder: Path) -> Stack | None:
 
 def create_databases(stack: Stack, timeout: float = 60) -> None:
     """Each database and its role (deploy/database_roles.py), once PostgreSQL accepts connections."""
-    import psycopg
-
-    from deploy.database_roles import ensure_roles
-
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -73,10 +73,6 @@ def create_databases(stack: Stack, timeout: float = 60) -> None:
 
 
 def wait_healthy(stack: Stack, timeout: float = 240) -> None:
-    import httpx
-
-    from deploy.wait import ready
-
     deadline = time.monotonic() + timeout
     pending = dict(stack.health())
     with httpx.Client(timeout=2) as http:
@@ -177,8 +173,6 @@ def down(folder: Path, grace: float = 60) -> list[int]:
 
 
 def status(folder: Path) -> int:
-    from deploy.wait import ready
-
     stack = running(folder)
     if stack is None:
         print("stack: not running (make stack-up)")

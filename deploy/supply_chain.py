@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from detect_secrets.core import baseline
+from detect_secrets.settings import transient_settings
 from pydantic import Field
 
 from shared.policy_file import PolicyError, StrictModel, read_policy
@@ -35,9 +37,6 @@ class SupplyChainError(RuntimeError):
 
 def new_secrets(root: Path) -> list[str]:
     """Findings in git's tracked files that the baseline does not list, as ``file:line: kind``."""
-    from detect_secrets.core import baseline
-    from detect_secrets.settings import transient_settings
-
     known = json.loads((root / BASELINE).read_text())
     with transient_settings(known):  # the baseline's own plugins and filters, as it was made
         found = baseline.create(str(root), root=str(root))

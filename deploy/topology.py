@@ -8,6 +8,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from deploy.database_roles import passfile, roles
+from deploy.postgres import admin_conninfo, data_folder_for
 from shared.processes import free_ports
 from shared.project import PROJECT_ROOT
 
@@ -54,8 +56,6 @@ class Stack:
 
     def role(self, database: str) -> str:
         """The role a server logs in as to ``database`` (deploy/database_roles.py)."""
-        from deploy.database_roles import roles
-
         return roles(self.folder, DATABASES).get(database, database)
 
     def dsn(self, database: str) -> str:
@@ -66,8 +66,6 @@ class Stack:
     @property
     def admin(self) -> str:
         """The superuser over the cluster's Unix socket: roles and databases are made through it."""
-        from deploy.postgres import admin_conninfo, data_folder_for
-
         return admin_conninfo(data_folder_for(self.folder), self.ports.postgres)
 
     def database(self, name: str, driver: str = "psycopg") -> str:
@@ -76,8 +74,6 @@ class Stack:
 
     def passfile(self, database: str) -> Path:
         """The password file (``PGPASSFILE``) of ``database``'s role: only its servers get it."""
-        from deploy.database_roles import passfile
-
         return passfile(self.folder, database, self.role(database))
 
     @property

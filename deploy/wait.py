@@ -15,6 +15,9 @@ import time
 from typing import Any
 from urllib.parse import urlparse
 
+import httpx
+import psycopg
+
 TIMEOUT_SECONDS = 180
 
 
@@ -22,14 +25,10 @@ def ready(target: str, http: Any = None) -> bool:
     """Whether ``target`` answers now; ``http``: an httpx client to reuse when polling."""
     try:
         if target.startswith(("http://", "https://")):
-            import httpx
-
             if http is None:
                 return httpx.get(target, timeout=2).status_code == 200
             return bool(http.get(target).status_code == 200)
         if target.startswith("postgresql://"):
-            import psycopg
-
             with psycopg.connect(target, connect_timeout=2):
                 return True
         address = urlparse(target)
@@ -41,8 +40,6 @@ def ready(target: str, http: Any = None) -> bool:
 
 def first_not_ready(targets: list[str], timeout: float) -> str | None:
     """Wait (bounded by ``timeout`` in all) until every target answers; the first one that did not, or None."""
-    import httpx
-
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2) as http:  # one client: each new one loads the CA bundle (~40 ms of CPU)
         for target in targets:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from shared.alerts import Alarm, AlertName, Severity, alerts_endpoint
+
 HEARTBEAT_SECONDS = 30  # Prefect's minimum
 SILENCE_SECONDS = 75  # two missed heartbeats and some slack
 AUTOMATION = "mlops-levels: crash flow runs that stopped sending heartbeats"
@@ -68,8 +70,6 @@ def crash_alert_payload(project: str) -> str:
     """Alertmanager's API v2 body the Prefect server renders for a crashed run: ``FlowRunFailed`` with the labels
     of the flow's own hook. It has no end: it lasts Alertmanager's ``resolve_timeout`` (26 h on the stack) unless
     the flow's next completed run resolves it first."""
-    from shared.alerts import Alarm, AlertName, Severity
-
     summary = "flow {{ flow.name }}, run {{ flow_run.name }}: crashed: its process died or was lost (worker's log)"
     posted = Alarm(AlertName.FLOW_RUN_FAILED, Severity.PAGE, summary, {"flow": "{{ flow.name }}"}).as_posted(
         project, datetime.now(UTC)
@@ -87,8 +87,6 @@ def ensure_crash_alert(alertmanager_url: str, project: str) -> str:
     from prefect.events.actions import CallWebhook
     from prefect.events.schemas.automations import EventTrigger, Posture
     from prefect.events.schemas.events import ResourceSpecification
-
-    from shared.alerts import alerts_endpoint
 
     endpoint = alerts_endpoint(alertmanager_url)
     headers = {"Content-Type": "application/json"}

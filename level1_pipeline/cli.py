@@ -5,12 +5,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
 
+from level1_pipeline.data_gate_report import DataGateError
 from level1_pipeline.outcome import Became
+from level1_pipeline.warmup import training_warm_up
+from shared.data.source import DataSourceError
+from shared.policy_file import PolicyError
+from shared.prefect_api import orchestration_ready
+from shared.registry import Move, Registry, RegistryError, person
 from shared.runtime import prepare_process
 from shared.settings import Settings, load_settings
+from shared.tracking import TrackingUnavailableError, check_reachable, connect, is_remote, lost_server
 
 if TYPE_CHECKING:
     from level1_pipeline.flow import TrainingOutcome
@@ -61,14 +70,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 def _gated_flow(settings: Settings, run: Callable[[], T], nothing_done: str) -> T | int:
     """Run a training flow as the commands do: tracking server checked first (seconds, not a Prefect start-up),
     then Prefect's API and the warm-up side by side; a failed data gate is exit 3 with its report."""
-    from level1_pipeline.warmup import training_warm_up
-    from shared.prefect_api import orchestration_ready
-    from shared.tracking import check_reachable
-
     check_reachable(settings)
     with orchestration_ready(training_warm_up(settings)):
-        from level1_pipeline.data_gate_report import DataGateError
-
         try:
             return run()
         except DataGateError as failed:
@@ -115,8 +118,6 @@ def sweep_once(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_outcome(outcome: TrainingOutcome, settings: Settings) -> None:
-    from shared.tracking import is_remote
-
     verdict = "PROMOTED to champion" if outcome.promoted else "registered but NOT promoted"
     if outcome.became is Became.CHALLENGER:
         verdict = f"CHALLENGER of champion version {outcome.champion_version} (tested on live traffic first)"
@@ -158,9 +159,6 @@ def trigger() -> int:
 
 
 def rollback(settings: Settings) -> int:
-    from shared.registry import Move, Registry, person
-    from shared.tracking import connect
-
     connect(settings)
     move = Move(f"{person()} (make level1-rollback)", "rolled back by hand")
     print(f"champion is now version {Registry(settings.model_name).rollback(move)}")
@@ -169,11 +167,7 @@ def rollback(settings: Settings) -> int:
 
 def sign_off(settings: Settings, args: argparse.Namespace) -> int:
     """Resume the paused training run of ``--version`` with the decision; print what it then did."""
-    import time
-
     from level1_pipeline.sign_off import APPROVAL_API_TAG, APPROVAL_RUN_TAG, APPROVAL_TAG
-    from shared.registry import Registry, RegistryError, person
-    from shared.tracking import connect
 
     connect(settings)
     registry = Registry(settings.model_name)
@@ -181,7 +175,6 @@ def sign_off(settings: Settings, args: argparse.Namespace) -> int:
     if tags.get(APPROVAL_TAG) != "pending":
         state = tags.get(APPROVAL_TAG, "never asked")
         raise RegistryError(f"version {args.version} is not waiting for sign-off (approval: {state})")
-    from uuid import UUID
 
     from prefect.flow_runs import resume_flow_run
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -202,10 +195,6 @@ def sign_off(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from shared.data.source import DataSourceError
-    from shared.policy_file import PolicyError
-    from shared.registry import RegistryError
-    from shared.tracking import TrackingUnavailableError, lost_server
 
     try:
         settings = load_settings(**_overrides(args))

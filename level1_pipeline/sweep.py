@@ -18,12 +18,15 @@ from typing import Any
 import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from threadpoolctl import threadpool_limits
 
 from level1_pipeline.flow import TrainingOutcome, ingest, training_flow, validate_data
+from level1_pipeline.plots import trials_figure
 from level1_pipeline.start import start_training
 from level1_pipeline.steps import split_window, train
 from level1_pipeline.sweep_space import load_sweep_space
 from level1_pipeline.tracking import TrainingRun, code_version
+from shared.dask_cluster import local_cluster_kwargs
 from shared.data.windows import DataWindow, TimeSplit
 from shared.metrics import classification_metrics
 from shared.model import ModelParams, predict_proba
@@ -59,8 +62,6 @@ class SweepOutcome:
 @task(name="trial", cache_policy=NO_CACHE)
 def trial_task(number: int, params: dict[str, Any], training: pd.DataFrame, validation: pd.DataFrame) -> TrialResult:
     """Fit the recipe with ``params`` and judge it on the validation days (raises when the recipe refuses them)."""
-    from threadpoolctl import threadpool_limits
-
     started = time.perf_counter()
     with threadpool_limits(1):  # one trial per worker process, one core each
         trained = train(TimeSplit(training, validation, validation), ModelParams(**params))
@@ -90,8 +91,6 @@ def trials_flow(
 def dask_runner(settings: Settings) -> Any:
     """The scheduler at ``dask_address``, or a temporary local cluster of processes bound to 127.0.0.1."""
     from prefect_dask import DaskTaskRunner
-
-    from shared.dask_cluster import local_cluster_kwargs
 
     if settings.dask_address:
         return DaskTaskRunner(address=settings.dask_address)
@@ -141,8 +140,6 @@ def _sweep(settings: Settings, policy: Any, space: Any, window: DataWindow, pare
 def log_trials(parent: TrainingRun, results: list[TrialResult]) -> None:
     """One child run per trial, the table of trials and a comparison plot on the parent."""
     from mlflow.entities import Metric, Param, RunTag
-
-    from level1_pipeline.plots import trials_figure
 
     client, experiment_id = parent.client, parent.client.get_run(parent.run_id).info.experiment_id
     for result in results:

@@ -6,8 +6,11 @@ The connection itself (URI, experiment) is shared by every level: ``shared/track
 from __future__ import annotations
 
 import subprocess
+import tempfile
+import time
 import warnings
 from dataclasses import asdict
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,8 +93,6 @@ class TrainingRun:
 
     def log_reference(self, frame: pd.DataFrame, rows: int = 5000) -> None:
         """A sample of the training features, the reference later monitoring compares live data to."""
-        import tempfile
-
         sample = frame.sample(min(rows, len(frame)), random_state=0)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / REFERENCE_FILE
@@ -183,14 +184,10 @@ class TrainingRun:
 
 def model_requirements() -> list[str]:
     """Pinned requirements of the logged model, given explicitly (inference costs seconds)."""
-    from importlib.metadata import version
-
-    return [f"{name}=={version(name)}" for name in ("mlflow", "scikit-learn", "pandas", "numpy", "skops")]
+    return [f"{name}=={metadata.version(name)}" for name in ("mlflow", "scikit-learn", "pandas", "numpy", "skops")]
 
 
 def _now_ms() -> int:
-    import time
-
     return int(time.time() * 1000)
 
 

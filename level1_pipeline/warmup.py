@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shared.settings import Settings
+from shared.tracking import connect
 
 
 def training_warm_up(settings: Settings) -> Callable[[], None]:
@@ -18,7 +19,6 @@ def training_warm_up(settings: Settings) -> Callable[[], None]:
         import mlflow.sklearn  # noqa: F401
 
         import level1_pipeline.flow  # noqa: F401
-        from shared.tracking import connect
 
         connect(settings)
 

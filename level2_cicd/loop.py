@@ -8,7 +8,9 @@ also on Ctrl-C.
 
 from __future__ import annotations
 
+import argparse
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,12 +18,20 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import yaml
+from rich.progress import Progress
 
 from level1_pipeline.outcome import Became
+from level1_pipeline.warmup import training_warm_up
 from level2_cicd.timeline import HEADER, DayRecord, day_record, format_row
 from level2_cicd.traffic import CHUNK, Traffic, wait_for_version
+from shared.data.source import SimulatorSource, resolve_day, source_from
+from shared.policy_file import project_path
+from shared.prefect_api import orchestration_ready
 from shared.processes import free_port, running_server
-from shared.settings import Settings, as_environment
+from shared.registry import Registry
+from shared.runtime import prepare_process
+from shared.settings import Settings, as_environment, load_settings
 
 
 def service_env(settings: Settings) -> dict[str, str]:
@@ -47,11 +57,8 @@ def run_loop(
     chunk: int = CHUNK,
 ) -> LoopResult:
     """Live ``days`` simulated days from ``first_day`` with the service and the monitor."""
-    from rich.progress import Progress
-
     from level1_pipeline.flow import training_flow
     from level2_cicd.monitoring.flow import monitoring_flow
-    from shared.data.source import source_from
 
     initial = training_flow(last_day=first_day - 1, settings_overrides=overrides)
     print(f"initial champion: version {initial.champion_version} (trained on {initial.window})")
@@ -92,10 +99,6 @@ RELEASE_CHUNK = 25  # rows per request under a live test: many customers (routin
 
 def release_policies(settings: Settings, mode: str) -> dict[str, str]:
     """Copies of the shipped policies where a retrained model becomes a challenger tested live in ``mode``."""
-    import yaml
-
-    from shared.policy_file import project_path
-
     folder = settings.state_path / "level2-policies"
     folder.mkdir(parents=True, exist_ok=True)
     training = yaml.safe_load(project_path(settings.training_policy_file).read_text())
@@ -123,10 +126,6 @@ class NotTheDemosError(RuntimeError):
 
 def fresh_state(settings: Settings) -> str:
     """Remove what an earlier run of the demo left (its level 2 folder, its registered model), nothing else."""
-    import shutil
-
-    from shared.registry import Registry
-
     folder = settings.level2_dir
     if folder.exists() and not (folder / MADE_BY_THE_DEMO).is_file():
         raise NotTheDemosError(f"{folder} was not made by `make level2`: move it away (nothing was removed)")
@@ -139,20 +138,11 @@ def fresh_state(settings: Settings) -> str:
 
 def day_number(settings: Settings, value: str) -> int:
     """A day of the simulator's calendar from a date (YYYY-MM-DD) or a day number."""
-    from shared.data.source import SimulatorSource, resolve_day
-
     source = SimulatorSource(settings)
     return source.calendar.day_of(resolve_day(source, value))
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    from level1_pipeline.warmup import training_warm_up
-    from shared.prefect_api import orchestration_ready
-    from shared.runtime import prepare_process
-    from shared.settings import load_settings
-
     parser = argparse.ArgumentParser(prog="python -m level2_cicd.loop", description=__doc__)
     parser.add_argument("--scenario", default="concept_drift", help="simulator scenario (default concept_drift)")
     parser.add_argument("--onset", default="33", help="first day of the scenario (YYYY-MM-DD or a day number)")

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from shared.processes import free_port, stop_process, wait_until_ready
+from shared.tracking import TrackingUnavailableError, check_reachable
 
 if TYPE_CHECKING:
     from shared.settings import Settings
@@ -81,8 +82,6 @@ def check_deployment_targets(settings: Settings) -> None:
     (other ports, another host) is named, with the command that fixes it.
     """
     from prefect.runtime import deployment
-
-    from shared.tracking import TrackingUnavailableError, check_reachable
 
     if not deployment.id:
         return

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from shared.feature_set import FEATURES_TAG, differences
 from shared.locks import exclusive
 
 if TYPE_CHECKING:
@@ -69,8 +70,6 @@ class VersionRef:
     @property
     def schema_differences(self) -> str | None:
         """How the feature set it was trained on differs from the schema's; None when it matches or is untagged."""
-        from shared.feature_set import FEATURES_TAG, differences
-
         trained = self.tags.get(FEATURES_TAG)
         return differences(trained) if trained is not None else None
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 
+import httpx
+import requests
+
 from shared.local_state import ensure_sqlite_folder
 from shared.settings import Settings
 
@@ -23,8 +26,6 @@ def is_remote(uri: str) -> bool:
 
 def check_reachable(settings: Settings, timeout: float = 3.0) -> None:
     """Fail within seconds, naming the URI, when a remote tracking server does not answer."""
-    import httpx
-
     uri = settings.resolved_tracking_uri
     if not is_remote(uri):
         return
@@ -60,9 +61,6 @@ def lost_server(error: BaseException, settings: Settings) -> str | None:
 
 
 def _is_client_network_error(error: BaseException) -> bool:
-    import httpx
-    import requests
-
     return isinstance(error, requests.ConnectionError | requests.Timeout | httpx.TransportError)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,3 +106,80 @@ def test_every_command_has_one_shape() -> None:
         shapes[_name(path)] = signature + (" called at import" if called_bare else "")
     assert len(shapes) > 15
     assert {name: shape for name, shape in shapes.items() if shape != "(argv: list[str] | None=None) -> int"} == {}
+
+
+# Imports sit at the top of a module. A function may import only what is slow to import (these libraries, or a
+# module of ours that imports one at its top: a command's `--help` and the lean service stay quick) or a module that
+# imports the function's own module (a cycle).
+SLOW_TO_IMPORT = {
+    "mlflow",
+    "prefect",
+    "prefect_dask",
+    "great_expectations",
+    "evidently",
+    "sklearn",
+    "matplotlib",
+    "dask",
+    "distributed",
+}
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(node: ast.Import | ast.ImportFrom) -> list[str]:
+    return [node.module or ""] if isinstance(node, ast.ImportFrom) else [alias.name for alias in node.names]
+
+
+def _top_imports(tree: ast.Module) -> set[str]:
+    """What a module imports when it is imported (not under ``if TYPE_CHECKING``, not inside a function)."""
+    found: set[str] = set()
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.update(_imported(node))
+        elif isinstance(node, ast.If) and "TYPE_CHECKING" not in ast.unparse(node.test):
+            pending += node.body + node.orelse
+        elif isinstance(node, ast.Try):
+            pending += node.body + node.orelse + node.finalbody
+    return found
+
+
+def _inner_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    return [n for f in functions for n in ast.walk(f) if isinstance(n, ast.Import | ast.ImportFrom)]
+
+
+def test_an_import_inside_a_function_is_slow_to_import_or_closes_a_cycle() -> None:
+    trees = {_module(p): ast.parse(p.read_text()) for p in _sources()}
+    graph = {name: _top_imports(tree) for name, tree in trees.items()}
+
+    def reaches(start: str, goal: Callable[[str], bool]) -> bool:
+        seen, pending = set(), [start]
+        while pending:
+            name = pending.pop()
+            if goal(name):
+                return True
+            if name not in seen:
+                seen.add(name)
+                pending += graph.get(name, ())
+        return False
+
+    def slow(module: str) -> bool:
+        return module.split(".")[0] in SLOW_TO_IMPORT
+
+    # given the import graph, which follows a module's imports to the slow libraries behind it
+    assert reaches("level1_pipeline.flow", slow)
+    assert not reaches("shared.schema", slow)
+    # then every import inside a function is of a slow module, or of one that imports the function's own module
+    offenders = [
+        f"{name}:{node.lineno} {ast.unparse(node)}"
+        for name, tree in trees.items()
+        for node in _inner_imports(tree)
+        for imported in _imported(node)
+        if not reaches(imported, slow) and not reaches(imported, lambda module, me=name: module == me)  # type: ignore[misc]
+    ]
+    assert offenders == []

@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from shared.settings import load_settings
+from workshop.assess_report import Team, room_summary, team_html, team_markdown, write
 from workshop.assessment import (
     MODELS,
     SECTIONS,
@@ -45,8 +47,6 @@ SHORT_MODELS: tuple[Model, ...] = ("google",)  # 18 cells, the levels the guide'
 
 def reports() -> Path:
     """Where reports and kept answers go: the state folder (generated state)."""
-    from shared.settings import load_settings
-
     return load_settings().state_path / "assess"
 
 
@@ -181,8 +181,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _room(maturity: MaturityMap, sheet: ScoreSheet, folder: Path, out: Path) -> int:
-    from workshop.assess_report import Team, room_summary, write
-
     files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
     if not files:
         raise AssessmentError(f"{folder}: no .yaml answer files")
@@ -232,7 +230,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print("\n".join(report(maturity, *given)))
-    from workshop.assess_report import Team, team_html, team_markdown, write
 
     name = args.file.stem if args.command == "answers" else args.team or "your team"
     team = Team(name, *given)

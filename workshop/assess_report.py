@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from workshop.assessment import MODELS, Placement, levels, place, score
+from workshop.assessment import MODELS, Placement, cells, levels, place, score
 from workshop.maturity_map import TITLES, MaturityMap, Model
 
 
@@ -39,8 +39,6 @@ def _chart(title: str, names: list[str], values: list[float], highlight: int | N
 
 def _share_yes(maturity: MaturityMap, model: Model, answers: dict[str, str]) -> tuple[list[str], list[float]]:
     """Per level of ``model``: the share of its cells answered yes."""
-    from workshop.assessment import cells
-
     found = []
     for level in levels(maturity, model):
         level_cells = [c for c in cells(maturity, model) if c.level == level]

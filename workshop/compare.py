@@ -20,11 +20,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import sqlalchemy as sa
+from rich.progress import Progress
 from sklearn.metrics import roc_auc_score
 
+from level1_pipeline.policy import load_training_policy
+from level1_pipeline.warmup import training_warm_up
+from level2_cicd.loop import RELEASE_CHUNK, release_policies, run_loop
+from level2_cicd.monitoring.release_judge import Action
+from level2_cicd.traffic import CHUNK
 from shared.data.source import source_from
+from shared.prediction_log import read_log
+from shared.prefect_api import orchestration_ready
+from shared.registry import Registry
+from shared.runtime import prepare_process
 from shared.schema import LABEL_COLUMN
 from shared.settings import Settings, as_environment, load_settings
+from workshop.report import table, write_chart, write_report
+from workshop.summary import summarise
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -102,7 +115,6 @@ def live_level1(world: World, state: Path, tick: Tick) -> list[dict[str, Any]]:
     """The training flow runs every ``retrain_every`` days on the newest labelled window, blind to drift."""
     from level1_pipeline.flow import training_flow
     from shared.model import predict_proba
-    from shared.registry import Registry
 
     overrides = world.overrides(state)
     training_flow(settings_overrides=overrides)
@@ -135,13 +147,6 @@ def live_level2(world: World, state: Path, tick: Tick, release: str | None = Non
     With ``release`` (ab or shadow) a retrained model is a challenger first: the monitor promotes it
     only after its live test. The day's AUC is that of the answers customers got.
     """
-    import sqlalchemy as sa
-
-    from level2_cicd.loop import RELEASE_CHUNK, release_policies, run_loop
-    from level2_cicd.monitoring.release_judge import Action
-    from level2_cicd.traffic import CHUNK
-    from shared.prediction_log import read_log
-
     name = LEVEL2_WITH.get(release or "", "level 2")
     overrides = world.overrides(state)
     if release:
@@ -175,14 +180,6 @@ def compare(
     world: World, out: Path, scratch: Path, show_progress: bool = True, release: str | None = None
 ) -> pd.DataFrame:
     """Live the world three times (four with ``release``); write daily.csv, quality.png and report.md into ``out``."""
-    from rich.progress import Progress
-
-    from level1_pipeline.warmup import training_warm_up
-    from shared.prefect_api import orchestration_ready
-    from shared.runtime import prepare_process
-    from workshop.report import write_chart, write_report
-    from workshop.summary import summarise
-
     settings = load_settings(**world.overrides(scratch / "orchestration"))
     prepare_process(settings)
     records: list[dict[str, Any]] = []
@@ -216,8 +213,6 @@ def compare(
 
 
 def quality_floor() -> float:
-    from level1_pipeline.policy import load_training_policy
-
     return load_training_policy(load_settings().training_policy_file).model_gate.min_roc_auc
 
 
@@ -249,8 +244,6 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or load_settings().state_path / "compare" / datetime.now().strftime("%Y%m%d-%H%M%S")
     with tempfile.TemporaryDirectory(prefix="mlops-compare-") as scratch:
         daily = compare(world, out, Path(scratch), release=args.release)
-    from workshop.report import table
-    from workshop.summary import summarise
 
     print(table(summarise(daily, world.onset, quality_floor())))
     print(f"\nReport: {out / 'report.md'}  Chart: {out / 'quality.png'}")

@@ -6,8 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from level2_cicd.batch.demo_data import write_dataset
+from shared.prefect_api import orchestration_ready
+from shared.registry import RegistryError
 from shared.runtime import prepare_process
 from shared.settings import Settings, load_settings
+from shared.tracking import TrackingUnavailableError, check_reachable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,8 +40,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_data(folder: Path, rows: int, partition_rows: int, settings: Settings) -> int:
-    from level2_cicd.batch.demo_data import write_dataset
-
     try:
         files = write_dataset(folder, rows, partition_rows, settings)
     except (ValueError, FileExistsError) as error:
@@ -49,9 +51,6 @@ def write_data(folder: Path, rows: int, partition_rows: int, settings: Settings)
 
 def score_dataset(input_path: str, output: str, args: argparse.Namespace, settings: Settings) -> int:
     from level2_cicd.batch.job import BatchInputError
-    from shared.prefect_api import orchestration_ready
-    from shared.registry import RegistryError
-    from shared.tracking import TrackingUnavailableError, check_reachable
 
     try:
         check_reachable(settings)

@@ -15,6 +15,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from level2_cicd.batch.job import BatchJob, ModelChoice, plan, records, report_lines, run
+from shared.dask_cluster import dask_client
 from shared.prefect_api import check_deployment_targets
 from shared.registry import Registry, RegistryError
 from shared.settings import Settings, load_settings
@@ -45,8 +46,6 @@ def choose_model_task(settings: Settings, version: str | None) -> ModelChoice:
 
 @task(name="score-partitions", cache_policy=NO_CACHE)
 def score_partitions_task(job: BatchJob, settings: Settings) -> pd.DataFrame:
-    from shared.dask_cluster import dask_client
-
     with dask_client(settings) as client:
         return run(job, client)
 

@@ -22,8 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from level2_cicd.batch.partition import ROW_COLUMN, check_partition, log_rows, request_ids, score_rows
+from shared.prediction_log import PREDICTIONS, create_store_engine, naive_utc
+from shared.schema import SchemaError
+from shared.tracking import use_tracking_uri
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -132,10 +136,6 @@ def score_partition(entries: pd.DataFrame, job: BatchJob) -> pd.DataFrame:
 
 
 def _score_one(number: int, job: BatchJob) -> dict[str, Any]:
-    from threadpoolctl import threadpool_limits
-
-    from shared.schema import SchemaError
-
     started = time.perf_counter()
     source, target = Path(job.files[number]), job.target(number)
     summary = {"partition": number, "file": source.name, "rows": 0, "scored": 0, "rejected": 0, "seconds": 0.0}
@@ -170,8 +170,6 @@ def _commit(job: BatchJob, number: int, scored: pd.DataFrame, rejects: pd.DataFr
             path.parent.mkdir(parents=True, exist_ok=True)
             frame.to_parquet(tmp, index=False)
         if job.store_url is not None:
-            from shared.prediction_log import PREDICTIONS, naive_utc
-
             served_at = naive_utc()
             with worker_engine(job.store_url).begin() as conn:
                 rows = log_rows(scored, list(scored["request_id"]), served_at)
@@ -192,8 +190,6 @@ def worker_model(choice: ModelChoice) -> Pipeline:
     """The version's scikit-learn pipeline, loaded once per worker process."""
     import mlflow.sklearn
 
-    from shared.tracking import use_tracking_uri
-
     use_tracking_uri(choice.tracking_uri)
     MODEL_LOADS["count"] += 1
     return mlflow.sklearn.load_model(f"models:/{choice.name}/{choice.version}")
@@ -202,8 +198,6 @@ def worker_model(choice: ModelChoice) -> Pipeline:
 @functools.lru_cache(maxsize=2)
 def worker_engine(url: str) -> sa.Engine:
     """One engine on the prediction log per worker process."""
-    from shared.prediction_log import create_store_engine
-
     return create_store_engine(url)
 
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
+from level2_cicd.monitoring.dashboard import workspace_folder
+from level2_cicd.monitoring.history import MonitoringHistory, Retraining
+from shared.data.source import resolve_day, source_from
+from shared.prefect_api import orchestration_ready
 from shared.processes import taken_port_error
 from shared.runtime import prepare_process
 from shared.settings import Settings, load_settings
+from shared.tracking import connect
 
 DEPLOYMENT = "daily-monitoring"
 
@@ -37,7 +44,6 @@ def main(argv: list[str] | None = None) -> int:
     prepare_process(settings)
     if args.command == "dashboard":
         return serve_dashboard(settings, args.port)
-    from shared.prefect_api import orchestration_ready
 
     if args.command == "serve":
         from level2_cicd.monitoring.flow import monitoring_flow
@@ -61,11 +67,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def serve_dashboard(settings: Settings, port: int) -> int:
     """Evidently's UI over the monitor's workspace; replaces this process (Ctrl-C stops it)."""
-    import os
-    from pathlib import Path
-
-    from level2_cicd.monitoring.dashboard import workspace_folder
-
     folder = workspace_folder(settings.state_path)
     if not folder.is_dir():
         print(f"error: no monitored window in {folder} yet: run `make level2` or `make monitor` first", file=sys.stderr)
@@ -86,9 +87,7 @@ def retrain_dispatched(settings: Settings, day: str, last_day: str, days: int) -
     The record replaces the monitor's "dispatched" one for that day, so the cooldown counts from it
     whichever side trained (and not at all when the data gate refused the window).
     """
-    from level2_cicd.monitoring.history import MonitoringHistory, Retraining
     from level2_cicd.monitoring.retraining import retrain
-    from shared.data.source import resolve_day, source_from
 
     source = source_from(settings)
     monitored = source.calendar.day_of(resolve_day(source, day))
@@ -105,7 +104,6 @@ def retrain_dispatched(settings: Settings, day: str, last_day: str, days: int) -
 def _warm_up(settings: Settings) -> None:
     """Import the monitor (Evidently, the training flow it may call) and open the tracking store."""
     import level2_cicd.monitoring.flow  # noqa: F401
-    from shared.tracking import connect
 
     connect(settings)
 

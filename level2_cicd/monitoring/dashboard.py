@@ -12,15 +12,17 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from level2_cicd.monitoring.decision import WindowSummary
-from level2_cicd.monitoring.drift import DriftResult
-from level2_cicd.monitoring.inputs import LoggedWindow
 from shared.schema import FEATURE_NAMES
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from level2_cicd.monitoring.decision import WindowSummary
+    from level2_cicd.monitoring.drift import DriftResult
+    from level2_cicd.monitoring.inputs import LoggedWindow
+    from shared.settings import Settings
 
 PANELS_TAB = "Monitoring"
 FACTS = ("rejected_share", "served_version")

@@ -13,7 +13,7 @@ from typing import Any
 
 from level1_pipeline.flow import Became, DataGateError, DataGateReport, TrainingOutcome, training_flow
 from level2_cicd.monitoring.decision import Decision
-from level2_cicd.monitoring.history import STARTS_THE_COOLDOWN, RecordKind, Retraining
+from level2_cicd.monitoring.history import RecordKind, Retraining
 from shared.data.source import Calendar
 from shared.data.windows import DataWindow
 from shared.settings import Settings, retraining_overrides
@@ -26,10 +26,6 @@ class RetrainingResult:
     version: str | None = None
     champion_after: str | None = None
     became: Became | None = None
-
-    @property
-    def starts_the_cooldown(self) -> bool:
-        return self.result in STARTS_THE_COOLDOWN
 
     def record(self, day: int, by: str) -> dict[str, Any]:
         """The monitoring history's record of it (one per monitored day: a re-run replaces it)."""

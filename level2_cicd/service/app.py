@@ -19,7 +19,8 @@ from level2_cicd.service.metrics import MetricsMiddleware
 from level2_cicd.service.rejections import explained, renderable
 from level2_cicd.service.routes import admin, explain, info, invocations, labels, scoring
 from level2_cicd.service.service import Service
-from shared.settings import Settings
+from shared.runtime import prepare_process
+from shared.settings import Settings, load_settings
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -58,9 +59,6 @@ def create_app(settings: Settings) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """Zero-argument factory for process managers (`uvicorn --factory --workers N`): settings from the environment."""
-    from shared.runtime import prepare_process
-    from shared.settings import load_settings
-
     settings = load_settings()
     prepare_process(settings)
     return create_app(settings)

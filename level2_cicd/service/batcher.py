@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from level2_cicd.service.model_holder import LoadedModel, ModelHolder
 
@@ -26,8 +27,6 @@ def _one_openmp_thread() -> None:
     more than they give at these sizes, and idle they spin against the event loop. A limit set in another
     thread (the event loop's) does not reach this one.
     """
-    from threadpoolctl import threadpool_limits
-
     threadpool_limits(limits=1, user_api="openmp")
 
 

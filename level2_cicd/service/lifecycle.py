@@ -25,6 +25,7 @@ from shared.prediction_log import StoreSchemaError
 from shared.registry import ChampionMovedError, Move, Registry, RegistryError
 from shared.release_policy import load_release_policy
 from shared.settings import Settings
+from shared.tracking import use_tracking_uri
 
 log = logging.getLogger("level2.service")
 
@@ -52,8 +53,6 @@ class Lifecycle:
         return self.logger.store if self.logger is not None else None
 
     async def start(self) -> None:
-        from shared.tracking import use_tracking_uri
-
         use_tracking_uri(self.settings.resolved_tracking_uri)
         self.logger = self._open_log()
         self.variants.start()

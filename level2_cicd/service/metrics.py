@@ -12,7 +12,7 @@ import os
 import time
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 
 from level2_cicd.service.asgi import ASGIApp, Message, Receive, Scope, Send
 from shared.schema import LABEL_COLUMN
@@ -105,7 +105,6 @@ def scrape_registry(metrics: ServiceMetrics) -> CollectorRegistry:
     """What one scrape returns: this process's registry, or every worker's values in multiprocess mode."""
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return metrics.registry
-    from prometheus_client import multiprocess
 
     _forget_dead_workers(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     registry = CollectorRegistry()
@@ -116,8 +115,6 @@ def scrape_registry(metrics: ServiceMetrics) -> CollectorRegistry:
 def _forget_dead_workers(folder: str) -> None:
     """A worker that died (killed, crashed) leaves its live gauges behind while uvicorn starts another: drop them,
     or a scrape shows a ghost worker serving a version."""
-    from prometheus_client import multiprocess
-
     for path in Path(folder).glob("gauge_live*_*.db"):
         pid = int(path.stem.rsplit("_", 1)[1])
         try:

@@ -12,7 +12,8 @@ import numpy as np
 
 from level2_cicd.service.scorer import Scorer, ScoringPath, scorer_for
 from shared.explain import TYPICAL_FILE
-from shared.registry import CHAMPION
+from shared.feature_set import differences
+from shared.registry import CHAMPION, Registry
 from shared.tracking import REFERENCE_DIR
 
 if TYPE_CHECKING:
@@ -72,8 +73,6 @@ class ModelHolder:
                 return False
 
     def _refresh(self) -> bool:
-        from shared.registry import Registry
-
         registry = Registry(self.name)
         target = registry.champion() if self.alias == CHAMPION else registry.challenger()
         if target is None:
@@ -110,8 +109,6 @@ def _refused(version: str, name: str, differs: str) -> str:
 
 
 def _untagged_differences(loaded: LoadedModel) -> str | None:
-    from shared.feature_set import differences
-
     names = getattr(loaded.model, "feature_names_in_", None)
     return differences(",".join(names)) if names is not None else None
 

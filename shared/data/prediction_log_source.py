@@ -8,9 +8,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import sqlalchemy as sa
 
 from shared.data.source import Calendar, DataSourceError
-from shared.schema import ID_COLUMN, LABEL_COLUMN, TIME_COLUMN
+from shared.prediction_log import LABELS, PREDICTIONS, read_log, safe_url
+from shared.schema import FEATURE_NAMES, ID_COLUMN, LABEL_COLUMN, TIME_COLUMN
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -28,20 +30,12 @@ class PredictionLogSource:
 
     @cached_property
     def engine(self) -> sa.Engine:
-        import sqlalchemy as sa
-
-        from shared.prediction_log import PREDICTIONS, safe_url
-
         engine = sa.create_engine(self.store_url)
         if not sa.inspect(engine).has_table(PREDICTIONS.name):
             raise DataSourceError(f"no prediction log at {safe_url(self.store_url)}: serve predictions first")
         return engine
 
     def _logged_days(self, labelled: bool) -> tuple[date, date]:
-        import sqlalchemy as sa
-
-        from shared.prediction_log import LABELS, PREDICTIONS
-
         times = PREDICTIONS.c.created_at
         query = sa.select(sa.func.min(times), sa.func.max(times))
         if labelled:
@@ -58,9 +52,6 @@ class PredictionLogSource:
         return Calendar(self._logged_days(labelled=False)[0])
 
     def rows(self, first: date, last: date) -> pd.DataFrame:
-        from shared.prediction_log import read_log
-        from shared.schema import FEATURE_NAMES
-
         since = datetime.combine(first, datetime.min.time())
         until = datetime.combine(last + timedelta(days=1), datetime.min.time())
         logged = read_log(self.engine, since, until).dropna(subset=["label"])
@@ -75,6 +66,4 @@ class PredictionLogSource:
         return self._logged_days(labelled=False)[1]
 
     def lineage(self) -> dict[str, str]:
-        from shared.prediction_log import safe_url
-
         return {"data_source": "prediction_log", "prediction_store": safe_url(self.store_url)}

@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
+from shared.data.scenarios import Scenario
+from shared.data.simulator import ChurnSimulator
+from shared.data.synthetic import schema_day
 from shared.data.windows import DataWindow
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN, TIME_COLUMN, SchemaError, parse_times
 from shared.settings import Settings
@@ -83,9 +86,6 @@ class SimulatorSource:
 
     @cached_property
     def simulator(self) -> ChurnSimulator:
-        from shared.data.scenarios import Scenario
-        from shared.data.simulator import ChurnSimulator
-
         scenario = Scenario.parse(self.settings.scenario, self.settings.scenario_start_day)
         return ChurnSimulator(seed=self.settings.seed, rows_per_day=self.settings.rows_per_day, scenario=scenario)
 
@@ -129,8 +129,6 @@ class SyntheticSource:
         return Calendar(self.origin)
 
     def rows(self, first: date, last: date) -> pd.DataFrame:
-        from shared.data.synthetic import schema_day
-
         calendar, s = self.calendar, self.settings
         days = range(calendar.day_of(first), calendar.day_of(last) + 1)
         frames = [schema_day(s.seed, d, s.rows_per_day, pd.Timestamp(calendar.start_of(d))) for d in days]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from shared.behaviour import Effect
-from shared.schema import FEATURES, Feature, Kind
+from shared.schema import FEATURES, ID_COLUMN, LABEL_COLUMN, TIME_COLUMN, Feature, Kind
 
 
 def _column(spec: Feature, rng: np.random.Generator, n: int, null_share: float) -> pd.Series:
@@ -68,8 +68,6 @@ def learnable_labels(frame: pd.DataFrame, seed: int, rng: np.random.Generator) -
 
 def schema_day(seed: int, day: int, rows: int, start: pd.Timestamp) -> pd.DataFrame:
     """One day of labelled rows for any schema: id, event time, features, label; deterministic for (seed, day)."""
-    from shared.schema import ID_COLUMN, LABEL_COLUMN, TIME_COLUMN
-
     rng = np.random.default_rng([seed, day])
     frame = pd.DataFrame({spec.name: _column(spec, rng, rows, 0.05) for spec in FEATURES})
     seconds = np.sort(rng.uniform(0, 86400, rows))

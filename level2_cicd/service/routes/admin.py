@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from level2_cicd.service.access import Role, requires
 from level2_cicd.service.metrics import scrape_registry
@@ -22,7 +23,5 @@ async def admin_reload(svc: ServiceDep) -> ModelInfo:
 @router.get("/metrics")
 async def metrics(svc: ServiceDep) -> Response:
     """Prometheus metrics: request counts and latency, model version, predictions."""
-    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
     svc.report_log_health()
     return Response(generate_latest(scrape_registry(svc.metrics)), media_type=CONTENT_TYPE_LATEST)

@@ -17,7 +17,6 @@ def test_a_window_the_data_gate_refused_says_the_rows_and_the_minimum_and_starts
     report = DataGateReport(False, 15164, (Failure("expect_table_row_count_to_be_between", None, None, (), rule),))
     done = refused(report, "2024-10-01..2024-10-05", "config/training_policy.yaml")
     assert done.result is Retraining.REFUSED
-    assert not done.starts_the_cooldown
     assert "refused by the data gate (config/training_policy.yaml)" in done.explanation
     assert "15164 rows, fewer than data_gate.min_rows = 31500" in done.explanation
     assert done.explanation.endswith("no candidate, so no cooldown: the next monitored day tries again")
@@ -27,7 +26,6 @@ def test_a_candidate_the_champion_kept_out_says_the_numbers() -> None:
     reasons = ["ROC AUC 0.7010 >= floor 0.6500", "ROC AUC 0.7010 < champion 0.7450 - margin 0.0050 on the same holdout"]
     done = trained(outcome(Became.REGISTERED, reasons))
     assert done.result is Retraining.NOT_PROMOTED
-    assert done.starts_the_cooldown
     assert done.explanation == (
         "retrained on 2024-10-01..2024-10-05: version 3 registered, not promoted: " + "; ".join(reasons)
     )

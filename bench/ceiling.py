@@ -10,7 +10,6 @@ Served like the service (uvicorn, one worker, no access log), answering a consta
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -64,7 +63,7 @@ def service_structure() -> FastAPI:
 
     app = app_from_environment()
 
-    async def constant(rows: list[dict[str, Any]], event_time: datetime | None, key: str | None = None) -> list[Any]:
+    async def constant(rows: list[dict[str, Any]], *_: Any) -> list[Any]:  # whatever else /predict passes
         return [CONSTANT] * len(rows)
 
     app.state.service.predict = constant

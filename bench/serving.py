@@ -206,7 +206,8 @@ def ceiling_summary(results: dict[str, dict[str, float]]) -> str:
     )
 
 
-def measure(seconds: int, postgres_url: str | None = None) -> str:
+def measure(seconds: int, postgres_url: str | None = None) -> tuple[str, list[str]]:
+    """The section for docs/benchmarks.md, and the lines whose requests were answered with errors."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian) and run again")
     row = to_records(schema_rows(1, seed=1, null_share=0.0))[0]
@@ -287,7 +288,7 @@ def measure(seconds: int, postgres_url: str | None = None) -> str:
         cpu_summary(results, cpu),
         "",
     ]
-    return "\n".join(lines)
+    return "\n".join(lines), [name for name, r in results.items() if r["errors"]]
 
 
 def main() -> int:
@@ -296,7 +297,11 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="append the result to docs/benchmarks.md")
     parser.add_argument("--postgres", help="SQLAlchemy URL of an empty PostgreSQL log database for an extra line")
     args = parser.parse_args()
-    report = measure(args.seconds, args.postgres)
+    report, failed = measure(args.seconds, args.postgres)
+    if failed:  # a line that answered errors measured failures, not serving: nothing is written
+        print(report)
+        print(f"not written to docs/benchmarks.md: these lines answered non-2xx responses: {'; '.join(failed)}")
+        return 1
     publish(report, args.write)
     return 0
 

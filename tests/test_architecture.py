@@ -109,8 +109,8 @@ def test_every_command_has_one_shape() -> None:
 
 
 # Imports sit at the top of a module. A function may import only what is slow to import (these libraries, or a
-# module of ours that imports one at its top: a command's `--help` and the lean service stay quick) or a module that
-# imports the function's own module (a cycle).
+# module of ours that imports one at its top; docs/architecture.md has the figures) or a module that imports the
+# function's own module (a cycle).
 SLOW_TO_IMPORT = {
     "mlflow",
     "prefect",

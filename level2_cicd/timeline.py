@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from level1_pipeline.outcome import Became
-from level2_cicd.monitoring.release_judge import Action
+from shared.release_policy import Action
 
 if TYPE_CHECKING:
     from level2_cicd.monitoring.outcome import MonitoringOutcome

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from shared.policy_file import StrictModel, read_policy
+
+
+class Action(StrEnum):
+    """What the judge says of a challenger under a live test."""
+
+    PROMOTE = "promote"  # better on live labels: it becomes the champion
+    STOP = "stop"  # worse, or no clear difference at the end: the test ends, the champion stays
+    CONTINUE = "continue"  # not enough labels or no clear difference yet: the test goes on
 
 
 class Guardrail(StrictModel):

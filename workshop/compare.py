@@ -27,12 +27,12 @@ from sklearn.metrics import roc_auc_score
 from level1_pipeline.policy import load_training_policy
 from level1_pipeline.warmup import training_warm_up
 from level2_cicd.loop import RELEASE_CHUNK, release_policies, run_loop
-from level2_cicd.monitoring.release_judge import Action
 from level2_cicd.traffic import CHUNK
 from shared.data.source import source_from
 from shared.prediction_log import read_log
 from shared.prefect_api import orchestration_ready
 from shared.registry import Registry
+from shared.release_policy import Action
 from shared.runtime import prepare_process
 from shared.schema import LABEL_COLUMN
 from shared.settings import Settings, as_environment, load_settings

@@ -23,7 +23,6 @@ from level2_cicd.monitoring.inputs import champion_reference, read_window
 from level2_cicd.monitoring.outcome import LiveTest, MonitoringOutcome
 from level2_cicd.monitoring.policy import MonitoringPolicy, load_monitoring_policy
 from level2_cicd.monitoring.release import run_live_test
-from level2_cicd.monitoring.release_judge import Action
 from level2_cicd.monitoring.retraining import RetrainingResult, chosen_window, dispatched, retrain
 from level2_cicd.monitoring.skew import compare_day_with_source
 from level2_cicd.monitoring.summary import save_day, summarise
@@ -32,6 +31,7 @@ from shared.alerts import FLOW_HOOKS, send
 from shared.data.source import Calendar, resolve_day, source_from
 from shared.orchestration import step
 from shared.prefect_api import check_deployment_targets
+from shared.release_policy import Action
 from shared.settings import Settings, load_settings
 from shared.tracking import connect
 

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from level2_cicd.monitoring.outcome import LiveTest
-from level2_cicd.monitoring.release_judge import Action, Verdict, collecting, compare_ab, compare_paired, verdict_on
+from level2_cicd.monitoring.release_judge import Verdict, collecting, compare_ab, compare_paired, verdict_on
 from shared.prediction_log import create_store_engine, read_live_test
 from shared.registry import CHALLENGER, ChampionMovedError, Move, Registry, VersionRef
-from shared.release_policy import LiveTestPolicy, load_release_policy
+from shared.release_policy import Action, LiveTestPolicy, load_release_policy
 from shared.settings import Settings
 
 

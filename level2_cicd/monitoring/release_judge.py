@@ -7,20 +7,11 @@ Shadow: both scored the same requests, so the pairs are resampled together (a pa
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import StrEnum
 
 import numpy as np
 from scipy.stats import rankdata
 
-from shared.release_policy import JudgePolicy
-
-
-class Action(StrEnum):
-    """What the judge says of a challenger under a live test."""
-
-    PROMOTE = "promote"  # better on live labels: it becomes the champion
-    STOP = "stop"  # worse, or no clear difference at the end: the test ends, the champion stays
-    CONTINUE = "continue"  # not enough labels or no clear difference yet: the test goes on
+from shared.release_policy import Action, JudgePolicy
 
 
 @dataclass(frozen=True)

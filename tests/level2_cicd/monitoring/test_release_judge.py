@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from level2_cicd.monitoring.release_judge import Action, auc, compare_ab, compare_paired, verdict_on
-from shared.release_policy import JudgePolicy
+from level2_cicd.monitoring.release_judge import auc, compare_ab, compare_paired, verdict_on
+from shared.release_policy import Action, JudgePolicy
 
 
 @pytest.fixture(scope="module")

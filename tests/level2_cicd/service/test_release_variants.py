@@ -14,12 +14,11 @@ import sqlalchemy as sa
 import yaml
 
 from level2_cicd.monitoring.policy import MonitoringPolicy
-from level2_cicd.monitoring.release_judge import Action
 from level2_cicd.service.routing import variant_for
 from shared.data.synthetic import schema_rows
 from shared.prediction_log import SHADOW, read_log
 from shared.registry import CHALLENGER, Move, Registry
-from shared.release_policy import LiveTestPolicy
+from shared.release_policy import Action, LiveTestPolicy
 from shared.schema import to_records
 from tests.level2_cicd.conftest import LiveService, TrainedRegistry, serving
 

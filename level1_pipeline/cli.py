@@ -22,7 +22,7 @@ from shared.settings import Settings, load_settings
 from shared.tracking import TrackingUnavailableError, check_reachable, connect, is_remote, lost_server
 
 if TYPE_CHECKING:
-    from level1_pipeline.flow import TrainingOutcome
+    from level1_pipeline.outcome import TrainingOutcome
     from level1_pipeline.sweep import SweepOutcome
 
 T = TypeVar("T")

@@ -1,7 +1,4 @@
-"""The data gate: a Great Expectations 1.x suite generated from the schema (``config/schema.yaml``).
-
-What came back is read into words by ``data_gate_report.py``.
-"""
+"""The data gate: a Great Expectations 1.x suite made from ``config/schema.yaml``; read by ``data_gate_report.py``."""
 
 from __future__ import annotations
 

@@ -15,27 +15,20 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from level1_pipeline import steps
-from level1_pipeline.data_gate import validate_frame
-from level1_pipeline.data_gate_report import DataGateError, DataGateReport
-from level1_pipeline.model_card import describe_version, load_card_text
-from level1_pipeline.model_gate import judge_candidate
-from level1_pipeline.outcome import Became, TrainingOutcome
+from level1_pipeline import data_gate, model_card, model_gate, steps, unreleased
+from level1_pipeline.data_gate_report import DataGateError
+from level1_pipeline.outcome import TrainingOutcome
 from level1_pipeline.policy import DataGatePolicy
 from level1_pipeline.release import release_candidate
 from level1_pipeline.start import start_training
 from level1_pipeline.tags import run_tags, version_tags
 from level1_pipeline.tracking import TrainingRun
-from level1_pipeline.unreleased import release_bound_seconds, unreleased_versions
 from shared.alerts import FLOW_HOOKS
 from shared.model import ModelParams
 from shared.orchestration import step, transient
 from shared.registry import Registry
 from shared.reliance import reliance
 from shared.schema import SENSITIVE_FEATURES, with_schema_types
-
-__all__ = ["Became", "DataGateError", "DataGateReport", "TrainingOutcome", "training_flow"]  # what other levels use
-
 
 ingest = step(steps.ingest_window, "ingest", retries=2, retry_delay_seconds=2, retry_condition_fn=transient)
 split_window = step(steps.split_window, "split")
@@ -45,17 +38,17 @@ explain = step(reliance, "reliance")  # what the model relies on: the monitor we
 evaluate_baseline = step(steps.score_baseline, "train-baseline")  # a simpler model on the same rows
 check_behaviour = step(steps.check_candidate_behaviour, "check-behaviour")
 evaluate_champion = step(steps.score_champion, "evaluate-champion")
-judge = step(judge_candidate, "validate-model")
+judge = step(model_gate.judge_candidate, "validate-model")
 register = step(Registry.register, "register")
 release = step(release_candidate, "release")
-find_unreleased = step(unreleased_versions, "find-unreleased")  # left by runs that died: marked, never promoted
-describe = step(describe_version, "model-card")  # the version's card in the registry, from what its run logged
+find_unreleased = step(unreleased.unreleased_versions, "find-unreleased")  # runs that died left them: marked
+describe = step(model_card.describe_version, "model-card")  # the version's card, from what its run logged
 
 
 @task(name="validate-data", cache_policy=NO_CACHE)
 def validate_data(frame: pd.DataFrame, policy: DataGatePolicy, run: TrainingRun) -> None:
     """The data gate, logged; nothing is trained on data that broke a rule (the sweep gates its window here too)."""
-    report = validate_frame(frame, policy)
+    report = data_gate.validate_frame(frame, policy)
     run.log_data_gate(report)
     create_markdown_artifact(f"```\n{report.summary()}\n```", key="data-gate", description="Data gate")
     if not report.success:
@@ -76,11 +69,11 @@ def training_flow(
     """
     begun = start_training(last_day, days, settings_overrides)
     settings, policy, window = begun.settings, begun.policy, begun.window
-    card_text = load_card_text(settings.model_card_file)  # a broken card file stops the run before it starts
+    card_text = model_card.load_card_text(settings.model_card_file)  # a broken card file stops the run before it starts
     registry, logger = Registry(settings.model_name), get_run_logger()
     tags = run_tags(window, begun.source.lineage())
     with TrainingRun.start(begun.experiment_id, f"train-{window.first}-{window.last}", tags) as run:
-        notes = find_unreleased(registry, run.run_id, release_bound_seconds(settings), time.time())
+        notes = find_unreleased(registry, run.run_id, unreleased.release_bound_seconds(settings), time.time())
         for note in notes:
             logger.warning(note)
         frame = ingest(settings, window)
@@ -104,12 +97,10 @@ def training_flow(
         version = str(register(registry, model_uri, model_id, run.run_id, tags).version)
         lock = settings.promotion_lock_url  # beside the registry, or the database every promoter shares
         released = release(policy.release, registry, version, gate, champion.version, lock, run.run_id)
-        champion_metrics = champion.scored.metrics if champion.scored else None
         previous = registry.previous_number()  # as the registry holds it, promoted or not
         outcome = TrainingOutcome.of_release(
-            run.run_id, version, released, gate, (candidate.metrics, champion_metrics), str(window), notes, previous
+            run.run_id, version, released, gate, (candidate, champion.scored), window, notes, previous
         )
         describe(registry, outcome.version, outcome.in_words(), card_text)
-    verdict = "promoted to champion" if outcome.promoted else "registered, NOT promoted"
-    logger.info("version %s %s; champion is version %s", outcome.version, verdict, outcome.champion_version)
+    logger.info("version %s: %s; champion is version %s", outcome.version, outcome.in_words(), outcome.champion_version)
     return outcome

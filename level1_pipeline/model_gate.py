@@ -1,17 +1,14 @@
-"""The model gate: pure decisions on metrics against the policy and the current champion."""
+"""The model gate: a pure decision on the scored candidate against the policy, the champion and a baseline."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from level1_pipeline.policy import ModelGatePolicy
 from level1_pipeline.slice_checks import group_gaps, worse_slices
+from level1_pipeline.steps import Scored
 from shared.behaviour import BehaviourResult
-
-if TYPE_CHECKING:
-    from level1_pipeline.steps import Scored
 
 
 @dataclass(frozen=True)
@@ -19,11 +16,6 @@ class GateResult:
     passed: bool
     checks: dict[str, bool]
     reasons: tuple[str, ...]
-
-    def as_tags(self) -> dict[str, str]:
-        tags = {f"gate.{name}": "passed" if ok else "failed" for name, ok in self.checks.items()}
-        tags["gate.result"] = "passed" if self.passed else "failed"
-        return tags
 
 
 def judge_candidate(
@@ -38,35 +30,24 @@ def judge_candidate(
     champion (scored on the same holdout) by the margin, no worse than a simpler baseline by its margin, no slice of
     the holdout is much worse than the champion's same slice, no group of a sensitive column lags the others, and it
     behaves as the schema declares (``effect:``)."""
-    candidate_auc, non_finite = candidate.metrics["roc_auc"], candidate.non_finite
-    champion_auc = champion.metrics["roc_auc"] if champion else None
+    auc, non_finite = candidate.metrics["roc_auc"], candidate.non_finite
     checks: dict[str, bool] = {"finite_scores": non_finite == 0}
     reasons: list[str] = [] if non_finite == 0 else [f"{non_finite} holdout scores are NaN or infinite"]
-    checks["floor"] = candidate_auc >= policy.min_roc_auc
-    reasons.append(f"ROC AUC {candidate_auc:.4f} {'>=' if checks['floor'] else '<'} floor {policy.min_roc_auc:.4f}")
-    if champion_auc is None:
+    checks["floor"] = auc >= policy.min_roc_auc
+    reasons.append(f"ROC AUC {auc:.4f} {'>=' if checks['floor'] else '<'} floor {policy.min_roc_auc:.4f}")
+    if champion is None:
         reasons.append("no champion yet: nothing to compare against")
     else:
-        needed = champion_auc - policy.max_auc_drop_vs_champion
-        checks["vs_champion"] = candidate_auc >= needed
-        relation = ">=" if checks["vs_champion"] else "<"
-        reasons.append(
-            f"ROC AUC {candidate_auc:.4f} {relation} champion {champion_auc:.4f} - margin "
-            f"{policy.max_auc_drop_vs_champion:.4f} on the same holdout"
-        )
-    if baseline is not None:
-        baseline_auc = baseline.metrics["roc_auc"]
-        needed = baseline_auc - policy.max_auc_drop_vs_baseline
-        checks["vs_baseline"] = candidate_auc >= needed
-        reasons.append(
-            f"ROC AUC {candidate_auc:.4f} {'>=' if checks['vs_baseline'] else '<'} simpler baseline (logistic "
-            f"regression) {baseline_auc:.4f} - margin {policy.max_auc_drop_vs_baseline:.4f}"
-        )
-    if champion is not None:
+        champion_auc, margin = champion.metrics["roc_auc"], policy.max_auc_drop_vs_champion
+        checks["vs_champion"], why = _no_worse(auc, "champion", champion_auc, margin)
+        reasons.append(f"{why} on the same holdout")
         worse = worse_slices(candidate.slices, champion.slices, policy.slices)
         checks["slices"] = not worse
-        judged = f"{policy.slices.min_rows}+ rows"
-        reasons += worse or [f"no slice of {judged} much worse than the champion's on the same rows"]
+        reasons += worse or [f"no slice of {policy.slices.min_rows}+ rows much worse than the champion's same slice"]
+    if baseline is not None:
+        baseline_auc, margin = baseline.metrics["roc_auc"], policy.max_auc_drop_vs_baseline
+        checks["vs_baseline"], why = _no_worse(auc, "simpler baseline (logistic regression)", baseline_auc, margin)
+        reasons.append(why)
     if sensitive:
         gaps = group_gaps(candidate.slices, sensitive, policy.inclusion)
         checks["inclusion"] = not gaps
@@ -78,3 +59,9 @@ def judge_candidate(
         checks["behaviour"] = not failed
         reasons += failed or [f"behaves as the schema declares ({', '.join(r.feature for r in behaviour)})"]
     return GateResult(all(checks.values()), checks, tuple(reasons))
+
+
+def _no_worse(auc: float, than: str, other: float, margin: float) -> tuple[bool, str]:
+    """Whether the candidate's ROC AUC reaches another model's less the margin, and the comparison in words."""
+    passed = auc >= other - margin
+    return passed, f"ROC AUC {auc:.4f} {'>=' if passed else '<'} {than} {other:.4f} - margin {margin:.4f}"

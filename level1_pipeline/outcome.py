@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from level1_pipeline.model_gate import GateResult
     from level1_pipeline.release import Release
+    from level1_pipeline.steps import Scored
+    from shared.data.windows import DataWindow
 
 
 class Became(StrEnum):
@@ -43,8 +45,8 @@ class TrainingOutcome:
         version: str,
         released: Release,
         gate: GateResult,
-        metrics: tuple[dict[str, float], dict[str, float] | None],  # the candidate's and the champion's on the holdout
-        window: str,
+        scored: tuple[Scored, Scored | None],  # the candidate and the champion on the same holdout
+        window: DataWindow,
         notes: list[str],
         previous_version: str | None,
     ) -> TrainingOutcome:
@@ -54,10 +56,10 @@ class TrainingOutcome:
             promoted=released.became is Became.CHAMPION,
             champion_version=released.champion,
             previous_version=previous_version,
-            metrics=metrics[0],
-            champion_metrics=metrics[1],
+            metrics=scored[0].metrics,
+            champion_metrics=scored[1].metrics if scored[1] else None,
             gate_reasons=[*gate.reasons, *([released.why_not] if released.why_not else [])],
-            window=window,
+            window=str(window),
             became=released.became,
             notes=notes,
         )

@@ -21,7 +21,6 @@ from shared.registry import CHALLENGER, ChampionMovedError, Move, Registry
 class Release:
     became: Became
     champion: str | None
-    previous: str | None
     why_not: str | None = None  # why it is not champion, when it was meant to be
 
 
@@ -40,7 +39,7 @@ def release_candidate(
     became. A run that dies in between leaves ``pending``, and the next run marks it (``unreleased.py``).
     """
     if not gate.passed:
-        return Release(Became.REGISTERED, registry.champion_number(), None)
+        return Release(Became.REGISTERED, registry.champion_number())
     released = _release_passed(policy, registry, version, judged_against, lock_url, run_id)
     registry.tag(version, {RELEASE_TAG: released.became})  # no longer pending: released as it became
     return released
@@ -53,13 +52,12 @@ def _release_passed(
     beat = f"passed every gate against champion v{judged_against}" if judged_against else "passed every gate"
     if policy.candidate_becomes == "challenger" and judged_against is not None:
         registry.set_alias(CHALLENGER, version, Move(by, f"{beat}; tested on live traffic before promotion"))
-        return Release(Became.CHALLENGER, judged_against, None)
+        return Release(Became.CHALLENGER, judged_against)
     if policy.candidate_becomes == "approval":
         decision = wait_for_sign_off(registry, version, policy.approval_timeout_seconds)
         if not decision.approve:
-            return Release(
-                Became.REJECTED, registry.champion_number(), None, f"rejected by {decision.approver}: {decision.reason}"
-            )
+            why_not = f"rejected by {decision.approver}: {decision.reason}"
+            return Release(Became.REJECTED, registry.champion_number(), why_not)
         return _promote(
             registry, version, judged_against, lock_url, Move(f"{decision.approver} (sign-off)", decision.reason)
         )
@@ -68,8 +66,8 @@ def _release_passed(
 
 def _promote(registry: Registry, version: str, judged_against: str | None, lock_url: str, move: Move) -> Release:
     try:
-        moved = registry.promote_if_champion_is(version, judged_against, lock_url, move)
-        return Release(Became.CHAMPION, version, moved)
+        registry.promote_if_champion_is(version, judged_against, lock_url, move)
+        return Release(Became.CHAMPION, version)
     except ChampionMovedError as lost:
         registry.tag(version, {"promotion": str(lost)})
-        return Release(Became.REGISTERED, registry.champion_number(), None, str(lost))
+        return Release(Became.REGISTERED, registry.champion_number(), str(lost))

@@ -1,7 +1,4 @@
-"""The pipeline's steps as plain functions: pure logic wired to the adapters, no orchestration.
-
-The Prefect flow (``flow.py``) wraps each in a task; tests can call them directly.
-"""
+"""The pipeline's steps as plain functions (pure logic wired to adapters); ``flow.py`` runs each as a task."""
 
 from __future__ import annotations
 

@@ -20,12 +20,14 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from threadpoolctl import threadpool_limits
 
-from level1_pipeline.flow import TrainingOutcome, ingest, training_flow, validate_data
+from level1_pipeline.flow import ingest, training_flow, validate_data
+from level1_pipeline.outcome import TrainingOutcome
 from level1_pipeline.plots import trials_figure
 from level1_pipeline.start import start_training
 from level1_pipeline.steps import split_window, train
 from level1_pipeline.sweep_space import load_sweep_space
-from level1_pipeline.tracking import TrainingRun, code_version
+from level1_pipeline.tags import code_version
+from level1_pipeline.tracking import TrainingRun
 from shared.dask_cluster import local_cluster_kwargs
 from shared.data.windows import DataWindow, TimeSplit
 from shared.metrics import classification_metrics

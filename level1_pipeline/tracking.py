@@ -5,7 +5,6 @@ The connection itself (URI, experiment) is shared by every level: ``shared/track
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 import time
 import warnings
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from level1_pipeline import plots
+from level1_pipeline.tags import gate_tags
 from shared.explain import TYPICAL_FILE, typical_row
 from shared.schema import FEATURE_NAMES, LABEL_COLUMN
 from shared.tracking import REFERENCE_DIR, REFERENCE_FILE, RELIANCE_FILE
@@ -30,16 +30,6 @@ if TYPE_CHECKING:
     from level1_pipeline.steps import JudgedChampion, Scored
     from shared.behaviour import BehaviourResult
     from shared.data.windows import TimeSplit
-
-
-def code_version() -> str:
-    """The git commit of the working tree (with '-dirty' when it has changes), or 'unknown'."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=5)
-        status = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return commit.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
 
 
 # Types inside our own recipe that skops (MLflow's safe default format) must be told to load.
@@ -168,7 +158,7 @@ class TrainingRun:
         self.log_dict({r.feature: asdict(r) for r in results}, "behaviour.json")
 
     def log_gate(self, gate: GateResult) -> None:
-        self.set_tags(gate.as_tags())
+        self.set_tags(gate_tags(gate))
         self.log_dict({"passed": gate.passed, "checks": gate.checks, "reasons": list(gate.reasons)}, "model_gate.json")
 
     def finish(self, succeeded: bool) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from level1_pipeline.flow import Became
+from level1_pipeline.outcome import Became
 from level2_cicd.monitoring.decision import Decision, WindowSummary
 from level2_cicd.monitoring.history import RecordKind, Retraining
 from level2_cicd.monitoring.release_judge import Verdict

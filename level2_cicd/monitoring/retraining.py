@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from level1_pipeline.flow import Became, DataGateError, DataGateReport, TrainingOutcome, training_flow
+from level1_pipeline.data_gate_report import DataGateError, DataGateReport
+from level1_pipeline.flow import training_flow
+from level1_pipeline.outcome import Became, TrainingOutcome
 from level2_cicd.monitoring.decision import Decision
 from level2_cicd.monitoring.history import RecordKind, Retraining
 from shared.data.source import Calendar

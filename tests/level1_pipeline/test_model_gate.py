@@ -3,6 +3,7 @@ import pandas as pd
 from level1_pipeline.model_gate import judge_candidate
 from level1_pipeline.policy import ModelGatePolicy
 from level1_pipeline.steps import Scored
+from level1_pipeline.tags import gate_tags
 from shared.slices import SliceScore
 
 POLICY = ModelGatePolicy(min_roc_auc=0.75, max_auc_drop_vs_champion=0.01)
@@ -26,7 +27,7 @@ def test_candidate_clearly_worse_than_the_champion_fails_with_reason() -> None:
     result = judge_candidate(scored(0.79), scored(0.81), POLICY)
     assert not result.passed
     assert result.checks == {"finite_scores": True, "floor": True, "vs_champion": False, "slices": True}
-    assert result.as_tags()["gate.vs_champion"] == "failed"
+    assert gate_tags(result)["gate.vs_champion"] == "failed"
     assert "champion 0.8100" in result.reasons[1]
 
 

@@ -1,8 +1,7 @@
 """What a retraining became, in one line with the gate's numbers (pure: no training here)."""
 
 from level1_pipeline.data_gate_report import DataGateReport, Failure
-from level1_pipeline.flow import TrainingOutcome
-from level1_pipeline.outcome import Became
+from level1_pipeline.outcome import Became, TrainingOutcome
 from level2_cicd.monitoring.history import Retraining
 from level2_cicd.monitoring.retraining import refused, trained
 

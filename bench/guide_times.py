@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bench.report import machine, publish
 from shared.project import PROJECT_ROOT
+from shared.settings_environment import environment_for
 from workshop.guide import SLOW, read_guide, walked
 
 ROOT = PROJECT_ROOT
@@ -48,7 +49,7 @@ def participant_env(state: Path) -> dict[str, str]:
     servers = ("PREFECT_API_URL", "MLFLOW_TRACKING_URI", "PREFECT_HOME", "MLOPS_")
     make = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")  # `make bench-guide ARGS=...` is not the room's
     env = {k: v for k, v in os.environ.items() if not k.startswith(servers) and k not in make}
-    return env | {"MLOPS_STATE_DIR": str(state)}
+    return env | environment_for(state_dir=state)
 
 
 def timed(step: Step, env: dict[str, str]) -> float:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shared.project import PROJECT_ROOT
+from shared.settings_environment import environment_for
 
 ROOT = PROJECT_ROOT
 WARM_RUNS = 5
@@ -37,7 +38,7 @@ IMPORTS = {
 def _env(state: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API_URL", "MLFLOW_TRACKING_URI"))}
     env.pop("PREFECT_HOME", None)
-    return env | {"MLOPS_STATE_DIR": str(state)}
+    return env | environment_for(state_dir=state)
 
 
 def wall(command: list[str], env: dict[str, str]) -> float:

@@ -29,6 +29,7 @@ from shared.data.synthetic import schema_rows
 from shared.processes import free_port, running_server
 from shared.project import PROJECT_ROOT
 from shared.schema import FEATURE_NAMES, to_records
+from shared.settings_environment import environment_for
 
 ROOT = PROJECT_ROOT
 VENV_BIN = Path(sys.executable).parent
@@ -83,7 +84,7 @@ def serving(env: dict[str, str], store_url: str, workers: int) -> Iterator[Serve
     port = free_port()
     command = [sys.executable, "-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers)]
-    service_env = env | {"MLOPS_PREDICTION_STORE_URL": store_url}
+    service_env = env | environment_for(prediction_store_url=store_url)
     with running_server(command, service_env, f"http://127.0.0.1:{port}/ready", cwd=ROOT, quiet=True) as process:
         yield Served(f"http://127.0.0.1:{port}", process.pid)
 
@@ -113,7 +114,9 @@ def release_lines(
     for name, mode in ((AB, "ab"), (SHADOW, "shadow")):
         policy = work / f"release-{mode}.yaml"
         policy.write_text(yaml.safe_dump(shipped | {"mode": mode, "ab_share": 0.5}))
-        with serving(env | {"MLOPS_RELEASE_POLICY_FILE": str(policy)}, f"sqlite:///{work / f'{mode}.db'}", 1) as served:
+        with serving(
+            env | environment_for(release_policy_file=policy), f"sqlite:///{work / f'{mode}.db'}", 1
+        ) as served:
             # no routing key: each request on its own
             results[name] = wrk(f"{served.base}/predict", body, seconds, work)
     return results
@@ -217,7 +220,7 @@ def measure(seconds: int, postgres_url: str | None = None) -> tuple[str, list[st
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         cpu: dict[str, CpuUse] = {}
-        env = {**os.environ, "MLOPS_STATE_DIR": str(work / "state"), "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
+        env = {**os.environ, **environment_for(state_dir=work / "state"), "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
         env = {k: v for k, v in env.items() if k not in ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "PREFECT_HOME")}
         train = [sys.executable, "-m", "level1_pipeline", "run"]
         subprocess.run(train, env=env, cwd=ROOT, check=True, capture_output=True)
@@ -241,7 +244,7 @@ def measure(seconds: int, postgres_url: str | None = None) -> tuple[str, list[st
             results[ROWS_100] = wrk(f"{served.base}/predict", rows_100_body, seconds, work) | {"rows_per_request": 100}
             results[EXPLAIN] = wrk(f"{served.base}/explain", {"row": row}, seconds, work)
         store_plain = f"sqlite:///{work / 'predictions-plain.db'}"
-        with serving(env | {"MLOPS_SERVING_SCORER": "plain"}, store_plain, workers=1) as served:
+        with serving(env | environment_for(serving_scorer="plain"), store_plain, workers=1) as served:
             results[PLAIN_PATH] = wrk(f"{served.base}/predict", predict_body, seconds, work)
         logs = {store: [ONE_WORKER, "level 2 service /invocations", ROWS_100], store_plain: [PLAIN_PATH]}
         store_2 = f"sqlite:///{work / 'predictions-2.db'}"

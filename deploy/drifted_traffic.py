@@ -26,7 +26,8 @@ from deploy.faults import DrillError
 from deploy.topology import ROOT, Stack
 from shared.processes import ServerStartError, free_port, running_server
 from shared.registry import Registry
-from shared.settings import Settings, as_environment, load_settings
+from shared.settings import Settings, load_settings
+from shared.settings_environment import as_environment
 from shared.tracking import use_tracking_uri
 
 DRILL_POLICY = ROOT / "deploy" / "drills" / "monitoring_policy.yaml"

@@ -100,7 +100,7 @@ DRILLS: dict[str, Drill] = {
     "flow-failed": Drill(
         "FlowRunFailed",
         inject=lambda stack: training_run(
-            stack, {"MLOPS_DATA_SOURCE": "files", "MLOPS_DATA_PATH": str(stack.folder / "no-such-data.parquet")}
+            stack, {"data_source": "files", "data_path": str(stack.folder / "no-such-data.parquet")}
         ),
         recover=lambda stack: training_run(stack, {}),
         timeout=300,

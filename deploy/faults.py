@@ -22,6 +22,7 @@ from deploy.wait import first_not_ready
 from level2_cicd.traffic import bearer, client_records
 from shared.data.synthetic import schema_rows
 from shared.settings import load_settings
+from shared.settings_environment import environment_for
 
 TRICKLE_SECONDS = 2.0  # one prediction this often while the database hangs: a write must be waiting
 
@@ -40,10 +41,10 @@ def drill_model() -> str:
     return f"{load_settings().model_name}-drill"
 
 
-def training_run(stack: Stack, extra: dict[str, str]) -> None:
+def training_run(stack: Stack, settings: dict[str, object]) -> None:
     """A level 1 run against the stack, on the drill's own registered model; its failure is the drill's fault."""
-    env = os.environ | stack.client_env() | {"MLOPS_MODEL_NAME": drill_model(), "MLOPS_DATA_SOURCE": "synthetic"}
-    env |= extra
+    mine = environment_for(**({"model_name": drill_model(), "data_source": "synthetic"} | settings))
+    env = os.environ | stack.client_env() | mine
     command = [sys.executable, "-m", "level1_pipeline", "run"]
     subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=600)
 

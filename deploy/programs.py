@@ -24,6 +24,7 @@ from deploy.topology import (
 )
 from shared.runtime import PRIVATE_AND_QUIET, client_limits
 from shared.settings import load_settings
+from shared.settings_environment import environment_for
 
 
 def _args(*groups: list[str]) -> list[str]:
@@ -108,7 +109,7 @@ def _service(c: _Common) -> Program:
             ["-m", "level2_cicd.service", "--host", "127.0.0.1", "--port", str(stack.ports.service)],
             ["--workers", str(SERVICE_WORKERS)],
         ),
-        c.quiet | c.clients | {"MLOPS_STATE_DIR": str(stack.folder / "service")} | stack.tokens(),
+        c.quiet | c.clients | environment_for(state_dir=stack.folder / "service") | stack.tokens(),
         priority=300,
     )
 

@@ -12,6 +12,7 @@ from deploy.database_roles import passfile, roles
 from deploy.postgres import admin_conninfo, data_folder_for
 from shared.processes import free_ports
 from shared.project import PROJECT_ROOT
+from shared.settings_environment import environment_for
 
 ROOT = PROJECT_ROOT
 DATABASES = ("mlflow", "prefect", "predictions")
@@ -90,14 +91,11 @@ class Stack:
 
     def client_env(self) -> dict[str, str]:
         """What a client (make level1, make deploy, a worker) needs to use this stack."""
-        return {
-            "MLFLOW_TRACKING_URI": self.tracking_uri,
-            "PREFECT_API_URL": self.prefect_api,
-            "MLOPS_PREDICTION_STORE_URL": self.database("predictions"),
-            "PGPASSFILE": str(self.passfile("predictions")),
-            "MLOPS_DASK_ADDRESS": self.dask_address,
-            "MLOPS_SERVICE_URL": self.service_url,
-        } | ({"MLOPS_ALERTMANAGER_URL": self.alertmanager_url} if alertmanager_binary() else {})
+        tools = {"MLFLOW_TRACKING_URI": self.tracking_uri, "PREFECT_API_URL": self.prefect_api}  # their own names
+        tools["PGPASSFILE"] = str(self.passfile("predictions"))
+        alerts = {"alertmanager_url": self.alertmanager_url} if alertmanager_binary() else {}
+        addresses = {"prediction_store_url": self.database("predictions"), "dask_address": self.dask_address}
+        return tools | environment_for(**addresses, service_url=self.service_url, **alerts)
 
     @property
     def alertmanager_url(self) -> str:

@@ -31,7 +31,8 @@ from shared.prefect_api import orchestration_ready
 from shared.processes import free_port, running_server
 from shared.registry import Registry
 from shared.runtime import prepare_process
-from shared.settings import Settings, as_environment, load_settings
+from shared.settings import Settings, load_settings
+from shared.settings_environment import as_environment
 
 
 def service_env(settings: Settings) -> dict[str, str]:

@@ -25,7 +25,6 @@ from shared.settings_layers import (
     load_env_file,
     secret_names,
     settings_file,
-    variable_names,
 )
 
 __all__ = [
@@ -34,7 +33,6 @@ __all__ = [
     "SETTINGS_FILE_VARIABLE",
     "Settings",
     "SettingsError",
-    "as_environment",
     "env_file",
     "load_env_file",
     "load_settings",
@@ -266,15 +264,6 @@ def overrides_without_secrets(settings: Settings) -> dict[str, object]:
     """The settings a caller changed, as JSON-ready values, minus every secret: safe to pass as flow parameters
     (Prefect stores parameters in its database and shows them in its UI)."""
     return settings.model_dump(mode="json", exclude_unset=True, exclude=secret_names(Settings.model_fields))
-
-
-def as_environment(settings: Settings) -> dict[str, str]:
-    """The one serialisation of settings for a process this one starts: every value set (in any layer), as the
-    variables the child's own ``Settings`` reads, secrets included (they stay in the child's environment)."""
-    values = settings.model_dump(mode="json", exclude_unset=True)
-    secrets = {name: getattr(settings, name) for name in secret_names(Settings.model_fields) if name in values}
-    values |= {name: secret.get_secret_value() for name, secret in secrets.items() if secret is not None}
-    return {variable_names(name, Settings.model_fields)[0]: str(value) for name, value in values.items()}
 
 
 def retraining_overrides(settings: Settings) -> dict[str, object]:

@@ -35,7 +35,8 @@ from shared.registry import Registry
 from shared.release_policy import Action
 from shared.runtime import prepare_process
 from shared.schema import LABEL_COLUMN
-from shared.settings import Settings, as_environment, load_settings
+from shared.settings import Settings, load_settings
+from shared.settings_environment import as_environment
 from workshop.report import table, write_chart, write_report
 from workshop.summary import summarise
 

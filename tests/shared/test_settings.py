@@ -147,7 +147,7 @@ def test_settings_cross_to_a_child_process_whole_and_read_back_equal(tmp_path: P
     import subprocess
     import sys
 
-    from shared.settings import as_environment
+    from shared.settings_environment import as_environment
     from tests.conftest import environment_without
 
     # given settings set in several ways (a path, a date, a secret, a derived name left derived)
@@ -162,6 +162,23 @@ def test_settings_cross_to_a_child_process_whole_and_read_back_equal(tmp_path: P
     assert token == "s-1"
     assert Settings.model_validate_json(dumped) == mine.model_copy(update={"scoring_token": None})
     assert Settings.model_validate_json(dumped).model_name == "lead-scoring-model"
+
+
+def test_a_few_settings_for_a_child_process_are_checked_by_name_and_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.settings_environment import environment_for
+    from shared.settings_layers import SettingsError
+
+    # given a misspelt setting and a value that breaks its rule, when they are made into variables for a child
+    with pytest.raises(SettingsError) as refused:
+        environment_for(data_sorce="files", model_poll_seconds=-1)
+    # then both are named, the value with its rule, and nothing is made
+    assert "data_sorce: not a setting" in str(refused.value)
+    assert "model_poll_seconds=-1: Input should be greater than 0" in str(refused.value)
+    # and valid ones become variables the child's settings read back
+    for name, value in environment_for(state_dir=Path("/srv/x"), tracking_uri="http://127.0.0.1:5000").items():
+        monkeypatch.setenv(name, value)
+    child = Settings()
+    assert (child.state_dir, child.tracking_uri) == (Path("/srv/x"), "http://127.0.0.1:5000")
 
 
 def test_make_settings_lists_every_setting_once_under_its_concern() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from deploy.alert_receiver import in_words, last_received, read_received
 from deploy.topology import Stack
+from shared.settings_environment import environment_for
 from tests.conftest import environment_without
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def client_shell(stack: Stack, state: Path) -> dict[str, str]:
     """A shell after `eval "$(make -s stack-env)"`: the stack's exports, nothing of the caller's, its own state."""
     env = environment_without("MLOPS_", "MLFLOW_TRACKING", "PREFECT_")
-    return env | stack.client_env() | {"MLOPS_STATE_DIR": str(state), "MLOPS_DATA_SOURCE": "synthetic"}
+    return env | stack.client_env() | environment_for(state_dir=state, data_source="synthetic")
 
 
 def deploy(env: dict[str, str]) -> dict[str, str]:

@@ -18,18 +18,19 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-import yaml
 from rich.progress import Progress
 
 from level1_pipeline.outcome import Became
+from level1_pipeline.policy import load_training_policy
 from level1_pipeline.warmup import training_warm_up
 from level2_cicd.timeline import HEADER, DayRecord, day_record, format_row
 from level2_cicd.traffic import CHUNK, Traffic, wait_for_version
 from shared.data.source import SimulatorSource, resolve_day, source_from
-from shared.policy_file import project_path
+from shared.policy_file import write_policy
 from shared.prefect_api import orchestration_ready
 from shared.processes import free_port, running_server
 from shared.registry import Registry
+from shared.release_policy import LiveTestPolicy, load_release_policy
 from shared.runtime import prepare_process
 from shared.settings import Settings, load_settings
 from shared.settings_environment import as_environment
@@ -99,19 +100,21 @@ RELEASE_CHUNK = 25  # rows per request under a live test: many customers (routin
 
 
 def release_policies(settings: Settings, mode: str) -> dict[str, str]:
-    """Copies of the shipped policies where a retrained model becomes a challenger tested live in ``mode``."""
+    """The project's policies where a retrained model becomes a challenger tested live in ``mode``: read and changed
+    as typed policies, written as the files the demo's flows and service read (policies are read by path)."""
+    shipped = load_training_policy(settings.training_policy_file)
+    training = shipped.model_copy(
+        update={"release": shipped.release.model_copy(update={"candidate_becomes": "challenger"})}
+    )
+    live = load_release_policy(settings.release_policy_file)
+    release = LiveTestPolicy.model_validate(live.model_dump() | {"mode": mode})  # a mode it does not know fails here
     folder = settings.state_path / "level2-policies"
     folder.mkdir(parents=True, exist_ok=True)
-    training = yaml.safe_load(project_path(settings.training_policy_file).read_text())
-    training["release"] = training.get("release", {}) | {"candidate_becomes": "challenger"}
-    release = yaml.safe_load(project_path(settings.release_policy_file).read_text()) | {"mode": mode}
-    paths = {
-        "training_policy_file": folder / "training_policy.yaml",
-        "release_policy_file": folder / f"release_{mode}.yaml",
+    written = {
+        "training_policy_file": write_policy(training, folder / "training_policy.yaml"),
+        "release_policy_file": write_policy(release, folder / f"release_{mode}.yaml"),
     }
-    paths["training_policy_file"].write_text(yaml.safe_dump(training))
-    paths["release_policy_file"].write_text(yaml.safe_dump(release))
-    return {key: str(path) for key, path in paths.items()}
+    return {key: str(path) for key, path in written.items()}
 
 
 # The demo has its own registered model (it never moves level 1's champion) and its own level 2 folder (it never

@@ -48,3 +48,9 @@ def read_policy(path: Path, model: type[PolicyT]) -> PolicyT:
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
         raise PolicyError(f"{path}: {problems}") from None
+
+
+def write_policy(policy: BaseModel, path: Path) -> Path:
+    """A policy object written as the file its loader reads back (a run logs the file it read, so the record holds)."""
+    path.write_text(yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False))
+    return path

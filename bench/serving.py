@@ -26,8 +26,10 @@ import sqlalchemy as sa
 from bench.cpu import CpuUse, cpu_during
 from bench.report import machine, publish
 from shared.data.synthetic import schema_rows
+from shared.policy_file import changed, write_policy
 from shared.processes import free_port, running_server
 from shared.project import PROJECT_ROOT
+from shared.release_policy import load_release_policy
 from shared.schema import FEATURE_NAMES, to_records
 from shared.settings_environment import environment_for
 
@@ -103,20 +105,16 @@ def release_lines(
     env: dict[str, str], work: Path, body: Mapping[str, object], seconds: int
 ) -> dict[str, dict[str, float]]:
     """One worker with a challenger (a second trained version) under A/B, then in shadow."""
-    import yaml
-
     train = [sys.executable, "-m", "level1_pipeline", "run", "--last-day", "25"]  # the same recipe, older days
     subprocess.run(train, env=env, cwd=ROOT, check=True, capture_output=True)
     command = [sys.executable, "-c", CHALLENGER_OF_2]
     subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
-    shipped = yaml.safe_load((ROOT / "config" / "release_policy.yaml").read_text())
+    shipped = load_release_policy(ROOT / "config" / "release_policy.yaml")
     results = {}
     for name, mode in ((AB, "ab"), (SHADOW, "shadow")):
-        policy = work / f"release-{mode}.yaml"
-        policy.write_text(yaml.safe_dump(shipped | {"mode": mode, "ab_share": 0.5}))
-        with serving(
-            env | environment_for(release_policy_file=policy), f"sqlite:///{work / f'{mode}.db'}", 1
-        ) as served:
+        policy = write_policy(changed(shipped, mode=mode, ab_share=0.5), work / f"release-{mode}.yaml")
+        store = f"sqlite:///{work / f'{mode}.db'}"
+        with serving(env | environment_for(release_policy_file=policy), store, 1) as served:
             # no routing key: each request on its own
             results[name] = wrk(f"{served.base}/predict", body, seconds, work)
     return results

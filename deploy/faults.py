@@ -41,9 +41,9 @@ def drill_model() -> str:
     return f"{load_settings().model_name}-drill"
 
 
-def training_run(stack: Stack, settings: dict[str, object]) -> None:
+def training_run(stack: Stack, overrides: dict[str, object]) -> None:
     """A level 1 run against the stack, on the drill's own registered model; its failure is the drill's fault."""
-    mine = environment_for(**({"model_name": drill_model(), "data_source": "synthetic"} | settings))
+    mine = environment_for(**({"model_name": drill_model(), "data_source": "synthetic"} | overrides))
     env = os.environ | stack.client_env() | mine
     command = [sys.executable, "-m", "level1_pipeline", "run"]
     subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=600)

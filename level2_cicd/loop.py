@@ -26,11 +26,11 @@ from level1_pipeline.warmup import training_warm_up
 from level2_cicd.timeline import HEADER, DayRecord, day_record, format_row
 from level2_cicd.traffic import CHUNK, Traffic, wait_for_version
 from shared.data.source import SimulatorSource, resolve_day, source_from
-from shared.policy_file import write_policy
+from shared.policy_file import changed, write_policy
 from shared.prefect_api import orchestration_ready
 from shared.processes import free_port, running_server
 from shared.registry import Registry
-from shared.release_policy import LiveTestPolicy, load_release_policy
+from shared.release_policy import load_release_policy
 from shared.runtime import prepare_process
 from shared.settings import Settings, load_settings
 from shared.settings_environment import as_environment
@@ -103,11 +103,8 @@ def release_policies(settings: Settings, mode: str) -> dict[str, str]:
     """The project's policies where a retrained model becomes a challenger tested live in ``mode``: read and changed
     as typed policies, written as the files the demo's flows and service read (policies are read by path)."""
     shipped = load_training_policy(settings.training_policy_file)
-    training = shipped.model_copy(
-        update={"release": shipped.release.model_copy(update={"candidate_becomes": "challenger"})}
-    )
-    live = load_release_policy(settings.release_policy_file)
-    release = LiveTestPolicy.model_validate(live.model_dump() | {"mode": mode})  # a mode it does not know fails here
+    training = changed(shipped, release=changed(shipped.release, candidate_becomes="challenger"))
+    release = changed(load_release_policy(settings.release_policy_file), mode=mode)  # an unknown mode fails here
     folder = settings.state_path / "level2-policies"
     folder.mkdir(parents=True, exist_ok=True)
     written = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -48,6 +48,11 @@ def read_policy(path: Path, model: type[PolicyT]) -> PolicyT:
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
         raise PolicyError(f"{path}: {problems}") from None
+
+
+def changed(policy: PolicyT, **changes: Any) -> PolicyT:
+    """A copy of ``policy`` with ``changes``, validated by the policy's own rules (a value it does not allow raises)."""
+    return type(policy).model_validate(policy.model_dump() | changes)
 
 
 def write_policy(policy: BaseModel, path: Path) -> Path:
